@@ -1,0 +1,59 @@
+"""Losses from the reservoir: evaporation, precipitation, seepage, direct withdrawals.
+
+Depth rates (mm/day) act over the water-surface area at the start of the day. Losses can
+never take the reservoir below empty: `cap_losses` takes them in a fixed order (evaporation,
+then seepage and other losses, then direct withdrawals) from what the day holds, so a direct
+withdrawal that cannot be met becomes a deficit of its user.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import units
+
+__all__ = ["evaporation_m3s", "precipitation_m3s", "cap_losses", "monthly_mm_to_daily_mm"]
+
+
+def evaporation_m3s(area_m2, evaporation_mm_day):
+    """Open-water evaporation as a flow: depth rate [mm/day] over area [m²] → [m³/s]."""
+    return units.mm_day_over_area_to_m3s(evaporation_mm_day, area_m2)
+
+
+def precipitation_m3s(area_m2, precipitation_mm_day):
+    """Precipitation on the water surface as a flow: [mm/day] over [m²] → [m³/s]."""
+    return units.mm_day_over_area_to_m3s(precipitation_mm_day, area_m2)
+
+
+def cap_losses(water_m3s, *losses_m3s):
+    """Take losses in order from the water the day holds, never more than is there.
+
+    Parameters
+    ----------
+    water_m3s : ndarray
+        Water the day holds, as a flow: storage / dt + inflow + precipitation. [m³/s]
+    *losses_m3s : ndarray
+        Requested losses, in the order they are served. [m³/s]
+
+    Returns
+    -------
+    list of ndarray
+        The losses actually taken, each <= its request, their sum <= `water_m3s`. [m³/s]
+    """
+    left = np.maximum(water_m3s, 0.0)
+    taken = []
+    for loss in losses_m3s:
+        t = np.minimum(loss, left)
+        left = left - t
+        taken.append(t)
+    return taken
+
+
+def monthly_mm_to_daily_mm(monthly_mm, month_index, days_in_month):
+    """Depth per month [mm/month] → depth per day [mm/day] for each day.
+
+    `month_index` (0–11) and `days_in_month` are per-day arrays, so that the month's depth is
+    spread evenly over its days and the monthly total is exact.
+    """
+    monthly_mm = np.asarray(monthly_mm, dtype=float)
+    return monthly_mm[month_index] / days_in_month

@@ -1,0 +1,284 @@
+"""Operating regimes: the rules that decide each day's release.
+
+A regime is a rule plus the limits every rule shares. The built-in rules, registered by name
+in `RULES`, are
+
+``schedule``
+    Release a prescribed series (e.g. an agreed decadal schedule).
+``demand``
+    Release what downstream needs at the dam — total downstream demand less lateral inflow,
+    grossed up for reach losses — cut to ``hedging_factor`` of it while the level is below
+    ``hedging_trigger_level_m`` (standard hedging: accept a small deficit now to keep water
+    for later).
+``power``
+    Release the flow that generates ``target_mw``, accounting for head and tailwater (the
+    head falls as the tailwater rises with the release: solved by fixed-point iteration).
+``level``
+    Follow a guide curve: release what brings the level to the day's target at the end of
+    the day (or over ``approach_days``).
+
+A Python callable serves as a rule too: ``rule(day, **params)`` returns the release
+[m³/s], a scalar or an array of shape ``(n_members,)``; `day` is the `Day` of the engine.
+
+Every parameter may be a scalar or an array over members, shape ``(n_members,)``; series
+parameters are daily arrays of shape ``(n_steps, 1)`` or ``(n_steps, n_members)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import units
+
+__all__ = [
+    "Regime",
+    "Day",
+    "RULES",
+    "BINDING",
+    "BINDING_CODE",
+    "rule_names",
+]
+
+#: Names of what set a day's release, in code order (int8 codes in results).
+BINDING = (
+    "rule",  # the regime's own request
+    "hedging",  # demand rule, cut by hedging below the trigger level
+    "min_release",  # the regime's minimum (sanitary) release
+    "max_release",  # the regime's maximum release
+    "ramp_up",  # maximum day-to-day increase
+    "ramp_down",  # maximum day-to-day decrease
+    "capacity",  # turbines + spillway release capacity
+    "available",  # water above the minimum operating level
+    "spill",  # the reservoir was full: forced spill above normal level
+)
+BINDING_CODE = {name: i for i, name in enumerate(BINDING)}
+
+
+@dataclass(frozen=True)
+class Day:
+    """What a rule knows when it decides a day's release (all arrays shape (n_members,)).
+
+    Attributes
+    ----------
+    t : int
+        Day index in the period (0-based).
+    date : numpy.datetime64
+        The day.
+    storage_m3 : ndarray
+        Storage at the start of the day. [m³]
+    level_m : ndarray
+        Level at the start of the day. [m a.s.l.]
+    inflow_m3s : ndarray
+        Today's inflow. [m³/s]
+    net_loss_m3s : ndarray
+        Today's losses as taken: evaporation + seepage + withdrawals − precipitation. [m³/s]
+    demand_m3s : ndarray
+        Today's total downstream demand. [m³/s]
+    lateral_inflow_m3s : ndarray
+        Today's lateral inflow between the dam and the intakes. [m³/s]
+    reach_loss_fraction : ndarray
+        Share of the outflow lost in the reach. [-]
+    previous_release_m3s : ndarray
+        Yesterday's release (NaN on the first day unless the regime gives one). [m³/s]
+    turbine_max_flow_m3s : ndarray
+        Maximum flow of today's available units. [m³/s]
+    capacity_w : ndarray
+        Generator capacity of today's available units. [W]
+    min_storage_m3 : ndarray
+        Storage at the minimum operating level. [m³]
+    model : object
+        The engine's model (hypsometry, tailwater, plant), for rules that need them.
+    """
+
+    t: int
+    date: Any
+    storage_m3: np.ndarray
+    level_m: np.ndarray
+    inflow_m3s: np.ndarray
+    net_loss_m3s: np.ndarray
+    demand_m3s: np.ndarray
+    lateral_inflow_m3s: np.ndarray
+    reach_loss_fraction: np.ndarray
+    previous_release_m3s: np.ndarray
+    turbine_max_flow_m3s: np.ndarray
+    capacity_w: np.ndarray
+    min_storage_m3: np.ndarray
+    model: Any = field(repr=False)
+
+
+def _schedule(model, n_members, release_m3s, scale=1.0):
+    release_m3s = np.asarray(release_m3s, dtype=float)
+    scale = np.asarray(scale, dtype=float)
+
+    def step(day):
+        return release_m3s[day.t] * scale, 0
+
+    return step
+
+
+def _demand(model, n_members, hedging_trigger_level_m=None, hedging_factor=1.0, scale=1.0):
+    scale = np.asarray(scale, dtype=float)
+    hedged = hedging_trigger_level_m is not None
+    if hedged:
+        trigger = np.asarray(hedging_trigger_level_m, dtype=float)
+        factor = np.asarray(hedging_factor, dtype=float)
+    code_hedging = BINDING_CODE["hedging"]
+
+    def step(day):
+        need = np.maximum(day.demand_m3s - day.lateral_inflow_m3s, 0.0) / (1.0 - day.reach_loss_fraction)
+        need = need * scale
+        if not hedged:
+            return need, 0
+        below = day.level_m < trigger
+        return np.where(below, need * factor, need), np.where(below & (factor < 1.0), code_hedging, 0)
+
+    return step
+
+
+def _power(model, n_members, target_mw, iterations=4):
+    target_w = units.mw_to_w(np.asarray(target_mw, dtype=float))
+    rho_g_eta = units.WATER_DENSITY_KG_M3 * units.GRAVITY_M_S2 * np.asarray(model.plant.efficiency, dtype=float)
+    tailwater = model.reservoir.tailwater
+    min_head = model.plant.min_head_m
+
+    def step(day):
+        p = target_w[day.t]
+        prev = day.previous_release_m3s
+        q = np.where(np.isfinite(prev), prev, 0.0)
+        for _ in range(iterations):
+            h = np.maximum(day.level_m - tailwater(q), min_head)
+            q = p / (rho_g_eta * h)
+        # A target beyond the running units cannot be met: release their full flow.
+        q = np.minimum(q, np.minimum(day.turbine_max_flow_m3s, day.capacity_w / (rho_g_eta * h)))
+        return q, 0
+
+    return step
+
+
+def _level(model, n_members, target_level_m, approach_days=1.0):
+    target_storage_m3 = model.reservoir.hypsometry.storage_fast(np.asarray(target_level_m, dtype=float))
+    approach_s = np.asarray(approach_days, dtype=float) * units.SECONDS_PER_DAY
+
+    def step(day):
+        return (day.storage_m3 - target_storage_m3[day.t]) / approach_s + day.inflow_m3s - day.net_loss_m3s, 0
+
+    return step
+
+
+#: Built-in rules by name: each ``factory(model, n_members, **params)`` returns ``step(day)``
+#: giving ``(release_m3s, binding_code)``.
+RULES: dict[str, Callable] = {
+    "schedule": _schedule,
+    "demand": _demand,
+    "power": _power,
+    "level": _level,
+}
+
+#: Parameters each built-in rule takes (required ones first), for validation.
+RULE_PARAMS = {
+    "schedule": {"required": ("release_m3s",), "optional": ("scale",)},
+    "demand": {"required": (), "optional": ("hedging_trigger_level_m", "hedging_factor", "scale")},
+    "power": {"required": ("target_mw",), "optional": ("iterations",)},
+    "level": {"required": ("target_level_m",), "optional": ("approach_days",)},
+}
+
+#: Series (daily) parameters of each rule, shape (n_steps, 1 | n_members).
+SERIES_PARAMS = {"release_m3s", "target_mw", "target_level_m"}
+
+
+def rule_names() -> list[str]:
+    """Names of the built-in rules."""
+    return sorted(RULES)
+
+
+@dataclass(frozen=True, eq=False)
+class Regime:
+    """An operating regime: a rule, its parameters, and the limits every rule shares.
+
+    Parameters
+    ----------
+    rule : str or callable
+        A name in `RULES`, or ``f(day, **params) -> release_m3s``.
+    params : dict
+        The rule's parameters (see `RULE_PARAMS`); scalars, per-member arrays
+        ``(n_members,)`` or daily series ``(n_steps, 1 | n_members)``.
+    name : str
+        Name in results and plots.
+    min_release_m3s : float or ndarray
+        Minimum (sanitary) release; like every release, it cannot take water that is not
+        there. [m³/s]
+    max_release_m3s : float or ndarray
+        Maximum release by the regime (not the dam's capacity). [m³/s]
+    max_change_m3s_day : float or ndarray
+        Largest day-to-day change of the release (ramping). [m³/s per day]
+    initial_release_m3s : float or ndarray or None
+        Release on the day before the period, for ramping on the first day; None: no ramping
+        limit on the first day. [m³/s]
+    """
+
+    rule: Any
+    params: dict = field(default_factory=dict)
+    name: str = ""
+    min_release_m3s: Any = 0.0
+    max_release_m3s: Any = np.inf
+    max_change_m3s_day: Any = np.inf
+    initial_release_m3s: Any = None
+
+    _member_fields = ("min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s")
+
+    def __post_init__(self):
+        if isinstance(self.rule, str):
+            if self.rule not in RULES:
+                import difflib
+
+                close = difflib.get_close_matches(self.rule, RULES, n=1)
+                hint = f'; did you mean "{close[0]}"?' if close else ""
+                raise ValueError(
+                    f'"{self.rule}" is not a rule{hint} (choose one of '
+                    + ", ".join(f'"{r}"' for r in rule_names())
+                    + ")"
+                )
+            spec = RULE_PARAMS[self.rule]
+            missing = [p for p in spec["required"] if p not in self.params]
+            unknown = [p for p in self.params if p not in spec["required"] + spec["optional"]]
+            if missing or unknown:
+                raise ValueError(
+                    f"rule {self.rule}: "
+                    + "; ".join([f"missing parameter {p}" for p in missing] + [f"unknown parameter {p}" for p in unknown])
+                )
+        elif not callable(self.rule):
+            raise TypeError(f"rule must be a name or a callable, not {type(self.rule).__name__}")
+        if not self.name:
+            object.__setattr__(self, "name", self.rule if isinstance(self.rule, str) else getattr(self.rule, "__name__", "custom"))
+        params = {}
+        for k, v in self.params.items():
+            a = np.asarray(v, dtype=float) if not callable(v) and v is not None else v
+            if isinstance(a, np.ndarray) and k in SERIES_PARAMS and a.ndim == 1:
+                a = a[:, None]
+            params[k] = a
+        object.__setattr__(self, "params", params)
+        for name in self._member_fields:
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, np.asarray(v, dtype=float))
+        lo, hi = self.min_release_m3s, self.max_release_m3s
+        if np.any(lo < 0) or np.any(~np.isfinite(lo)):
+            raise ValueError(f"min_release_m3s is {lo}; expected a finite number >= 0")
+        if np.any(hi < lo):
+            raise ValueError(f"max_release_m3s {hi} is below min_release_m3s {lo}")
+        if np.any(self.max_change_m3s_day <= 0):
+            raise ValueError(f"max_change_m3s_day is {self.max_change_m3s_day}; expected > 0")
+
+    def prepare(self, model, n_members):
+        """The day's step function ``step(day) -> (release_m3s, binding_code)``."""
+        if isinstance(self.rule, str):
+            return RULES[self.rule](model, n_members, **self.params)
+        rule, params = self.rule, self.params
+
+        def step(day):
+            return np.asarray(rule(day, **params), dtype=float), 0
+
+        return step
