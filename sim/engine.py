@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from . import demand as _demand
+from . import _kernels
 from . import metrics as _metrics
 from . import units
 from .calendar import Period
@@ -52,6 +52,12 @@ __all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK
 DEFAULT_CHUNK_SIZE = 8192
 
 _LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
+
+
+def _limit(release, code, bound, binds, clip, code_value):
+    """Clip `release` in place at `bound`; record `code_value` where the bound binds."""
+    np.copyto(code, code_value, where=binds(release, bound))
+    clip(release, bound, out=release)
 
 
 def _daily(x):
@@ -215,246 +221,221 @@ def select_members(model: Model, regime: Regime, sl: slice, n: int):
     return dataclasses.replace(model, **m), dataclasses.replace(regime, **r)
 
 
+def _field(x):
+    """A C-contiguous 2-D float field (1 | n_steps, 1 | k) from a scalar, (k,) or 2-D array."""
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    elif a.ndim == 1:
+        a = a[None, :]
+    return np.ascontiguousarray(a)
+
+
+def _users_block(users, n, k):
+    """Daily demands of users as one (n_users, 1 | n, 1 | k) array, scale applied."""
+    if not users:
+        return np.zeros((0, 1, 1))
+    rows = n if any(u.demand_m3s.shape[0] > 1 for u in users) else 1
+    cols = k if any(u.demand_m3s.shape[1] > 1 or u.scale.ndim == 1 and u.scale.size > 1 for u in users) else 1
+    block = np.empty((len(users), rows, cols))
+    for i, u in enumerate(users):
+        block[i] = np.broadcast_to(u.demand_m3s * u.scale, (rows, cols))
+    return block
+
+
+def _groups(users):
+    """User order by priority and the end index of each priority group, for the kernels."""
+    order = sorted(range(len(users)), key=lambda i: (users[i].priority, i))
+    ends, prios = [], [users[i].priority for i in order]
+    for p_idx in range(len(order)):
+        if p_idx + 1 == len(order) or prios[p_idx + 1] != prios[p_idx]:
+            ends.append(p_idx + 1)
+    return np.array(order, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
 def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> SimulationResult:
     """Run `k` members (model and regime already restricted to them)."""
     t_start = time.perf_counter()
     period = model.period
     n = period.n_days
-    dt = units.SECONDS_PER_DAY
     res = model.reservoir
     hyps = res.hypsometry
     plant = model.plant
+    by_s = hyps._by_storage
+    hs, hl, ha = by_s.x, by_s.ys[0], by_s.ys[1]
+    hl_slope, ha_slope = by_s._slopes[0], by_s._slopes[1]
+    tw = res.tailwater._f
+    tq, tl, tl_slope = tw.x, tw.ys[0], tw._slopes[0]
 
-    def daily(a):
-        return np.broadcast_to(a, (n, k)) if a is not None else None
+    units_available = plant.n_units if model.units_available is None else np.rint(model.units_available)
+    turb_max, cap_w = plant.available(units_available)
+    rho_g_eta = units.WATER_DENSITY_KG_M3 * units.GRAVITY_M_S2 * np.asarray(plant.efficiency, dtype=float)
+    s_min = _field(hyps.storage_fast(res.min_level_m))
+    s_norm = _field(hyps.storage_fast(res.normal_level_m))
+    s_max = _field(hyps.storage_fast(res.max_level_m))
+    fields = [None] * _kernels.N_FIELDS
+    fields[_kernels.F_INFLOW] = model.inflow_m3s
+    fields[_kernels.F_INFLOW_SCALE] = model.inflow_scale
+    fields[_kernels.F_EVAP_MM] = model.evaporation_mm_day
+    fields[_kernels.F_EVAP_FACTOR] = model.evaporation_factor
+    fields[_kernels.F_PRECIP_MM] = model.precipitation_mm_day
+    fields[_kernels.F_SEEP] = model.seepage_m3s
+    fields[_kernels.F_LATERAL] = model.lateral_inflow_m3s
+    fields[_kernels.F_TURB_MAX] = turb_max
+    fields[_kernels.F_CAP_W] = cap_w
+    fields[_kernels.F_S_MIN] = s_min
+    fields[_kernels.F_S_NORM] = s_norm
+    fields[_kernels.F_SPILL_CAP] = res.spillway_capacity_m3s
+    fields[_kernels.F_REACH_LOSS] = model.reach_loss_fraction
+    fields[_kernels.F_RHO_G_ETA] = rho_g_eta
+    fields[_kernels.F_LO] = regime.min_release_m3s
+    fields[_kernels.F_HI] = regime.max_release_m3s
+    fields[_kernels.F_RAMP] = regime.max_change_m3s_day
+    fields[_kernels.F_S_MAX] = s_max
+    # Daily inputs keep their (n | 1, k | 1) shapes: 2-D arrays are daily, 1-D are per member.
+    daily_keys = {_kernels.F_INFLOW, _kernels.F_EVAP_MM, _kernels.F_PRECIP_MM, _kernels.F_SEEP, _kernels.F_LATERAL,
+                  _kernels.F_TURB_MAX, _kernels.F_CAP_W}
+    f = tuple(
+        np.ascontiguousarray(np.asarray(x, dtype=float)) if i in daily_keys and np.ndim(x) == 2 else _field(x)
+        for i, x in enumerate(fields)
+    )
+    use_lo = bool(np.any(regime.min_release_m3s > 0))
+    use_hi = bool(np.any(np.isfinite(regime.max_release_m3s)))
+    use_ramp = bool(np.any(np.isfinite(regime.max_change_m3s_day)))
+    ramp_from = n + 1 if not use_ramp else (0 if regime.initial_release_m3s is not None else 1)
 
-    inflow = daily(model.inflow_m3s * model.inflow_scale)
-    evap_mm = daily(model.evaporation_mm_day * model.evaporation_factor)
-    precip_mm = daily(model.precipitation_mm_day)
-    seep_req = daily(model.seepage_m3s)
-    lateral = daily(model.lateral_inflow_m3s)
-    if model.units_available is None:
-        turb_max, cap_w = plant.available(plant.n_units)
-        turb_max, cap_w = np.full((n, k), turb_max), np.full((n, k), cap_w)
-    else:
-        turb_max, cap_w = plant.available(np.rint(daily(model.units_available)))
-        turb_max, cap_w = np.broadcast_to(turb_max, (n, k)), np.broadcast_to(cap_w, (n, k))
-    eff = np.broadcast_to(np.asarray(plant.efficiency, dtype=float), (k,))
-    rho_g_eta = units.WATER_DENSITY_KG_M3 * units.GRAVITY_M_S2 * eff
-    spill_cap = np.broadcast_to(res.spillway_capacity_m3s, (k,))
-    release_cap = turb_max + spill_cap[None, :]
-    s_min = np.broadcast_to(hyps.storage_fast(res.min_level_m), (k,))
-    s_norm = np.broadcast_to(hyps.storage_fast(res.normal_level_m), (k,))
-    s_max = np.broadcast_to(hyps.storage_fast(res.max_level_m), (k,))
-    reach_loss = np.broadcast_to(model.reach_loss_fraction, (k,))
     downstream = [u for u in model.users if u.location == "downstream"]
     at_reservoir = [u for u in model.users if u.location == "reservoir"]
-    down_demand = [daily(u.demand_m3s) * u.scale for u in downstream]
-    res_demand = [daily(u.demand_m3s) * u.scale for u in at_reservoir]
-    down_groups = _demand.priority_groups(u.priority for u in downstream)
-    res_groups = _demand.priority_groups(u.priority for u in at_reservoir)
-    total_down = np.zeros((n, k))
-    for d in down_demand:
-        total_down = total_down + d
-    total_res = np.zeros((n, k))
-    for d in res_demand:
-        total_res = total_res + d
-
-    lo = np.broadcast_to(regime.min_release_m3s, (k,))
-    hi = np.broadcast_to(regime.max_release_m3s, (k,))
-    ramp = np.broadcast_to(regime.max_change_m3s_day, (k,))
-    use_hi = bool(np.any(np.isfinite(hi)))
-    use_lo = bool(np.any(lo > 0))
-    use_ramp = bool(np.any(np.isfinite(ramp)))
-    step = regime.prepare(model, k)
-    dates = period.dates
-
-    # Outputs (days × members); storage/level end of day.
-    out = {name: np.empty((n, k)) for name in (
-        "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s", "precipitation_m3s",
-        "seepage_m3s", "withdrawal_m3s", "storage_m3", "level_m", "head_m", "power_w", "demand_m3s",
-        "supply_m3s", "deficit_m3s",
-    )}
-    binding = np.zeros((n, k), dtype=np.int8)
-    down_supply = np.empty((len(downstream), n, k))
-    res_supply = np.empty((len(at_reservoir), n, k))
-
+    down_dem, res_dem = _users_block(downstream, n, k), _users_block(at_reservoir, n, k)
+    down_order, down_end = _groups(downstream)
+    res_order, res_end = _groups(at_reservoir)
+    nd = n if keep_daily else 1  # days stored: all, or only the current one
+    down_sup = np.zeros((len(downstream), nd, k))
+    res_sup = np.zeros((len(at_reservoir), nd, k))
+    daily = np.empty((_kernels.N_DAILY, nd, k))
+    binding = np.zeros((nd, k), dtype=np.int8)
     s = np.array(np.broadcast_to(np.asarray(model.initial_storage_m3, dtype=float), (k,)), dtype=float)
     s0 = s.copy()
     prev = np.full(k, np.nan) if regime.initial_release_m3s is None else np.array(
         np.broadcast_to(regime.initial_release_m3s, (k,)), dtype=float
     )
-    level, area = hyps.level_and_area(s)
-    for t in range(n):
-        q = inflow[t]
-        # 1. Losses, capped by the water the day holds.
-        evap = evap_mm[t] * area * (1e-3 / dt)
-        precip = precip_mm[t] * area * (1e-3 / dt)
-        water = s / dt + q + precip
-        evap = np.minimum(evap, water)
-        left = water - evap
-        seep = np.minimum(seep_req[t], left)
-        left -= seep
-        w_demand = total_res[t]
-        withdrawal = np.minimum(w_demand, left) if at_reservoir else w_demand
-        net_loss = evap + seep + withdrawal - precip
-        # 2. The regime's request.
-        day = Day(
-            t, dates[t], s, level, q, net_loss, total_down[t], lateral[t], reach_loss, prev,
-            turb_max[t], cap_w[t], s_min, model,
+    acc = np.zeros((k, _kernels.N_SUMMARY))
+    acc[:, _kernels.S_STORAGE_MIN] = s0
+    acc[:, _kernels.S_STORAGE_MAX] = s0
+    n_rows = 1 + len(downstream) + len(at_reservoir)
+    ustats = np.zeros((k, n_rows, _kernels.N_USER_STATS))
+    ufail = np.zeros((k, n_rows))
+    uevent = np.zeros((k, n_rows))
+    seg = np.zeros(k, dtype=np.int64)
+    level, area = np.empty(k), np.empty(k)
+    _kernels.level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
+    min_head = float(plant.min_head_m)
+    tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
+    prepared = regime.prepare(model, k)
+    if not callable(prepared):
+        rule_id, p0, p1, p2, iterations = prepared
+        _kernels.run_builtin(
+            n, rule_id, p0, p1, p2, iterations, f, use_lo, use_hi, ramp_from, min_head, s, seg, level, area, prev,
+            daily, binding, *tables, res_dem, res_sup, res_order, res_end,
+            down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent,
         )
-        r, code = step(day)
-        r = np.array(np.broadcast_to(r, (k,)), dtype=float)
-        code = np.array(np.broadcast_to(np.asarray(code, dtype=np.int8), (k,)))
-        np.maximum(r, 0.0, out=r)
-        # 3. Limits, in order; the last that binds names the day.
-        if use_lo:
-            m = r < lo
-            r[m] = lo[m]
-            code[m] = _LIMIT["min_release"]
-        if use_hi:
-            m = r > hi
-            r[m] = hi[m]
-            code[m] = _LIMIT["max_release"]
-        if use_ramp and t > 0 or use_ramp and regime.initial_release_m3s is not None:
-            up = prev + ramp
-            m = r > up
-            r[m] = up[m]
-            code[m] = _LIMIT["ramp_up"]
-            down = np.maximum(prev - ramp, 0.0)
-            m = r < down
-            r[m] = down[m]
-            code[m] = _LIMIT["ramp_down"]
-        m = r > release_cap[t]
-        if m.any():
-            r[m] = release_cap[t][m]
-            code[m] = _LIMIT["capacity"]
-        avail = np.maximum((s - s_min) / dt + q - net_loss, 0.0)
-        m = r > avail
-        r[m] = avail[m]
-        code[m] = _LIMIT["available"]
-        # 4. End storage and spill above the normal level.
-        s1 = s + (q - net_loss - r) * dt
-        excess = s1 - s_norm
-        m = excess > 0
-        if m.any():
-            forced = np.minimum(excess[m] / dt, np.maximum(release_cap[t][m] - r[m], 0.0))
-            r[m] += forced
-            s1[m] = s[m] + (q[m] - net_loss[m] - r[m]) * dt
-            code[m] = _LIMIT["spill"]
-        # 5. Head, turbine flow and power.
-        level_mid = hyps.level_fast(0.5 * (s + s1))
-        head = np.maximum(level_mid - res.tailwater(r), 0.0)
-        with np.errstate(divide="ignore"):
-            power_limited = cap_w[t] / (rho_g_eta * head)
-        qt = np.minimum(np.minimum(r, turb_max[t]), power_limited)
-        qt[head < plant.min_head_m] = 0.0
-        power = rho_g_eta * qt * head
-        # 6. Downstream allocation.
-        water_down = _demand.downstream_water_m3s(r, reach_loss, lateral[t])
-        supplies = _demand.allocate(water_down, [d[t] for d in down_demand], down_groups)
-        for i, sup in enumerate(supplies):
-            down_supply[i, t] = sup
-        if at_reservoir:
-            for i, sup in enumerate(_demand.allocate(withdrawal, [d[t] for d in res_demand], res_groups)):
-                res_supply[i, t] = sup
+    else:
+        net_loss = np.empty(k)
+        code = np.zeros(k, dtype=np.int8)
+        s_min_k = np.broadcast_to(s_min[0], (k,))
+        reach_loss = np.broadcast_to(f[_kernels.F_REACH_LOSS][0], (k,))
+        for t in range(n):
+            tk = t if keep_daily else 0
+            _kernels.pre_step(t, f, s, area, daily, net_loss, res_dem, res_sup, res_order, res_end, down_dem)
+            day = Day(
+                t, period.dates[t], s.copy(), level.copy(), daily[_kernels.INFLOW, tk].copy(), net_loss.copy(),
+                daily[_kernels.DEMAND, tk].copy(), np.broadcast_to(_at_row(f[_kernels.F_LATERAL], t), (k,)),
+                reach_loss, prev.copy(), np.broadcast_to(_at_row(f[_kernels.F_TURB_MAX], t), (k,)),
+                np.broadcast_to(_at_row(f[_kernels.F_CAP_W], t), (k,)), s_min_k, model,
+            )
+            req = np.array(np.broadcast_to(np.asarray(prepared(day), dtype=float), (k,)))
+            _kernels.post_step(
+                t, req, code, f, use_lo, use_hi, t >= ramp_from, min_head, s, seg, level, area, prev, net_loss,
+                daily, binding, *tables, down_dem, down_sup, down_order, down_end,
+                res_dem, res_sup, acc, ustats, ufail, uevent,
+            )
+        _kernels.close_events(ustats, ufail, uevent)
 
-        out["inflow_m3s"][t] = q
-        out["release_m3s"][t] = r
-        out["turbine_flow_m3s"][t] = qt
-        out["spill_m3s"][t] = r - qt
-        out["evaporation_m3s"][t] = evap
-        out["precipitation_m3s"][t] = precip
-        out["seepage_m3s"][t] = seep
-        out["withdrawal_m3s"][t] = withdrawal
-        out["storage_m3"][t] = s1
-        out["head_m"][t] = head
-        out["power_w"][t] = power
-        binding[t] = code
-        s = s1
-        prev = r
-        level, area = hyps.level_and_area(s)
-        out["level_m"][t] = level
-
-    out["demand_m3s"][:] = total_down
-    out["supply_m3s"][:] = down_supply.sum(axis=0) if downstream else 0.0
-    out["deficit_m3s"][:] = np.maximum(out["demand_m3s"] - out["supply_m3s"], 0.0)
-    out["energy_mwh"] = units.w_day_to_mwh(out["power_w"])
-    out["binding"] = binding
-
-    user_daily = {}
-    for i, u in enumerate(downstream):
-        user_daily[u.name] = {"demand_m3s": np.ascontiguousarray(down_demand[i]), "supply_m3s": down_supply[i]}
-    for i, u in enumerate(at_reservoir):
-        user_daily[u.name] = {"demand_m3s": np.ascontiguousarray(res_demand[i]), "supply_m3s": res_supply[i]}
-    user_daily = {u.name: user_daily[u.name] for u in model.users}
-
-    metrics = _summarise(out, s0, s_min, s_norm, s_max, hyps)
-    user_metrics = {name: _user_metrics(d["demand_m3s"], d["supply_m3s"]) for name, d in user_daily.items()}
-    elapsed = time.perf_counter() - t_start
+    metrics = _metrics_from(acc.T, s0, s, level, hyps)
+    metrics.update(_user_metrics_from(ustats[:, 0].T, n))
+    users = downstream + at_reservoir
+    user_metrics = {u.name: _user_metrics_from(ustats[:, 1 + i].T, n) for i, u in enumerate(users)}
+    order = [u.name for u in model.users]
+    user_metrics = {name: user_metrics[name] for name in order}
+    out = user_daily = None
+    if keep_daily:
+        out = {name: daily[i] for i, name in enumerate(_kernels.DAILY_NAMES)}
+        out["energy_mwh"] = units.w_day_to_mwh(out["power_w"])
+        out["binding"] = binding
+        user_daily = {}
+        for group, dem, sup in ((downstream, down_dem, down_sup), (at_reservoir, res_dem, res_sup)):
+            for i, u in enumerate(group):
+                user_daily[u.name] = {"demand_m3s": np.array(np.broadcast_to(dem[i], (n, k))), "supply_m3s": sup[i]}
+        user_daily = {name: user_daily[name] for name in order}
     return SimulationResult(
         regime=regime.name,
         dates=period.dates,
         n_members=k,
         metrics=metrics,
         user_metrics=user_metrics,
-        daily=out if keep_daily else None,
-        user_daily=user_daily if keep_daily else None,
+        daily=out,
+        user_daily=user_daily,
         users=[(u.name, u.location, u.priority) for u in model.users],
         storage_start_m3=s0,
-        timings={"simulate_s": elapsed},
+        timings={"simulate_s": time.perf_counter() - t_start},
     )
 
 
-def _volume_hm3(flow_m3s):
-    return flow_m3s.sum(axis=0) * units.HM3_PER_M3S_DAY
+def _at_row(a, t):
+    return a[t if a.shape[0] > 1 else 0]
 
 
-def _user_metrics(demand_m3s, supply_m3s):
-    deficit = np.maximum(demand_m3s - supply_m3s, 0.0)
+def _metrics_from(summary, s0, s_end, level_end, hyps):
+    K = _kernels
+    hm3 = units.HM3_PER_M3S_DAY
     return {
-        "demand_hm3": _volume_hm3(demand_m3s),
-        "supply_hm3": _volume_hm3(supply_m3s),
-        "deficit_hm3": _volume_hm3(deficit),
-        "reliability_time": _metrics.reliability_time(deficit),
-        "reliability_volume": _metrics.reliability_volume(supply_m3s, demand_m3s),
-        "resilience": _metrics.resilience(deficit),
-        "vulnerability_hm3": _metrics.vulnerability(deficit, deficit * units.HM3_PER_M3S_DAY),
-    }
-
-
-def _summarise(out, s0, s_min, s_norm, s_max, hyps):
-    storage = out["storage_m3"]
-    start = np.vstack([s0[None, :], storage[:-1]])
-    net = (
-        out["inflow_m3s"] + out["precipitation_m3s"] - out["evaporation_m3s"] - out["seepage_m3s"]
-        - out["withdrawal_m3s"] - out["release_m3s"]
-    )
-    residual_m3 = storage - start - net * units.SECONDS_PER_DAY
-    tol = 1e-9 * units.M3_PER_HM3
-    m = {
-        "inflow_hm3": _volume_hm3(out["inflow_m3s"]),
-        "release_hm3": _volume_hm3(out["release_m3s"]),
-        "turbine_hm3": _volume_hm3(out["turbine_flow_m3s"]),
-        "spill_hm3": _volume_hm3(out["spill_m3s"]),
-        "evaporation_hm3": _volume_hm3(out["evaporation_m3s"]),
-        "precipitation_hm3": _volume_hm3(out["precipitation_m3s"]),
-        "seepage_hm3": _volume_hm3(out["seepage_m3s"]),
-        "withdrawal_hm3": _volume_hm3(out["withdrawal_m3s"]),
+        "inflow_hm3": summary[K.S_INFLOW] * hm3,
+        "release_hm3": summary[K.S_RELEASE] * hm3,
+        "turbine_hm3": summary[K.S_TURBINE] * hm3,
+        "spill_hm3": summary[K.S_SPILL] * hm3,
+        "evaporation_hm3": summary[K.S_EVAP] * hm3,
+        "precipitation_hm3": summary[K.S_PRECIP] * hm3,
+        "seepage_hm3": summary[K.S_SEEP] * hm3,
+        "withdrawal_hm3": summary[K.S_WITHDRAWAL] * hm3,
         "storage_start_hm3": units.m3_to_hm3(s0),
-        "storage_end_hm3": units.m3_to_hm3(storage[-1]),
-        "balance_error_hm3": units.m3_to_hm3(np.abs(residual_m3).max(axis=0)),
-        "level_min_m": hyps.level_fast(np.minimum(storage.min(axis=0), s0)),
-        "level_max_m": hyps.level_fast(np.maximum(storage.max(axis=0), s0)),
-        "level_end_m": out["level_m"][-1].copy(),
-        "energy_gwh": out["energy_mwh"].sum(axis=0) * 1e-3,
+        "storage_end_hm3": units.m3_to_hm3(s_end),
+        "balance_error_hm3": units.m3_to_hm3(summary[K.S_RESIDUAL]),
+        "level_min_m": hyps.level_fast(summary[K.S_STORAGE_MIN]),
+        "level_max_m": hyps.level_fast(summary[K.S_STORAGE_MAX]),
+        "level_end_m": level_end.copy(),
+        "energy_gwh": summary[K.S_ENERGY_MWH] * 1e-3,
+        "days_below_min_level": summary[K.S_BELOW_MIN],
+        "spill_days": summary[K.S_SPILL_DAYS],
+        "surcharge_days": summary[K.S_SURCHARGE],
+        "days_above_max_level": summary[K.S_ABOVE_MAX],
     }
-    m.update(_user_metrics(out["demand_m3s"], out["supply_m3s"]))
-    m["days_below_min_level"] = (storage < s_min - tol).sum(axis=0).astype(float)
-    m["spill_days"] = (out["spill_m3s"] > 1e-6).sum(axis=0).astype(float)
-    m["surcharge_days"] = (storage > s_norm + tol).sum(axis=0).astype(float)
-    m["days_above_max_level"] = (storage > s_max + tol).sum(axis=0).astype(float)
-    return m
+
+
+def _user_metrics_from(stats, n_steps):
+    """Hashimoto metrics from the kernel's per-user sums (definitions in sim.metrics)."""
+    K = _kernels
+    hm3 = units.HM3_PER_M3S_DAY
+    n_steps_fail, recov = stats[K.U_FAIL_DAYS], stats[K.U_RECOVERIES]
+    demand, supply, events = stats[K.U_DEMAND], stats[K.U_SUPPLY], stats[K.U_EVENTS]
+    return {
+        "demand_hm3": demand * hm3,
+        "supply_hm3": supply * hm3,
+        "deficit_hm3": stats[K.U_DEFICIT] * hm3,
+        "reliability_time": 1.0 - n_steps_fail / n_steps,
+        "reliability_volume": np.divide(supply, demand, out=np.ones_like(demand), where=demand > 0),
+        "resilience": np.divide(recov, n_steps_fail, out=np.ones_like(recov), where=n_steps_fail > 0),
+        "vulnerability_hm3": np.divide(stats[K.U_VULNERABILITY], events, out=np.zeros_like(events), where=events > 0) * hm3,
+    }
 
 
 def _run_chunk(args):

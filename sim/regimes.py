@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import units
+from . import _kernels, units
 
 __all__ = [
     "Regime",
@@ -109,67 +109,42 @@ class Day:
     model: Any = field(repr=False)
 
 
+def _field(x, rows=1):
+    """A parameter as a C-contiguous 2-D field: (1 | rows, 1 | n_members)."""
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    elif a.ndim == 1:
+        a = a[None, :] if rows == 1 else a[:, None]
+    return np.ascontiguousarray(a)
+
+
+_NONE = np.zeros((1, 1))
+
+
 def _schedule(model, n_members, release_m3s, scale=1.0):
-    release_m3s = np.asarray(release_m3s, dtype=float)
-    scale = np.asarray(scale, dtype=float)
-
-    def step(day):
-        return release_m3s[day.t] * scale, 0
-
-    return step
+    return _kernels.SCHEDULE, _field(release_m3s, rows=model.period.n_days), _field(scale), _NONE, 0
 
 
 def _demand(model, n_members, hedging_trigger_level_m=None, hedging_factor=1.0, scale=1.0):
-    scale = np.asarray(scale, dtype=float)
-    hedged = hedging_trigger_level_m is not None
-    if hedged:
-        trigger = np.asarray(hedging_trigger_level_m, dtype=float)
-        factor = np.asarray(hedging_factor, dtype=float)
-    code_hedging = BINDING_CODE["hedging"]
-
-    def step(day):
-        need = np.maximum(day.demand_m3s - day.lateral_inflow_m3s, 0.0) / (1.0 - day.reach_loss_fraction)
-        need = need * scale
-        if not hedged:
-            return need, 0
-        below = day.level_m < trigger
-        return np.where(below, need * factor, need), np.where(below & (factor < 1.0), code_hedging, 0)
-
-    return step
+    trigger = -np.inf if hedging_trigger_level_m is None else hedging_trigger_level_m
+    return _kernels.DEMAND_RULE, _field(trigger), _field(hedging_factor), _field(scale), 0
 
 
 def _power(model, n_members, target_mw, iterations=4):
-    target_w = units.mw_to_w(np.asarray(target_mw, dtype=float))
-    rho_g_eta = units.WATER_DENSITY_KG_M3 * units.GRAVITY_M_S2 * np.asarray(model.plant.efficiency, dtype=float)
-    tailwater = model.reservoir.tailwater
-    min_head = model.plant.min_head_m
-
-    def step(day):
-        p = target_w[day.t]
-        prev = day.previous_release_m3s
-        q = np.where(np.isfinite(prev), prev, 0.0)
-        for _ in range(iterations):
-            h = np.maximum(day.level_m - tailwater(q), min_head)
-            q = p / (rho_g_eta * h)
-        # A target beyond the running units cannot be met: release their full flow.
-        q = np.minimum(q, np.minimum(day.turbine_max_flow_m3s, day.capacity_w / (rho_g_eta * h)))
-        return q, 0
-
-    return step
+    target_w = units.mw_to_w(_field(target_mw, rows=model.period.n_days))
+    return _kernels.POWER_RULE, target_w, _NONE, _NONE, int(iterations)
 
 
 def _level(model, n_members, target_level_m, approach_days=1.0):
-    target_storage_m3 = model.reservoir.hypsometry.storage_fast(np.asarray(target_level_m, dtype=float))
-    approach_s = np.asarray(approach_days, dtype=float) * units.SECONDS_PER_DAY
-
-    def step(day):
-        return (day.storage_m3 - target_storage_m3[day.t]) / approach_s + day.inflow_m3s - day.net_loss_m3s, 0
-
-    return step
+    target_storage_m3 = model.reservoir.hypsometry.storage_fast(_field(target_level_m, rows=model.period.n_days))
+    approach_s = _field(approach_days) * units.SECONDS_PER_DAY
+    return _kernels.LEVEL_RULE, np.ascontiguousarray(target_storage_m3), approach_s, _NONE, 0
 
 
-#: Built-in rules by name: each ``factory(model, n_members, **params)`` returns ``step(day)``
-#: giving ``(release_m3s, binding_code)``.
+#: Built-in rules by name: each ``factory(model, n_members, **params)`` returns the compiled
+#: rule's id and its parameter fields ``(rule_id, p0, p1, p2, iterations)`` (see
+#: `sim._kernels.builtin_rule`, where the rules' arithmetic lives).
 RULES: dict[str, Callable] = {
     "schedule": _schedule,
     "demand": _demand,
@@ -273,12 +248,13 @@ class Regime:
             raise ValueError(f"max_change_m3s_day is {self.max_change_m3s_day}; expected > 0")
 
     def prepare(self, model, n_members):
-        """The day's step function ``step(day) -> (release_m3s, binding_code)``."""
+        """The compiled rule's ``(rule_id, p0, p1, p2, iterations)``; for a callable rule,
+        ``step(day) -> release_m3s`` instead."""
         if isinstance(self.rule, str):
             return RULES[self.rule](model, n_members, **self.params)
         rule, params = self.rule, self.params
 
         def step(day):
-            return np.asarray(rule(day, **params), dtype=float), 0
+            return rule(day, **params)
 
         return step

@@ -1,0 +1,376 @@
+"""Compiled inner loops of the engine (numba): the daily step over all members.
+
+The engine's time loop calls these once per day (or, for the built-in rules, once per
+season): each is a loop over members compiled to machine code, so one day of a
+100,000-member ensemble costs about as much as a few numpy calls. The physics lives here
+once; `sim.engine` prepares the arrays and `sim.regimes` the rule parameters.
+
+Conventions: a *field* is a 2-D float64 array of shape ``(n_steps or 1, n_members or 1)``,
+read with broadcasting by `_at`; per-member parameters are fields with one row. Tables are
+the exact piecewise-linear tables of `sim._interp.PiecewiseLinear` (segment k starts at
+x[k]; the last segment extends the slope before it), so compiled and numpy look-ups agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Indices of the daily output array (N_DAILY, n_steps, n_members).
+INFLOW, RELEASE, TURBINE, SPILL, EVAP, PRECIP, SEEP, WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
+STORAGE, LEVEL, HEAD, POWER, DEMAND, SUPPLY, DEFICIT = 8, 9, 10, 11, 12, 13, 14
+N_DAILY = 15
+DAILY_NAMES = (
+    "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s", "precipitation_m3s",
+    "seepage_m3s", "withdrawal_m3s", "storage_m3", "level_m", "head_m", "power_w", "demand_m3s",
+    "supply_m3s", "deficit_m3s",
+)
+
+# Indices of the input fields tuple.
+F_INFLOW, F_INFLOW_SCALE, F_EVAP_MM, F_EVAP_FACTOR, F_PRECIP_MM, F_SEEP, F_LATERAL = 0, 1, 2, 3, 4, 5, 6
+F_TURB_MAX, F_CAP_W, F_S_MIN, F_S_NORM, F_SPILL_CAP, F_REACH_LOSS, F_RHO_G_ETA = 7, 8, 9, 10, 11, 12, 13
+F_LO, F_HI, F_RAMP, F_S_MAX = 14, 15, 16, 17
+N_FIELDS = 18
+
+# Binding codes (sim.regimes.BINDING order).
+RULE, HEDGING, MIN_RELEASE, MAX_RELEASE, RAMP_UP, RAMP_DOWN, CAPACITY, AVAILABLE, SPILLED = range(9)
+
+# Built-in rule ids.
+SCHEDULE, DEMAND_RULE, POWER_RULE, LEVEL_RULE = 0, 1, 2, 3
+
+# Rows of the per-member summary array.
+S_INFLOW, S_RELEASE, S_TURBINE, S_SPILL, S_EVAP, S_PRECIP, S_SEEP, S_WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
+S_STORAGE_MIN, S_STORAGE_MAX, S_RESIDUAL, S_ENERGY_MWH = 8, 9, 10, 11
+S_BELOW_MIN, S_SPILL_DAYS, S_SURCHARGE, S_ABOVE_MAX = 12, 13, 14, 15
+N_SUMMARY = 16
+
+# Tolerances: deficits at or below DEFICIT_TOL are not failures [m³/s]; storage within
+# STORAGE_TOL of a limit is at the limit [m³]; spill above SPILL_TOL counts as a spill day [m³/s].
+DEFICIT_TOL = 1e-6
+STORAGE_TOL = 1e-3
+SPILL_TOL = 1e-6
+
+# Rows of the per-user statistics array.
+U_DEMAND, U_SUPPLY, U_DEFICIT, U_FAIL_DAYS, U_RECOVERIES, U_VULNERABILITY, U_EVENTS = 0, 1, 2, 3, 4, 5, 6
+N_USER_STATS = 7
+
+SECONDS_PER_DAY = 86_400.0
+INV_DT = 1.0 / SECONDS_PER_DAY
+
+
+@njit(inline="always", cache=True)
+def _at(a, t, j):
+    return a[t if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
+
+
+@njit(inline="always", cache=True)
+def _seg(x, xq, i):
+    n = x.size
+    if i < 0:
+        i = 0
+    elif i > n - 1:
+        i = n - 1
+    while i > 0 and xq < x[i]:
+        i -= 1
+    while i < n - 1 and xq >= x[i + 1]:
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area):
+    """Level and area at storages `s` (clamped to the table bottom); updates `seg` guesses."""
+    for j in range(s.size):
+        x = max(s[j], hs[0])
+        i = _seg(hs, x, seg[j])
+        seg[j] = i
+        level[j] = hl[i] + hl_slope[i] * (x - hs[i])
+        area[j] = max(ha[i] + ha_slope[i] * (x - hs[i]), 0.0)
+
+
+@njit(inline="always", cache=True)
+def _allocate(water, demand, supply, order, group_end, t, j, td, jd):
+    """Share `water` among users by priority groups (`order` sorted, groups end at `group_end`)."""
+    left = max(water, 0.0)
+    start = 0
+    for g in range(group_end.size):
+        end = group_end[g]
+        if end - start == 1:
+            u = order[start]
+            d = demand[u, td, jd]
+            give = min(d, left)
+            supply[u, t, j] = give
+            left -= give
+        else:
+            total = 0.0
+            for p in range(start, end):
+                total += demand[order[p], td, jd]
+            give = min(total, left)
+            share = give / total if total > 0 else 0.0
+            for p in range(start, end):
+                u = order[p]
+                supply[u, t, j] = demand[u, td, jd] * share
+            left -= give
+        start = end
+
+
+@njit(cache=True)
+def pre_step(t, f, s, area, daily, net_loss, res_dem, res_sup, res_order, res_end, down_dem):
+    """Step 1: losses over the start-of-day area, capped by the water the day holds."""
+    k = s.size
+    scale = 1.0e-3 * INV_DT
+    n_res = res_dem.shape[0]
+    n_down = down_dem.shape[0]
+    tk = t if daily.shape[1] > 1 else 0
+    for j in range(k):
+        q = _at(f[F_INFLOW], t, j) * _at(f[F_INFLOW_SCALE], 0, j)
+        evap = _at(f[F_EVAP_MM], t, j) * _at(f[F_EVAP_FACTOR], 0, j) * area[j] * scale
+        precip = _at(f[F_PRECIP_MM], t, j) * area[j] * scale
+        water = s[j] * INV_DT + q + precip
+        evap = min(evap, water)
+        left = water - evap
+        seep = min(_at(f[F_SEEP], t, j), left)
+        left -= seep
+        w = 0.0
+        if n_res > 0:
+            td = t if res_dem.shape[1] > 1 else 0
+            jd = j if res_dem.shape[2] > 1 else 0
+            wdem = 0.0
+            for u in range(n_res):
+                wdem += res_dem[u, td, jd]
+            w = min(wdem, left)
+            _allocate(w, res_dem, res_sup, res_order, res_end, tk, j, td, jd)
+        dsum = 0.0
+        if n_down > 0:
+            td = t if down_dem.shape[1] > 1 else 0
+            jd = j if down_dem.shape[2] > 1 else 0
+            for u in range(n_down):
+                dsum += down_dem[u, td, jd]
+        daily[INFLOW, tk, j] = q
+        daily[EVAP, tk, j] = evap
+        daily[PRECIP, tk, j] = precip
+        daily[SEEP, tk, j] = seep
+        daily[WITHDRAWAL, tk, j] = w
+        daily[DEMAND, tk, j] = dsum
+        net_loss[j] = evap + seep + w - precip
+
+
+@njit(inline="always", cache=True)
+def _user_day(ustats, ufail, uevent, row, j, d, sup):
+    deficit = max(d - sup, 0.0)
+    fail = 1.0 if deficit > DEFICIT_TOL else 0.0
+    was = ufail[j, row]
+    recovered = was * (1.0 - fail)
+    ustats[j, row, U_DEMAND] += d
+    ustats[j, row, U_SUPPLY] += sup
+    ustats[j, row, U_DEFICIT] += deficit
+    ustats[j, row, U_FAIL_DAYS] += fail
+    ustats[j, row, U_RECOVERIES] += recovered
+    ustats[j, row, U_VULNERABILITY] += recovered * uevent[j, row]
+    ustats[j, row, U_EVENTS] += recovered
+    uevent[j, row] = fail * max(was * uevent[j, row], deficit)
+    ufail[j, row] = fail
+
+
+@njit(cache=True)
+def close_events(ustats, ufail, uevent):
+    """Count the failure events still open on the last day."""
+    for row in range(ufail.shape[1]):
+        for j in range(ufail.shape[0]):
+            if ufail[j, row] > 0:
+                ustats[j, row, U_VULNERABILITY] += uevent[j, row]
+                ustats[j, row, U_EVENTS] += 1
+
+
+@njit(cache=True)
+def post_step(
+    t, req, code, f, use_lo, use_hi, use_ramp, min_head, s, seg, level, area, prev, net_loss, daily, binding,
+    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, down_dem, down_sup, down_order, down_end,
+    res_dem, res_sup, acc, ustats, ufail, uevent,
+):
+    """Steps 3–6: limits, end storage and spill, head and power, downstream allocation; then
+    the day's contribution to every metric (so that metrics need no stored daily series)."""
+    k = s.size
+    dt = SECONDS_PER_DAY
+    n_down = down_dem.shape[0]
+    n_res = res_dem.shape[0]
+    tk = t if daily.shape[1] > 1 else 0
+    for j in range(k):
+        r = max(req[j], 0.0)
+        c = code[j]
+        q = daily[INFLOW, tk, j]
+        net = net_loss[j]
+        s0 = s[j]
+        if use_lo:
+            lo = _at(f[F_LO], 0, j)
+            if r < lo:
+                c = MIN_RELEASE
+                r = lo
+        if use_hi:
+            hi = _at(f[F_HI], 0, j)
+            if r > hi:
+                c = MAX_RELEASE
+                r = hi
+        if use_ramp:
+            ramp = _at(f[F_RAMP], 0, j)
+            up = prev[j] + ramp
+            if r > up:
+                c = RAMP_UP
+                r = up
+            down = max(prev[j] - ramp, 0.0)
+            if r < down:
+                c = RAMP_DOWN
+                r = down
+        turb_max = _at(f[F_TURB_MAX], t, j)
+        cap = turb_max + _at(f[F_SPILL_CAP], 0, j)
+        if r > cap:
+            c = CAPACITY
+            r = cap
+        avail = max((s0 - _at(f[F_S_MIN], 0, j)) * INV_DT + q - net, 0.0)
+        if r > avail:
+            c = AVAILABLE
+            r = avail
+        s1 = s0 + (q - net - r) * dt
+        excess = s1 - _at(f[F_S_NORM], 0, j)
+        if excess > 0:
+            r += min(excess * INV_DT, max(cap - r, 0.0))
+            s1 = s0 + (q - net - r) * dt
+            c = SPILLED
+        # Head at the mean storage of the day, tailwater at the outflow.
+        x = max(0.5 * (s0 + s1), hs[0])
+        i = _seg(hs, x, seg[j])
+        level_mid = hl[i] + hl_slope[i] * (x - hs[i])
+        it = _seg(tq, r, 0)
+        head = max(level_mid - (tl[it] + tl_slope[it] * (r - tq[it])), 0.0)
+        rge = _at(f[F_RHO_G_ETA], 0, j)
+        qt = min(r, turb_max)
+        if head < min_head:
+            qt = 0.0
+        elif rge * qt * head > _at(f[F_CAP_W], t, j):
+            qt = _at(f[F_CAP_W], t, j) / (rge * head)
+        power = rge * qt * head
+        # Downstream.
+        supplied = 0.0
+        if n_down > 0:
+            td = t if down_dem.shape[1] > 1 else 0
+            jd = j if down_dem.shape[2] > 1 else 0
+            water = r * (1.0 - _at(f[F_REACH_LOSS], 0, j)) + _at(f[F_LATERAL], t, j)
+            _allocate(water, down_dem, down_sup, down_order, down_end, tk, j, td, jd)
+            for u in range(n_down):
+                sup = down_sup[u, tk, j]
+                supplied += sup
+                _user_day(ustats, ufail, uevent, 1 + u, j, down_dem[u, td, jd], sup)
+        if n_res > 0:
+            td = t if res_dem.shape[1] > 1 else 0
+            jd = j if res_dem.shape[2] > 1 else 0
+            for u in range(n_res):
+                _user_day(ustats, ufail, uevent, 1 + n_down + u, j, res_dem[u, td, jd], res_sup[u, tk, j])
+        demand = daily[DEMAND, tk, j]
+        _user_day(ustats, ufail, uevent, 0, j, demand, supplied)
+        # Metrics of the day.
+        e = daily[EVAP, tk, j]
+        p = daily[PRECIP, tk, j]
+        sp = daily[SEEP, tk, j]
+        w = daily[WITHDRAWAL, tk, j]
+        acc[j, S_INFLOW] += q
+        acc[j, S_RELEASE] += r
+        acc[j, S_TURBINE] += qt
+        acc[j, S_SPILL] += r - qt
+        acc[j, S_EVAP] += e
+        acc[j, S_PRECIP] += p
+        acc[j, S_SEEP] += sp
+        acc[j, S_WITHDRAWAL] += w
+        acc[j, S_ENERGY_MWH] += power * 24.0e-6
+        resid = abs(s1 - s0 - (q + p - e - sp - w - r) * dt)
+        if resid > acc[j, S_RESIDUAL]:
+            acc[j, S_RESIDUAL] = resid
+        if s1 < acc[j, S_STORAGE_MIN]:
+            acc[j, S_STORAGE_MIN] = s1
+        if s1 > acc[j, S_STORAGE_MAX]:
+            acc[j, S_STORAGE_MAX] = s1
+        if s1 < _at(f[F_S_MIN], 0, j) - STORAGE_TOL:
+            acc[j, S_BELOW_MIN] += 1
+        if r - qt > SPILL_TOL:
+            acc[j, S_SPILL_DAYS] += 1
+        if s1 > _at(f[F_S_NORM], 0, j) + STORAGE_TOL:
+            acc[j, S_SURCHARGE] += 1
+        if s1 > _at(f[F_S_MAX], 0, j) + STORAGE_TOL:
+            acc[j, S_ABOVE_MAX] += 1
+        daily[RELEASE, tk, j] = r
+        daily[TURBINE, tk, j] = qt
+        daily[SPILL, tk, j] = r - qt
+        daily[STORAGE, tk, j] = s1
+        daily[HEAD, tk, j] = head
+        daily[POWER, tk, j] = power
+        daily[SUPPLY, tk, j] = supplied
+        daily[DEFICIT, tk, j] = max(demand - supplied, 0.0)
+        binding[tk, j] = c
+        # State for tomorrow.
+        s[j] = s1
+        prev[j] = r
+        x = max(s1, hs[0])
+        i = _seg(hs, x, i)
+        seg[j] = i
+        level[j] = hl[i] + hl_slope[i] * (x - hs[i])
+        area[j] = max(ha[i] + ha_slope[i] * (x - hs[i]), 0.0)
+        daily[LEVEL, tk, j] = level[j]
+
+
+@njit(cache=True)
+def builtin_rule(rule, t, p0, p1, p2, iterations, f, s, level, prev, net_loss, daily, min_head, tq, tl, tl_slope, req, code):
+    """The request of a built-in rule for every member (see sim.regimes)."""
+    tk = t if daily.shape[1] > 1 else 0
+    for j in range(s.size):
+        c = RULE
+        if rule == SCHEDULE:
+            r = _at(p0, t, j) * _at(p1, 0, j)
+        elif rule == DEMAND_RULE:
+            need = max(daily[DEMAND, tk, j] - _at(f[F_LATERAL], t, j), 0.0)
+            loss = _at(f[F_REACH_LOSS], 0, j)
+            if loss > 0.0:
+                need = need / (1.0 - loss)
+            r = need * _at(p2, 0, j)
+            trigger = _at(p0, 0, j)
+            if level[j] < trigger:
+                factor = _at(p1, 0, j)
+                r = r * factor
+                if factor < 1.0:
+                    c = HEDGING
+        elif rule == POWER_RULE:
+            target = _at(p0, t, j)
+            rge = _at(f[F_RHO_G_ETA], 0, j)
+            qg = prev[j] if np.isfinite(prev[j]) else 0.0
+            h = min_head
+            for _ in range(iterations):
+                it = _seg(tq, qg, 0)
+                h = max(level[j] - (tl[it] + tl_slope[it] * (qg - tq[it])), min_head)
+                qg = target / (rge * h)
+            r = min(qg, min(_at(f[F_TURB_MAX], t, j), _at(f[F_CAP_W], t, j) / (rge * h)))
+        else:  # LEVEL_RULE
+            r = (s[j] - _at(p0, t, j)) / _at(p1, 0, j) + daily[INFLOW, tk, j] - net_loss[j]
+        req[j] = r
+        code[j] = c
+
+
+@njit(cache=True)
+def run_builtin(
+    n_steps, rule, p0, p1, p2, iterations, f, use_lo, use_hi, use_ramp_from, min_head, s, seg, level, area, prev,
+    daily, binding, hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, res_dem, res_sup, res_order, res_end,
+    down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent,
+):
+    """The whole season for a built-in rule: pre_step, rule, post_step for every day."""
+    k = s.size
+    net_loss = np.empty(k)
+    req = np.empty(k)
+    code = np.empty(k, dtype=np.int8)
+    for t in range(n_steps):
+        pre_step(t, f, s, area, daily, net_loss, res_dem, res_sup, res_order, res_end, down_dem)
+        builtin_rule(rule, t, p0, p1, p2, iterations, f, s, level, prev, net_loss, daily, min_head, tq, tl, tl_slope, req, code)
+        post_step(
+            t, req, code, f, use_lo, use_hi, t >= use_ramp_from, min_head, s, seg, level, area, prev, net_loss,
+            daily, binding, hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, down_dem, down_sup, down_order, down_end,
+            res_dem, res_sup, acc, ustats, ufail, uevent,
+        )
+    close_events(ustats, ufail, uevent)
+
+
