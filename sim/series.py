@@ -42,6 +42,7 @@ __all__ = [
     "read_csv",
     "check_values",
     "to_daily",
+    "guide_curve",
 ]
 
 SERIES_FORMS: tuple[str, ...] = ("constant", "daily", "decadal", "monthly", "csv")
@@ -535,3 +536,68 @@ def to_daily(spec: Mapping, period: Period, *, allow_negative: bool = False) -> 
     _raise_problems(check_values(given, allow_negative=allow_negative))
     return out
 
+
+
+# ---------------------------------------------------------------------------------------
+# Guide curves
+# ---------------------------------------------------------------------------------------
+
+
+def guide_curve(points: Mapping[str, float], period: Period) -> np.ndarray:
+    """Levels at calendar dates → a daily guide curve, interpolated linearly by day.
+
+    Parameters
+    ----------
+    points : Mapping of str to float
+        ``{"MM-DD": level}``, e.g. ``{"04-01": 346.0, "06-10": 347.5, "09-30": 342.0}``;
+        at least one point. The curve repeats every year (cyclic): after the last date of
+        the year it runs to the first date of the next year. ``"02-29"`` is not accepted
+        (it exists only in leap years). [m a.s.l.]
+    period : Period
+        Simulation period.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_days,)
+        The level on each day; on a point's date it is exactly the point's value. One point
+        gives a constant curve.
+
+    Raises
+    ------
+    SeriesError
+        No points, a key that is not an ``MM-DD`` date, or a value that is not a finite
+        number, e.g. ``"13-01" has month 13; expected 01..12``.
+
+    Examples
+    --------
+    >>> from sim.calendar import growing_season
+    >>> curve = guide_curve({"04-01": 346.0, "04-11": 347.0}, growing_season(2025))
+    >>> curve[[0, 5, 10]].tolist()
+    [346.0, 346.5, 347.0]
+    """
+    if not isinstance(points, Mapping):
+        raise SeriesError(f'expected a table of "MM-DD" = level, found {_short(points)}')
+    if not points:
+        raise SeriesError('expected at least one "MM-DD" = level point, found none')
+    parsed = []
+    for key, value in points.items():
+        try:
+            month, day = parse_month_day(key)
+        except ValueError as err:
+            raise SeriesError(str(err)) from None
+        if (month, day) == (2, 29):
+            raise SeriesError('"02-29" exists only in leap years; use "02-28" or "03-01"')
+        if not _is_number(value):
+            raise SeriesError(f'"{key}": expected a number, found {_short(value)}')
+        if not math.isfinite(value):
+            raise SeriesError(f'"{key}": {float(value)!r} is not a finite number')
+        parsed.append((month, day, float(value)))
+    # Anchor every point in each year around the period, so interpolation wraps the year end.
+    anchors = sorted(
+        (np.datetime64(datetime.date(year, month, day), "D"), value)
+        for year in range(period.start.year - 1, period.end.year + 2)
+        for month, day, value in parsed
+    )
+    x = np.array([a for a, _ in anchors], dtype="datetime64[D]").astype(np.int64)
+    y = np.array([v for _, v in anchors], dtype=np.float64)
+    return np.interp(period.dates.astype(np.int64), x.astype(np.float64), y)
