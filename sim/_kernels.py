@@ -236,6 +236,8 @@ def post_step(
             r += min(excess * INV_DT, max(cap - r, 0.0))
             s1 = s0 + (q - net - r) * dt
             c = SPILLED
+        # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
+        s1 = max(s1, 0.0)
         # Head at the mean storage of the day, tailwater at the outflow.
         x = max(0.5 * (s0 + s1), hs[0])
         i = _seg(hs, x, seg[j])
@@ -341,11 +343,15 @@ def builtin_rule(rule, t, p0, p1, p2, iterations, f, s, level, prev, net_loss, d
             rge = _at(f[F_RHO_G_ETA], 0, j)
             qg = prev[j] if np.isfinite(prev[j]) else 0.0
             h = min_head
+            raw = min_head
             for _ in range(iterations):
                 it = _seg(tq, qg, 0)
-                h = max(level[j] - (tl[it] + tl_slope[it] * (qg - tq[it])), min_head)
+                raw = level[j] - (tl[it] + tl_slope[it] * (qg - tq[it]))
+                h = max(raw, min_head)
                 qg = target / (rge * h)
             r = min(qg, min(_at(f[F_TURB_MAX], t, j), _at(f[F_CAP_W], t, j) / (rge * h)))
+            if raw < min_head:  # below the minimum head no release generates power
+                r = 0.0
         else:  # LEVEL_RULE
             r = (s[j] - _at(p0, t, j)) / _at(p1, 0, j) + daily[INFLOW, tk, j] - net_loss[j]
         req[j] = r

@@ -62,7 +62,7 @@ def _limit(release, code, bound, binds, clip, code_value):
 
 def _daily(x):
     """A daily input as a 2-D array (n_steps or 1, 1 or n_members)."""
-    if x is None or hasattr(x, "materialize"):
+    if x is None or hasattr(x, "materialize") or isinstance(x, _Deferred):
         return x
     a = np.asarray(x, dtype=float)
     if a.ndim == 0:
@@ -196,17 +196,31 @@ def n_members_of(model: Model, regime: Regime | None = None) -> int:
     return sizes.pop() if sizes else 1
 
 
-def _take(a, sl, n):
+class _Deferred:
+    """Members `sl` of a generated input, made where the chunk runs (e.g. in a worker)."""
+
+    def __init__(self, source, sl, n):
+        self.source, self.sl, self.n = source, sl, n
+
+    def __call__(self):
+        return self.source.materialize(self.sl, self.n)
+
+
+def _take(a, sl, n, lazy=False):
     if hasattr(a, "materialize"):
-        return a.materialize(sl, n)
+        return _Deferred(a, sl, n) if lazy else a.materialize(sl, n)
     if isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[-1] == n and n > 1:
         return a[..., sl]
     return a
 
 
-def select_members(model: Model, regime: Regime, sl: slice, n: int):
-    """The model and regime restricted to members `sl` of `n` (inputs generated for them)."""
-    m = {f: _take(getattr(model, f), sl, n) for f in model._daily_fields + model._member_fields}
+def select_members(model: Model, regime: Regime, sl: slice, n: int, lazy: bool = False):
+    """The model and regime restricted to members `sl` of `n`.
+
+    Generated inputs (stochastic inflow) are made for those members now, or, with `lazy`,
+    when the chunk runs (`_realize`), so that a task sent to another process stays small.
+    """
+    m = {f: _take(getattr(model, f), sl, n, lazy) for f in model._daily_fields + model._member_fields}
     m["reservoir"] = dataclasses.replace(
         model.reservoir, **{f: _take(getattr(model.reservoir, f), sl, n) for f in model.reservoir._member_fields}
     )
@@ -438,10 +452,15 @@ def _user_metrics_from(stats, n_steps):
     }
 
 
+def _realize(model: Model) -> Model:
+    deferred = {f: getattr(model, f)() for f in model._daily_fields if isinstance(getattr(model, f), _Deferred)}
+    return dataclasses.replace(model, **deferred) if deferred else model
+
+
 def _run_chunk(args):
-    model, regime, sl, n, keep_daily = args
-    sub_model, sub_regime = select_members(model, regime, sl, n)
-    return _chunk(sub_model, sub_regime, sl.stop - sl.start, keep_daily)
+    """Run one chunk: (model, regime, k, keep_daily), already restricted to its members."""
+    model, regime, k, keep_daily = args
+    return _chunk(_realize(model), regime, k, keep_daily)
 
 
 def simulate(
@@ -485,21 +504,25 @@ def simulate(
         n_members = inferred
     elif inferred not in (1, n_members):
         raise ValueError(f"n_members={n_members} but the inputs have {inferred} members")
-    size = int(chunk_size or DEFAULT_CHUNK_SIZE)
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
     if size < 1:
         raise ValueError("chunk_size must be >= 1")
     slices = [slice(a, min(a + size, n_members)) for a in range(0, n_members, size)]
-    tasks = [(model, regime, sl, n_members, keep_daily) for sl in slices]
+    def tasks():
+        for sl in slices:
+            sub_model, sub_regime = select_members(model, regime, sl, n_members, lazy=True)
+            yield sub_model, sub_regime, sl.stop - sl.start, keep_daily
+
     t0 = time.perf_counter()
     if executor is None:
         parts = []
-        for task in tasks:
+        for task in tasks():
             parts.append(_run_chunk(task))
             if progress is not None:
-                progress(task[2].stop)
+                progress(sum(p.n_members for p in parts))
     else:
         parts = []
-        for part in executor.map(_run_chunk, tasks):
+        for part in executor.map(_run_chunk, tasks()):
             parts.append(part)
             if progress is not None:
                 progress(sum(p.n_members for p in parts))

@@ -64,7 +64,7 @@ def mm_day_over_area_to_m3s(depth_mm_day, area_m2):
 
 def w_to_mw(power_w):
     """Convert W to MW."""
-    return power_w * 1.0e-6
+    return power_w / 1.0e6
 
 
 def mw_to_w(power_mw):

@@ -1,0 +1,296 @@
+"""The ``bakhri`` command: run, sweep, validate and show scenario files; list presets.
+
+Exit status: 0 on success, 2 on bad input (one line per problem on stderr, no traceback,
+nothing written), 1 on an internal error (a bug: the message asks for a report; ``--debug``
+shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+EPILOG_RUN = """examples:
+  bakhri run scenarios/baseline.toml
+  bakhri run scenarios/dry-2008.toml scenarios/wet-2010.toml --out results
+  bakhri run scenarios/ensemble-dry.toml --members 100 --no-plots"""
+
+EPILOG_SWEEP = """examples:
+  bakhri sweep scenarios/sweep-hedging.toml
+  bakhri sweep scenarios/baseline.toml --regime irrigation-first \\
+      --set inflow.scale=0.6:1.4:9 --set regimes.irrigation-first.hedging.factor=0.5:1:6
+  bakhri sweep scenarios/baseline.toml --set inflow.scale=0.5:1.5:0 --method lhs --samples 1000 --seed 1
+  bakhri sweep scenarios/ensemble-dry.toml --set inflow.scale=0.8,1.0 --workers 2"""
+
+EPILOG_OTHER = """examples:
+  bakhri validate scenarios/*.toml
+  bakhri show scenarios/protocol-2025.toml
+  bakhri presets"""
+
+
+class InputError(Exception):
+    """Bad input found by the command itself (exit status 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bakhri",
+        description="Bakhri Tojik (Kairakkum) reservoir water–energy scenario simulator.",
+        epilog="Run 'bakhri COMMAND --help' for a command's options and examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    run = sub.add_parser("run", help="run every regime of scenario files, write results and plots",
+                         description="Run every regime of each scenario file on the same inputs, print a "
+                         "comparison table, and write DIR/<scenario-name>/ (summary.csv, <regime>/daily.csv, "
+                         "plots/*.png, scenario.resolved.toml, run.json).", epilog=EPILOG_RUN, formatter_class=fmt)
+    run.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
+    run.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--members", type=int, metavar="N", help="override [ensemble] members")
+    run.add_argument("--seed", type=int, help="override [ensemble] seed")
+
+    sw = sub.add_parser("sweep", help="sweep parameters (and inflow ensembles) of a scenario",
+                        description="Run a parameter sweep as one ensemble: every setting is a member. "
+                        "Parameters come from --set (repeatable) or the file's [sweep] table; with an "
+                        "[ensemble], every setting meets the same inflow members. Writes "
+                        "DIR/<scenario-name>-sweep/sweep.csv (one row per member and regime) and plots.",
+                        epilog=EPILOG_SWEEP, formatter_class=fmt)
+    sw.add_argument("file", metavar="FILE", help="scenario TOML file")
+    sw.add_argument("--set", action="append", default=[], metavar="KEY=SPEC",
+                    help="KEY=from:to:num (range) or KEY=v1,v2,... (list); with --method lhs|sobol, "
+                    "from:to gives the range (num ignored)")
+    sw.add_argument("--method", choices=("grid", "lhs", "sobol", "random"), help="grid (default) or sampling")
+    sw.add_argument("--samples", type=int, metavar="N", help="number of samples (lhs, sobol, random)")
+    sw.add_argument("--seed", type=int, help="sampler seed")
+    sw.add_argument("--members", type=int, metavar="N", help="inflow members per setting (needs [ensemble])")
+    sw.add_argument("--regime", action="append", metavar="NAME", help="regime(s) to run (default: all)")
+    sw.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)")
+    sw.add_argument("--chunk-size", type=int, metavar="N", help="members per chunk")
+    sw.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
+    sw.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+    val = sub.add_parser("validate", help="check scenario files, report every problem",
+                         description="Check scenario files without running them; every problem is reported "
+                         "on one line naming the file, the key, what was found and what was expected.",
+                         epilog=EPILOG_OTHER, formatter_class=fmt)
+    val.add_argument("files", nargs="+", metavar="FILE")
+    show = sub.add_parser("show", help="print the resolved scenario (after presets and extends)",
+                          epilog=EPILOG_OTHER, formatter_class=fmt)
+    show.add_argument("file", metavar="FILE")
+    show.add_argument("--toml", action="store_true", help="print scenario.resolved.toml instead")
+    sub.add_parser("presets", help="list the built-in data with sources and confidence",
+                   epilog=EPILOG_OTHER, formatter_class=fmt)
+    return p
+
+
+def _load(files):
+    """Load every file first, so that one bad file stops the run before anything is written."""
+    from .scenario import ScenarioError, load_scenario
+
+    scenarios, errors = [], []
+    for f in files:
+        try:
+            scenarios.append(load_scenario(f))
+        except ScenarioError as err:
+            errors.append(str(err))
+    if errors:
+        raise InputError("\n".join(errors))
+    names = [s.name for s in scenarios]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise InputError(f"two files have the scenario name {sorted(dup)[0]!r}; their outputs would collide")
+    return scenarios
+
+
+def _plot_kwargs(scenario, model, regimes):
+    r = model.reservoir
+    limits = {"min": float(np.min(r.min_level_m)), "normal": float(np.min(r.normal_level_m)),
+              "max": float(np.min(r.max_level_m))}
+    guide = {}
+    for name, reg in regimes.items():
+        if reg.rule == "level":
+            target = np.asarray(reg.params["target_level_m"], dtype=float)
+            guide[name] = np.broadcast_to(target.reshape(-1, target.shape[-1] if target.ndim > 1 else 1)[:, 0],
+                                          (scenario.period.n_days,)).copy() if target.size > 1 else np.full(
+                scenario.period.n_days, float(target.ravel()[0]))
+    footnote = ("Data: built-in Bakhri Tojik presets (DATA.md); hypsometry and tailwater are DERIVED/GUESS "
+                "placeholders. Tool: bakhri " + _version())
+    return {"limits": limits, "title": scenario.title or scenario.name, "footnote": footnote,
+            "guide_curves": guide or None, "question": scenario.description or None}
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+def _members_override(scenario, members, seed):
+    import dataclasses
+
+    if members is None and seed is None:
+        return scenario
+    if scenario.ensemble is None:
+        raise InputError(f"{scenario.path}: --members/--seed need an [ensemble] table in the scenario")
+    if members is not None and members < 1:
+        raise InputError(f"--members is {members}; expected a whole number >= 1")
+    e = dataclasses.replace(
+        scenario.ensemble,
+        members=scenario.ensemble.members if members is None else members,
+        seed=scenario.ensemble.seed if seed is None else seed,
+    )
+    return dataclasses.replace(scenario, ensemble=e)
+
+
+def _cmd_run(args) -> int:
+    from . import output
+    from .engine import simulate
+
+    if args.members is not None and args.members < 1:
+        raise InputError(f"--members is {args.members}; expected a whole number >= 1")
+    scenarios = [_members_override(s, args.members, args.seed) for s in _load(args.files)]
+    out = Path(args.out)
+    for s in scenarios:
+        target = out / s.name
+        if target.exists() and not output._is_ours(target):
+            raise InputError(f"{target} exists and was not written by bakhri; choose another --out")
+    for s in scenarios:
+        t0 = time.perf_counter()
+        model, regimes = s.build()
+        t_build = time.perf_counter() - t0
+        results = {name: simulate(model, reg, keep_daily=True) for name, reg in regimes.items()}
+        t_sim = time.perf_counter() - t0 - t_build
+        info = {
+            "scenario_file": str(s.path),
+            "command": "bakhri " + " ".join(sys.argv[1:]) if sys.argv else "bakhri run",
+            "seed": s.ensemble.seed if s.ensemble else None,
+            "timings": {"build_s": t_build, "simulate_s": t_sim},
+        }
+        folder = output.write_run(out, s.name, results, s.to_toml(), info,
+                                  plot_kwargs=_plot_kwargs(s, model, regimes), plots=not args.no_plots)
+        n = next(iter(results.values())).n_members
+        print(f"{s.name}: {s.title}" + (f"  ({n} inflow members)" if n > 1 else ""))
+        print(f"period {s.period} ({s.period.n_days} days)")
+        print(output.format_table(results))
+        print(f"written: {folder}/ (summary.csv, daily.csv per regime, "
+              + ("plots/, " if not args.no_plots else "") + "scenario.resolved.toml, run.json)")
+        print()
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from . import output, sweep
+    from .scenario import ScenarioError
+
+    (scenario,) = _load([args.file])
+    parameters = None
+    if args.set:
+        parameters = {}
+        for text in args.set:
+            try:
+                key, values = sweep.parse_set(text)
+            except ValueError as err:
+                raise InputError(str(err)) from None
+            if args.method in ("lhs", "sobol", "random"):
+                values = (float(values.min()), float(values.max()))
+            parameters[key] = values
+    if args.workers < 1:
+        raise InputError(f"--workers is {args.workers}; expected a whole number >= 1")
+    method = args.method
+    if parameters is None and scenario.sweep is None:
+        raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")
+    if method in ("lhs", "sobol", "random") and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
+        raise InputError(f"--method {method} needs --samples N")
+    if args.members is not None and scenario.ensemble is None and args.members > 1:
+        raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")
+    interactive = sys.stderr.isatty()
+    try:
+        result = sweep.run(
+            scenario, parameters, method=method, samples=args.samples, seed=args.seed,
+            inflow_members=args.members, regimes=args.regime, chunk_size=args.chunk_size,
+            workers=args.workers, progress=interactive,
+        )
+    except ScenarioError as err:
+        raise InputError(str(err)) from None
+    except ValueError as err:
+        raise InputError(f"{scenario.path}: {err}") from None
+    folder = output.write_sweep(Path(args.out), scenario.name + "-sweep", result, scenario.to_toml(),
+                                plots=not args.no_plots, title=scenario.title)
+    print(f"{scenario.name}: {result.n_settings} settings × {result.n_inflow_members} inflow members × "
+          f"{len(result.results)} regimes = {result.n_members * len(result.results):,} member-seasons "
+          f"in {result.timings['total_s']:.2f} s")
+    print(output.format_sweep_table(result))
+    print(f"written: {folder}/ (sweep.csv, " + ("plots/, " if not args.no_plots else "") + "scenario.resolved.toml, run.json)")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .scenario import validate
+
+    bad = 0
+    for f in args.files:
+        problems = validate(f)
+        if problems:
+            bad += 1
+            print(problems[0] if len(problems) == 1 else f"{f}: {len(problems)} problems", file=sys.stderr)
+            if len(problems) > 1:
+                for line in problems:
+                    print(f"  {line}", file=sys.stderr)
+        else:
+            print(f"{f}: ok")
+    return 2 if bad else 0
+
+
+def _cmd_show(args) -> int:
+    (s,) = _load([args.file])
+    print(s.to_toml() if args.toml else s.summary_text(), end="" if args.toml else "\n")
+    return 0
+
+
+def _cmd_presets(args) -> int:
+    from .presets import format_presets
+
+    print(format_presets())
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets}
+
+
+def main(argv=None) -> int:
+    """Entry point of ``bakhri`` and ``python -m sim``; returns the exit status."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from .output import OutputError
+    from .presets import PresetError
+    from .scenario import ScenarioError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (InputError, ScenarioError, PresetError, OutputError) as err:
+        print(f"bakhri: {err}" if isinstance(err, OutputError) else str(err), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bakhri: interrupted; nothing was written for the unfinished scenario", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if args.debug:
+            raise
+        print(f"bakhri: internal error: {type(err).__name__}: {err}\n"
+              "This is a bug; please report it with the command and the scenario file "
+              "(run with --debug for the traceback).", file=sys.stderr)
+        return 1
+
+
+import numpy as np  # noqa: E402  (used by _plot_kwargs; imported late to keep --help fast)

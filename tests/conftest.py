@@ -1,0 +1,36 @@
+"""Small shared fixtures: the 2025 growing season and the built-in Bakhri Tojik objects."""
+
+import pytest
+
+from sim import builtin
+from sim.calendar import growing_season
+
+
+@pytest.fixture(scope="session")
+def season():
+    """1 April – 30 September 2025 (183 days)."""
+    return growing_season(2025)
+
+
+@pytest.fixture(scope="session")
+def hyps():
+    """The built-in (DERIVED placeholder) level–storage–area table."""
+    return builtin.hypsometry()
+
+
+@pytest.fixture(scope="session")
+def reservoir():
+    """The built-in reservoir (min 340.5 m, normal 347.5 m, max 349 m, spillway 3960 m³/s)."""
+    return builtin.reservoir()
+
+
+@pytest.fixture(scope="session")
+def plant():
+    """The rehabilitated plant: 6 × 29 MW, 6 × 180 m³/s, η = 0.9."""
+    return builtin.plant("rehabilitated")
+
+
+@pytest.fixture(scope="session")
+def model(season):
+    """builtin.model for the 2025 growing season (mean inflow, 3400 hm³ on 1 April)."""
+    return builtin.model(season)
