@@ -112,23 +112,6 @@ def _load(files):
     return scenarios
 
 
-def _plot_kwargs(scenario, model, regimes):
-    r = model.reservoir
-    limits = {"min": float(np.min(r.min_level_m)), "normal": float(np.min(r.normal_level_m)),
-              "max": float(np.min(r.max_level_m))}
-    guide = {}
-    for name, reg in regimes.items():
-        if reg.rule == "level":
-            target = np.asarray(reg.params["target_level_m"], dtype=float)
-            guide[name] = np.broadcast_to(target.reshape(-1, target.shape[-1] if target.ndim > 1 else 1)[:, 0],
-                                          (scenario.period.n_days,)).copy() if target.size > 1 else np.full(
-                scenario.period.n_days, float(target.ravel()[0]))
-    footnote = ("Data: built-in Bakhri Tojik presets (DATA.md); hypsometry and tailwater are DERIVED/GUESS "
-                "placeholders. Tool: bakhri " + _version())
-    return {"limits": limits, "title": scenario.title or scenario.name, "footnote": footnote,
-            "guide_curves": guide or None, "question": scenario.description or None}
-
-
 def _version():
     from . import __version__
 
@@ -172,12 +155,12 @@ def _cmd_run(args) -> int:
         t_sim = time.perf_counter() - t0 - t_build
         info = {
             "scenario_file": str(s.path),
-            "command": "bakhri " + " ".join(sys.argv[1:]) if sys.argv else "bakhri run",
+            "command": "bakhri " + " ".join(args.argv),
             "seed": s.ensemble.seed if s.ensemble else None,
             "timings": {"build_s": t_build, "simulate_s": t_sim},
         }
         folder = output.write_run(out, s.name, results, s.to_toml(), info,
-                                  plot_kwargs=_plot_kwargs(s, model, regimes), plots=not args.no_plots)
+                                  plot_kwargs=s.plot_kwargs(model, regimes), plots=not args.no_plots)
         n = next(iter(results.values())).n_members
         print(f"{s.name}: {s.title}" + (f"  ({n} inflow members)" if n > 1 else ""))
         print(f"period {s.period} ({s.period.n_days} days)")
@@ -198,9 +181,15 @@ def _cmd_sweep(args) -> int:
         parameters = {}
         for text in args.set:
             try:
-                key, values = sweep.parse_set(text)
+                key, values = sweep.parse_set(text, sampling=args.method in ("lhs", "sobol", "random"))
             except ValueError as err:
                 raise InputError(str(err)) from None
+            if key not in scenario.sweepable:
+                import difflib
+
+                close = difflib.get_close_matches(key, scenario.sweepable, n=1)
+                hint = f'; did you mean "{close[0]}"?' if close else "; expected one of: " + ", ".join(scenario.sweepable)
+                raise InputError(f'--set "{text}": "{key}" is not a numeric key of {scenario.path}{hint}')
             if args.method in ("lhs", "sobol", "random"):
                 values = (float(values.min()), float(values.max()))
             parameters[key] = values
@@ -242,7 +231,7 @@ def _cmd_validate(args) -> int:
         problems = validate(f)
         if problems:
             bad += 1
-            print(problems[0] if len(problems) == 1 else f"{f}: {len(problems)} problems", file=sys.stderr)
+            print(f"{f}: {problems[0]}" if len(problems) == 1 else f"{f}: {len(problems)} problems", file=sys.stderr)
             if len(problems) > 1:
                 for line in problems:
                     print(f"  {line}", file=sys.stderr)
@@ -272,6 +261,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
     from .output import OutputError
     from .presets import PresetError
     from .scenario import ScenarioError
@@ -292,5 +282,3 @@ def main(argv=None) -> int:
               "(run with --debug for the traceback).", file=sys.stderr)
         return 1
 
-
-import numpy as np  # noqa: E402  (used by _plot_kwargs; imported late to keep --help fast)

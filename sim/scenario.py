@@ -449,6 +449,16 @@ class _Bound:
             return False
         return True
 
+    def ok_all(self, values) -> np.ndarray:
+        """Vectorised `ok`: a boolean array, one per value (for per-member overrides)."""
+        v = np.asarray(values, dtype=float)
+        good = np.isfinite(v)
+        if self.integer:
+            good &= v == np.round(v)
+        good &= (v > self.lo) if self.lo_open else (v >= self.lo)
+        good &= (v < self.hi) if self.hi_open else (v <= self.hi)
+        return good
+
 
 _NONNEG = _Bound(0.0)
 _POSITIVE = _Bound(0.0, lo_open=True)
@@ -1845,9 +1855,9 @@ class Scenario:
                 problems.append(f"{where}: found an array of shape {a.shape}; expected one value per member, shape (n_members,)")
                 continue
             b = c.sweepable[path]
-            bad = [v for v in np.atleast_1d(a) if not b.ok(float(v))]
-            if bad:
-                problems.append(f"{where}: found {_num(bad[0])}; expected {b.expected()}")
+            bad = np.atleast_1d(a)[~b.ok_all(np.atleast_1d(a))]
+            if bad.size:
+                problems.append(f"{where}: found {_num(float(bad[0]))}; expected {b.expected()}")
                 continue
             if a.ndim == 1:
                 sizes.add(a.size)
@@ -1862,6 +1872,32 @@ class Scenario:
             raise ScenarioError(self.path, problems)
         ov = {k: (np.full(n, float(v)) if v.ndim == 0 else v) for k, v in ov.items()}
         return ov, int(n)
+
+    def plot_kwargs(self, model=None, regimes=None) -> dict:
+        """Keyword arguments for `sim.plotting.save_all` / `plot_comparison` / `plot_level`.
+
+        ``limits`` (minimum, normal and maximum levels [m a.s.l.]), ``title``, ``question``
+        (the file's description), a data-source ``footnote``, and ``guide_curves``: the daily
+        target level of every ``level`` regime [m a.s.l.], shape ``(n_steps,)``.
+        """
+        from . import __version__
+
+        if model is None or regimes is None:
+            model, regimes = self.build()
+        r = model.reservoir
+        limits = {"min": float(np.min(r.min_level_m)), "normal": float(np.min(r.normal_level_m)),
+                  "max": float(np.min(r.max_level_m))}
+        n = self.period.n_days
+        guide = {}
+        for name, reg in regimes.items():
+            if reg.rule == "level":
+                target = np.asarray(reg.params["target_level_m"], dtype=float)
+                column = target.reshape(target.shape[0], -1)[:, 0] if target.ndim else target.reshape(1)
+                guide[name] = np.broadcast_to(column, (n,)).copy() if column.size in (1, n) else column[:n].copy()
+        footnote = ("Data: built-in Bakhri Tojik presets (DATA.md); hypsometry and tailwater are DERIVED/GUESS "
+                    f"placeholders. Tool: bakhri {__version__}")
+        return {"limits": limits, "title": self.title or self.name, "footnote": footnote,
+                "guide_curves": guide or None, "question": self.description or None}
 
     # -- text -------------------------------------------------------------------------------
 

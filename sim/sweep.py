@@ -80,8 +80,11 @@ def sample(bounds: Mapping[str, tuple[float, float]], n: int, method: str = "lhs
     return {path: values[:, i] for i, path in enumerate(bounds)}
 
 
-def parse_set(text: str) -> tuple[str, Any]:
+def parse_set(text: str, sampling: bool = False) -> tuple[str, Any]:
     """Parse a command-line ``KEY=from:to:num`` (a range), ``KEY=a,b,c`` (a list) or ``KEY=v``.
+
+    With ``sampling=True`` (``--method lhs|sobol|random``) a range may also be ``from:to``
+    and ``num`` is ignored (any whole number >= 0): the values are ``[from, to]``.
 
     Returns ``(key, values)`` with values a numpy array; raises ValueError with a one-line
     message naming what was expected.
@@ -93,9 +96,14 @@ def parse_set(text: str) -> tuple[str, Any]:
     try:
         if ":" in spec:
             parts = spec.split(":")
-            if len(parts) != 3:
+            if len(parts) != 3 and not (sampling and len(parts) == 2):
                 raise ValueError
-            lo, hi, num = float(parts[0]), float(parts[1]), int(parts[2])
+            lo, hi = float(parts[0]), float(parts[1])
+            num = int(parts[2]) if len(parts) == 3 else 0
+            if sampling:
+                if num < 0 or not (np.isfinite(lo) and np.isfinite(hi)):
+                    raise ValueError
+                return key, np.array([lo, hi])
             if num < 1:
                 raise ValueError
             return key, np.linspace(lo, hi, num)
@@ -224,6 +232,8 @@ class SweepResult:
 def _fmt(x):
     if isinstance(x, (str, np.str_)):
         return str(x)
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
     return repr(float(x)) if np.isfinite(x) else str(float(x))
 
 
@@ -294,7 +304,9 @@ def run(
     else:
         if not samples:
             raise ValueError(f'method "{method}" needs samples >= 1')
-        settings = sample({k: tuple(v) for k, v in parameters.items()}, samples, method, seed)
+        # (low, high) of each parameter; a list of values (e.g. a grid [sweep] table) gives its range
+        bounds = {k: (float(np.min(v)), float(np.max(v))) for k, v in parameters.items()}
+        settings = sample(bounds, samples, method, seed)
     n_settings = len(next(iter(settings.values()))) if settings else 1
     ensemble = scenario.ensemble
     n_inflow = inflow_members if inflow_members is not None else (ensemble.members if ensemble is not None else 1)
@@ -345,7 +357,13 @@ def run(
 
     out = SweepResult(list(settings), settings, n_inflow, results)
     out.table = _table(out, names)
-    out.timings = {"total_s": time.perf_counter() - t0, **{f"{k}_s": r.timings.get("wall_s", 0.0) for k, r in results.items()}}
+    total = time.perf_counter() - t0
+    simulate_s = {name: r.timings.get("wall_s", 0.0) for name, r in results.items()}
+    out.timings = {
+        "total_s": total,
+        "simulate_s": simulate_s,
+        "member_seasons_per_s": n * len(names) / max(sum(simulate_s.values()), 1e-12),
+    }
     return out
 
 
