@@ -522,7 +522,8 @@ def simulate(
                 progress(sum(p.n_members for p in parts))
     else:
         parts = []
-        for part in executor.map(_run_chunk, tasks()):
+        # A list, not a generator: Dask's executor refuses iterators; tasks are small (sliced views).
+        for part in executor.map(_run_chunk, list(tasks())):
             parts.append(part)
             if progress is not None:
                 progress(sum(p.n_members for p in parts))

@@ -1,0 +1,670 @@
+"""The ``bakhri`` command, as a user meets it.
+
+Most tests call `sim.cli.main` in-process (fast, output captured with capsys); a few run
+``python -m sim`` in a subprocess to prove that the module entry point works, that exit codes
+are real and that users never see a traceback.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bad_cases import BAD_CASES, BAD_DIR
+from sim import __version__, cli
+from sim.presets import list_presets
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+SHIPPED = sorted(SCENARIOS.glob("*.toml"))
+BASELINE = SCENARIOS / "baseline.toml"
+HEDGING = SCENARIOS / "sweep-hedging.toml"
+
+#: daily.csv columns exactly as DESIGN.md lists them ("Outputs of bakhri run").
+DESIGN_DAILY = [
+    "date", "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s",
+    "precipitation_m3s", "seepage_m3s", "withdrawal_m3s", "storage_hm3", "level_m", "head_m",
+    "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s", "binding",
+]  # fmt: skip
+
+#: summary.csv columns DESIGN.md says are included.
+DESIGN_SUMMARY = [
+    "regime", "member", "inflow_hm3", "release_hm3", "turbine_hm3", "spill_hm3", "evaporation_hm3",
+    "withdrawal_hm3", "storage_start_hm3", "storage_end_hm3", "balance_error_hm3", "level_min_m",
+    "level_end_m", "energy_gwh", "demand_hm3", "supply_hm3", "deficit_hm3", "reliability_time",
+    "reliability_volume", "resilience", "vulnerability_hm3", "days_below_min_level", "spill_days",
+]  # fmt: skip
+
+HM3_PER_M3S_DAY = 0.0864
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+
+
+def bakhri(capsys, *argv):
+    """Run ``bakhri ARGV`` in-process: (exit status, stdout, stderr)."""
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def bakhri_proc(*argv, cwd=ROOT):
+    """Run ``python -m sim ARGV`` in a subprocess."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, argv)], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def read_dicts(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def is_ensemble(path) -> bool:
+    return load_scenario(path).ensemble is not None
+
+
+def no_traceback(err: str) -> None:
+    assert "Traceback" not in err
+    assert 'File "' not in err
+
+
+# --------------------------------------------------------------------------------------
+# bad input: exit 2, the exact message, nothing written
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("filename,message", BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_run_bad_file_exits_2_with_pinned_message(capsys, tmp_path, filename, message):
+    path = BAD_DIR / filename
+    out_dir = tmp_path / "out"
+    code, out, err = bakhri(capsys, "run", path, "--out", out_dir)
+    assert code == 2
+    assert err == f"{path}: {message}\n"
+    assert len(err.splitlines()) == message.count("\n") + 1  # one line per problem (+ the count line)
+    no_traceback(err)
+    assert out == ""
+    assert not out_dir.exists()
+
+
+@pytest.mark.parametrize("filename,message", BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_validate_bad_file_exits_2_with_pinned_message(capsys, filename, message):
+    path = BAD_DIR / filename
+    code, out, err = bakhri(capsys, "validate", path)
+    assert code == 2
+    assert err == f"{path}: {message}\n"
+    no_traceback(err)
+    assert out == ""
+
+
+def test_validate_good_files_say_ok(capsys):
+    code, out, err = bakhri(capsys, "validate", *SHIPPED)
+    assert code == 0, err
+    assert err == ""
+    assert out.splitlines() == [f"{p}: ok" for p in SHIPPED]
+
+
+def test_validate_mixed_names_each_bad_file(capsys):
+    """With several files, every line says which file it is about."""
+    bad1, bad2 = BAD_DIR / "unknown-key.toml", BAD_DIR / "wrong-type.toml"
+    code, out, err = bakhri(capsys, "validate", bad1, BASELINE, bad2)
+    assert code == 2
+    assert out == f"{BASELINE}: ok\n"
+    assert err.splitlines() == [
+        f"{bad1}: " + dict(BAD_CASES)["unknown-key.toml"],
+        f"{bad2}: " + dict(BAD_CASES)["wrong-type.toml"],
+    ]
+
+
+def test_run_good_and_bad_file_writes_nothing(capsys, tmp_path):
+    bad = BAD_DIR / "unknown-key.toml"
+    out_dir = tmp_path / "out"
+    code, out, err = bakhri(capsys, "run", BASELINE, bad, "--out", out_dir, "--no-plots")
+    assert code == 2
+    assert err == f"{bad}: {dict(BAD_CASES)['unknown-key.toml']}\n"
+    assert out == ""
+    assert not out_dir.exists()
+    # the order of the files does not matter
+    code, out, err = bakhri(capsys, "run", bad, BASELINE, "--out", out_dir, "--no-plots")
+    assert code == 2 and not out_dir.exists()
+
+
+def test_subprocess_bad_files_exit_2_every_message_no_traceback(tmp_path):
+    """python -m sim: a real exit status 2, every file's problems, no traceback."""
+    files = [BAD_DIR / f for f, _ in BAD_CASES]
+    out_dir = tmp_path / "out"
+    p = bakhri_proc("run", *files, "--out", out_dir)
+    assert p.returncode == 2
+    assert p.stderr == "\n".join(f"{BAD_DIR / f}: {m}" for f, m in BAD_CASES) + "\n"
+    no_traceback(p.stderr)
+    assert p.stdout == ""
+    assert not out_dir.exists()
+
+
+def test_subprocess_usage_error_and_help():
+    p = bakhri_proc()
+    assert p.returncode == 2  # argparse: a command is required
+    assert "usage: bakhri" in p.stderr
+    no_traceback(p.stderr)
+    p = bakhri_proc("--help")
+    assert p.returncode == 0
+    assert "run" in p.stdout and "sweep" in p.stdout and "examples" in p.stdout
+
+
+# --------------------------------------------------------------------------------------
+# every shipped scenario runs, and its files check out from the files alone
+# --------------------------------------------------------------------------------------
+
+
+def check_run_folder(folder: Path, scenario, n_members: int) -> None:
+    regimes = scenario.regime_names
+    users = [d["name"] for d in scenario.resolved["demand"]]
+    summary = read_dicts(folder / "summary.csv")
+    header, _ = read_csv(folder / "summary.csv")
+    for col in DESIGN_SUMMARY:
+        assert col in header, col
+    # one row per regime (and member), in regime order
+    assert [(r["regime"], int(r["member"])) for r in summary] == [(g, m) for g in regimes for m in range(n_members)]
+    for r in summary:
+        assert abs(float(r["balance_error_hm3"])) < 1e-9, r
+    start = {(r["regime"], int(r["member"])): float(r["storage_start_hm3"]) for r in summary}
+    end = {(r["regime"], int(r["member"])): float(r["storage_end_hm3"]) for r in summary}
+    expected_users = [f"{u}_{k}" for u in users for k in ("demand_m3s", "supply_m3s")]
+
+    for regime in regimes:
+        header, rows = read_csv(folder / regime / "daily.csv")
+        if n_members > 1:  # ensembles: representative members, a leading member column
+            assert header[0] == "member"
+            header, member_of = header[1:], [int(r[0]) for r in rows]
+            rows = [r[1:] for r in rows]
+        else:
+            member_of = [0] * len(rows)
+        assert header == DESIGN_DAILY + expected_users
+        col = {c: i for i, c in enumerate(header)}
+        assert all(re.fullmatch(r"[a-z_-]+", r[col["binding"]]) for r in rows)
+        for m in sorted(set(member_of)):
+            mine = [r for r, k in zip(rows, member_of) if k == m]
+            assert len(mine) == scenario.period.n_days
+            assert mine[0][0] == str(scenario.period.start)
+
+            def num(name, mine=mine):
+                return np.array([float(r[col[name]]) for r in mine])
+
+            storage = num("storage_hm3")
+            previous = np.concatenate([[start[(regime, m)]], storage[:-1]])
+            change = (
+                num("inflow_m3s") + num("precipitation_m3s") - num("evaporation_m3s") - num("seepage_m3s")
+                - num("withdrawal_m3s") - num("release_m3s")
+            ) * HM3_PER_M3S_DAY
+            np.testing.assert_allclose(storage - previous, change, rtol=0, atol=1e-6)
+            assert abs(storage[-1] - end[(regime, m)]) < 1e-9  # same day, two unit conversions
+            # release is everything through the dam: turbines + spillway
+            np.testing.assert_allclose(num("turbine_flow_m3s") + num("spill_m3s"), num("release_m3s"), atol=1e-9)
+            np.testing.assert_allclose(num("supply_m3s") + num("deficit_m3s"), num("demand_m3s"), atol=1e-6)
+        if n_members > 1:
+            assert (folder / regime / "daily_percentiles.csv").is_file()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenario_runs_and_balances(capsys, tmp_path, path):
+    ensemble = is_ensemble(path)
+    args = ["run", path, "--out", tmp_path, "--no-plots"] + (["--members", "20"] if ensemble else [])
+    code, out, err = bakhri(capsys, *args)
+    assert code == 0, err
+    assert err == ""
+    scenario = load_scenario(path)
+    folder = tmp_path / scenario.name
+    assert f"written: {folder}/" in out
+    assert not (folder / "plots").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [scenario.name]  # no temporary folders left
+    check_run_folder(folder, scenario, 20 if ensemble else 1)
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert info["n_members"] == {r: (20 if ensemble else 1) for r in scenario.regime_names}
+
+
+def test_run_several_files_at_once(capsys, tmp_path):
+    files = [SCENARIOS / "dry-2008.toml", SCENARIOS / "wet-2010.toml"]
+    code, out, err = bakhri(capsys, "run", *files, "--out", tmp_path, "--no-plots")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dry-2008", "wet-2010"]
+    assert out.count("written: ") == 2
+
+
+def test_subprocess_run_baseline(tmp_path):
+    """python -m sim run: exit 0, the table on stdout, the files on disk."""
+    p = bakhri_proc("run", BASELINE, "--out", tmp_path, "--no-plots")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    assert "Energy [GWh]" in p.stdout and "irrigation-first" in p.stdout
+    folder = tmp_path / "baseline"
+    assert (folder / "summary.csv").is_file() and (folder / "run.json").is_file()
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert info["command"].startswith("bakhri run ")
+
+
+# --------------------------------------------------------------------------------------
+# plots and provenance
+# --------------------------------------------------------------------------------------
+
+
+def test_run_with_plots_and_provenance(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path)
+    assert code == 0, err
+    folder = tmp_path / "baseline"
+    pngs = sorted((folder / "plots").glob("*.png"))
+    assert len(pngs) >= 4
+    for png in pngs:
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert len(data) > 10_000, png
+    assert "plots/" in out
+
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert info["written_by"] == "bakhri"
+    assert info["version"] == __version__
+    resolved = folder / "scenario.resolved.toml"
+    assert info["input_sha256"] == hashlib.sha256(resolved.read_bytes()).hexdigest()
+    assert info["command"] == f"bakhri run {BASELINE} --out {tmp_path}"
+    assert info["regimes"] == load_scenario(BASELINE).regime_names
+
+    again = load_scenario(resolved)
+    original = load_scenario(BASELINE)
+    assert again.name == original.name
+    assert again.regime_names == original.regime_names
+    assert again.period.n_days == original.period.n_days
+    assert again.resolved["reservoir"] == original.resolved["reservoir"]
+    assert again.resolved["regimes"] == original.resolved["regimes"]
+    # and it runs to the same numbers
+    code, _, err = bakhri(capsys, "run", resolved, "--out", tmp_path / "again", "--no-plots")
+    assert code == 0, err
+    a = read_dicts(folder / "summary.csv")
+    b = read_dicts(tmp_path / "again" / "baseline" / "summary.csv")
+    assert a == b
+
+
+# --------------------------------------------------------------------------------------
+# the output folder
+# --------------------------------------------------------------------------------------
+
+
+def test_rerun_replaces_earlier_result(capsys, tmp_path):
+    path = SCENARIOS / "ensemble-dry.toml"
+    code, _, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots", "--members", "20")
+    assert code == 0, err
+    folder = tmp_path / "ensemble-dry"
+    assert len(read_dicts(folder / "summary.csv")) == 4 * 20
+    (folder / "stale.txt").write_text("left over from the first run")
+    code, _, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots", "--members", "10", "--seed", "7")
+    assert code == 0, err
+    assert len(read_dicts(folder / "summary.csv")) == 4 * 10
+    assert not (folder / "stale.txt").exists()
+    assert json.loads((folder / "run.json").read_text())["seed"] == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ensemble-dry"]  # nothing hidden left over
+
+
+@pytest.mark.parametrize("kind", ["user-file", "foreign-run-json", "file-not-folder"])
+def test_folder_not_written_by_bakhri_is_left_alone(capsys, tmp_path, kind):
+    target = tmp_path / "baseline"
+    if kind == "file-not-folder":
+        target.write_text("my notes")
+        mine = target
+    else:
+        target.mkdir()
+        mine = target / ("notes.txt" if kind == "user-file" else "run.json")
+        mine.write_text("my notes" if kind == "user-file" else '{"written_by": "someone else"}')
+    before = mine.read_text()
+    code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    assert code == 2
+    assert err == f"{target} exists and was not written by bakhri; choose another --out\n"
+    no_traceback(err)
+    assert mine.read_text() == before
+    if target.is_dir():
+        assert [p.name for p in target.iterdir()] == [mine.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline"]
+
+
+def test_sweep_into_foreign_folder_exits_2(capsys, tmp_path):
+    target = tmp_path / "sweep-hedging-sweep"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
+    assert code == 2
+    assert str(target) in err and "not written by bakhri" in err
+    no_traceback(err)
+    assert [p.name for p in target.iterdir()] == ["notes.txt"]
+    assert (target / "notes.txt").read_text() == "mine"
+
+
+# --------------------------------------------------------------------------------------
+# what the user reads
+# --------------------------------------------------------------------------------------
+
+
+def test_table_has_units_in_header(capsys, tmp_path):
+    code, out, _ = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    assert code == 0
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("Regime"))
+    for h in ("Energy [GWh]", "Release [hm³]", "Deficit [hm³]", "Vol. reliability [-]", "End level [m]",
+              "Balance error [hm³]"):
+        assert h in header
+    for regime in load_scenario(BASELINE).regime_names:
+        assert any(line.startswith(regime) for line in lines)
+
+
+def test_ensemble_table_says_median_and_range(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "run", SCENARIOS / "ensemble-dry.toml", "--out", tmp_path, "--no-plots",
+                            "--members", "20")
+    assert code == 0, err
+    assert "(20 inflow members)" in out
+    assert "10–90 %" in out and "median" in out
+
+
+def test_show(capsys):
+    code, out, err = bakhri(capsys, "show", SCENARIOS / "protocol-2025.toml")
+    assert code == 0, err
+    assert out.startswith("protocol-2025:")
+    assert "kazakhstan-protocol" in out and "irrigation-first" in out
+
+
+def test_show_toml_loads_back(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "show", SCENARIOS / "protocol-2025.toml", "--toml")
+    assert code == 0, err
+    data = tomllib.loads(out)
+    assert data["scenario"]["name"] == "protocol-2025"
+    assert [d["name"] for d in data["demand"]] == ["downstream-baseline", "kazakhstan-protocol"]
+    f = tmp_path / "protocol-2025.toml"
+    f.write_text(out, encoding="utf-8")
+    assert load_scenario(f).regime_names == ["irrigation-first", "energy-first"]
+
+
+def test_presets_lists_every_preset(capsys):
+    code, out, err = bakhri(capsys, "presets")
+    assert code == 0, err
+    for p in list_presets():
+        assert p.name in out, (p.kind, p.name)
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["validate"], ["show"], ["presets"]])
+def test_help_has_examples(capsys, command):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(command + ["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "example" in out
+    assert out.startswith("usage: bakhri")
+
+
+def test_show_bad_file_exits_2(capsys):
+    path = BAD_DIR / "unknown-key.toml"
+    code, out, err = bakhri(capsys, "show", path)
+    assert code == 2
+    assert err == f"{path}: {dict(BAD_CASES)['unknown-key.toml']}\n"
+
+
+def test_missing_file_exits_2(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "run", tmp_path / "nope.toml", "--out", tmp_path / "out")
+    assert code == 2
+    assert "nope.toml" in err and len(err.splitlines()) == 1
+    no_traceback(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_members_without_ensemble_exits_2(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--members", "5", "--no-plots")
+    assert code == 2
+    assert err == f"{BASELINE}: --members/--seed need an [ensemble] table in the scenario\n"
+    code, _, err = bakhri(capsys, "run", SCENARIOS / "ensemble-dry.toml", "--out", tmp_path, "--members", "0")
+    assert code == 2
+    assert err == "--members is 0; expected a whole number >= 1\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------
+# internal errors
+# --------------------------------------------------------------------------------------
+
+
+def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch):
+    import sim.engine
+
+    def boom(*a, **k):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(sim.engine, "simulate", boom)
+    code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    assert code == 1
+    assert "internal error" in err and "RuntimeError: engine exploded" in err
+    assert "--debug" in err
+    no_traceback(err)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match="engine exploded"):
+        cli.main(["--debug", "run", str(BASELINE), "--out", str(tmp_path), "--no-plots"])
+
+
+def test_internal_error_in_sweep_exit_1(capsys, tmp_path, monkeypatch):
+    import sim.sweep
+
+    def boom(*a, **k):
+        raise RuntimeError("chunk lost")
+
+    monkeypatch.setattr(sim.sweep, "simulate", boom)
+    code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
+    assert code == 1
+    assert "internal error" in err and "chunk lost" in err
+    no_traceback(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------
+# sweep
+# --------------------------------------------------------------------------------------
+
+FACTOR = "regimes.irrigation-first.hedging.factor"
+
+
+def test_sweep_file_table(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
+    assert code == 0, err
+    folder = tmp_path / "sweep-hedging-sweep"
+    header, rows = read_csv(folder / "sweep.csv")
+    assert len(rows) == 24
+    for c in (FACTOR, "inflow.scale", "energy_gwh", "deficit_hm3", "regime", "member", "setting", "inflow_member"):
+        assert c in header
+    d = read_dicts(folder / "sweep.csv")
+    factors = [float(r[FACTOR]) for r in d]
+    scales = [float(r["inflow.scale"]) for r in d]
+    np.testing.assert_allclose(factors, np.repeat([0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 4))  # first varies slowest
+    np.testing.assert_allclose(scales, np.tile([0.6, 0.8, 1.0, 1.2], 6))
+    assert [r["member"] for r in d] == [str(i) for i in range(24)]  # whole numbers, not "0.0"
+    assert {r["regime"] for r in d} == {"irrigation-first"}
+    assert all(abs(float(r["balance_error_hm3"])) < 1e-9 for r in d)
+    # the console table has units
+    assert "Energy [GWh]" in out and "Deficit [hm³]" in out and "24 settings" in out
+    info = json.loads((folder / "run.json").read_text())
+    assert info["written_by"] == "bakhri" and info["kind"] == "sweep"
+    assert info["parameters"] == [FACTOR, "inflow.scale"]
+
+
+def test_sweep_set_range_with_regime(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--regime", "irrigation-first",
+                            "--set", "inflow.scale=0.6:1.4:5", "--out", tmp_path, "--no-plots")
+    assert code == 0, err
+    d = read_dicts(tmp_path / "baseline-sweep" / "sweep.csv")
+    assert len(d) == 5
+    assert {r["regime"] for r in d} == {"irrigation-first"}
+    np.testing.assert_allclose([float(r["inflow.scale"]) for r in d], [0.6, 0.8, 1.0, 1.2, 1.4])
+    inflow = [float(r["inflow_hm3"]) for r in d]
+    assert inflow == sorted(inflow) and len(set(inflow)) == 5
+
+
+def test_sweep_with_plots(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path)
+    assert code == 0, err
+    pngs = list((tmp_path / "sweep-hedging-sweep" / "plots").glob("*.png"))
+    assert {"tradeoff.png", "failure_ranges.png"} <= {p.name for p in pngs}
+    for png in pngs:
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+@pytest.mark.parametrize("spec", ["inflow.scale", "inflow.scale=0.6:1.4", "inflow.scale=0.6:1.4:0",
+                                  "inflow.scale=0.6:1.4:x", "inflow.scale=abc", "inflow.scale="])
+def test_sweep_bad_set_text(capsys, tmp_path, spec):
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", spec, "--out", tmp_path, "--no-plots")
+    assert code == 2
+    if "=" in spec:
+        assert err == f'--set "{spec}": expected KEY=from:to:num (num a whole number >= 1) or KEY=v1,v2,...\n'
+    else:
+        assert err == f'--set "{spec}": expected KEY=from:to:num or KEY=v1,v2,...\n'
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_set_value_out_of_range(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=-1,1", "--out", tmp_path, "--no-plots")
+    assert code == 2
+    assert "inflow.scale" in err and "-1" in err and len(err.splitlines()) == 1
+    no_traceback(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_unknown_key_did_you_mean(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scael=0.6:1.4:3", "--out", tmp_path)
+    assert code == 2
+    assert 'did you mean "inflow.scale"?' in err
+    assert "inflow.scael" in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_unknown_regime(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "sweep", HEDGING, "--regime", "energy-frist", "--out", tmp_path)
+    assert code == 2
+    assert "energy-frist" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_nothing_to_sweep(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "sweep", BASELINE, "--out", tmp_path)
+    assert code == 2
+    assert err == f"{BASELINE}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table\n"
+
+
+def test_sweep_lhs_reproducible(capsys, tmp_path):
+    args = ["sweep", BASELINE, "--regime", "irrigation-first", "--set", "inflow.scale=0.6:1.4:5",
+            "--method", "lhs", "--samples", "16", "--seed", "3", "--no-plots"]
+    code, _, err = bakhri(capsys, *args, "--out", tmp_path / "a")
+    assert code == 0, err
+    code, _, err = bakhri(capsys, *args, "--out", tmp_path / "b")
+    assert code == 0, err
+    a = read_dicts(tmp_path / "a" / "baseline-sweep" / "sweep.csv")
+    b = read_dicts(tmp_path / "b" / "baseline-sweep" / "sweep.csv")
+    assert len(a) == 16
+    assert a == b
+    scales = np.array([float(r["inflow.scale"]) for r in a])
+    assert np.all((scales >= 0.6) & (scales <= 1.4))
+    assert sorted(np.floor((scales - 0.6) / 0.8 * 16).astype(int)) == list(range(16))  # LHS strata
+    code, _, err = bakhri(capsys, *args[:-3], "--seed", "4", "--no-plots", "--out", tmp_path / "c")
+    assert code == 0, err
+    c = read_dicts(tmp_path / "c" / "baseline-sweep" / "sweep.csv")
+    assert [r["inflow.scale"] for r in c] != [r["inflow.scale"] for r in a]
+
+
+@pytest.mark.parametrize("spec", ["inflow.scale=0.5:1.5:0", "inflow.scale=0.5:1.5"])
+def test_sweep_sampling_range_forms_from_help(capsys, tmp_path, spec):
+    """The --help example 'KEY=0.5:1.5:0 --method lhs' and 'from:to' both give the range."""
+    code, _, err = bakhri(capsys, "sweep", BASELINE, "--regime", "irrigation-first", "--set", spec,
+                          "--method", "lhs", "--samples", "8", "--seed", "1", "--out", tmp_path, "--no-plots")
+    assert code == 0, err
+    scales = np.array([float(r["inflow.scale"]) for r in read_dicts(tmp_path / "baseline-sweep" / "sweep.csv")])
+    assert scales.size == 8 and scales.min() >= 0.5 and scales.max() <= 1.5
+    assert sorted(np.floor((scales - 0.5) * 8).astype(int)) == list(range(8))
+
+
+def test_sweep_sampling_needs_samples(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0.5:1.5", "--method", "lhs",
+                          "--out", tmp_path)
+    assert code == 2
+    assert err == "--method lhs needs --samples N\n"
+
+
+def test_sweep_ensemble_members_and_workers(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", SCENARIOS / "ensemble-dry.toml", "--set", "inflow.scale=0.8,1.0",
+                            "--members", "5", "--regime", "irrigation-first", "--workers", "2",
+                            "--out", tmp_path, "--no-plots")
+    assert code == 0, err
+    assert "2 settings × 5 inflow members × 1 regimes" in out
+    d = read_dicts(tmp_path / "ensemble-dry-sweep" / "sweep.csv")
+    assert [(int(r["setting"]), int(r["inflow_member"])) for r in d] == [(s, m) for s in range(2) for m in range(5)]
+
+
+def test_subprocess_sweep_unknown_key(tmp_path):
+    p = bakhri_proc("sweep", BASELINE, "--set", "inflow.scael=0.6:1.4:3", "--out", tmp_path)
+    assert p.returncode == 2
+    assert 'did you mean "inflow.scale"?' in p.stderr
+    no_traceback(p.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------
+# tried as a new user would
+# --------------------------------------------------------------------------------------
+
+
+def test_new_user_edits_a_copy(capsys, tmp_path):
+    mine = tmp_path / "my-baseline.toml"
+    text = BASELINE.read_text(encoding="utf-8")
+    assert "initial_storage_hm3 = 3400" in text
+    mine.write_text(text.replace("initial_storage_hm3 = 3400", "initial_storage_hm3 = 3000"), encoding="utf-8")
+    code, _, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path / "orig", "--no-plots")
+    assert code == 0, err
+    code, out, err = bakhri(capsys, "run", mine, "--out", tmp_path / "mine", "--no-plots")
+    assert code == 0, err
+    orig = read_dicts(tmp_path / "orig" / "baseline" / "summary.csv")
+    new = read_dicts(tmp_path / "mine" / "baseline" / "summary.csv")  # the name comes from [scenario] name
+    assert {float(r["storage_start_hm3"]) for r in new} == {3000.0}
+    assert {float(r["storage_start_hm3"]) for r in orig} == {3400.0}
+    assert [r["energy_gwh"] for r in new] != [r["energy_gwh"] for r in orig]
+    assert [r["storage_end_hm3"] for r in new] != [r["storage_end_hm3"] for r in orig]
+
+
+def test_new_user_misspells_a_key(capsys, tmp_path):
+    mine = tmp_path / "my-baseline.toml"
+    text = BASELINE.read_text(encoding="utf-8")
+    # only the first regime's key is misspelled
+    mine.write_text(text.replace("min_release_m3s = 150", "min_relase_m3s = 150", 1), encoding="utf-8")
+    code, out, err = bakhri(capsys, "run", mine, "--out", tmp_path / "out", "--no-plots")
+    assert code == 2
+    assert err == f'{mine}: regimes.irrigation-first.min_relase_m3s: unknown key; did you mean "min_release_m3s"?\n'
+    assert not (tmp_path / "out").exists()
+    code, _, err2 = bakhri(capsys, "validate", mine)
+    assert code == 2 and err2 == err
+
+
+def test_new_user_copies_a_child_file_elsewhere(capsys, tmp_path):
+    """A copied file that extends a parent by a relative path names the missing parent."""
+    mine = tmp_path / "dry.toml"
+    shutil.copy(SCENARIOS / "dry-2008.toml", mine)
+    code, _, err = bakhri(capsys, "run", mine, "--out", tmp_path / "out", "--no-plots")
+    assert code == 2
+    assert "baseline.toml" in err and len(err.splitlines()) == 1
+    no_traceback(err)
+    assert not (tmp_path / "out").exists()
