@@ -124,7 +124,7 @@ def _members_override(scenario, members, seed):
     if members is None and seed is None:
         return scenario
     if scenario.ensemble is None:
-        raise InputError(f"{scenario.path}: --members/--seed need an [ensemble] table in the scenario")
+        return scenario  # deterministic file: --members/--seed apply to the ensemble files only
     if members is not None and members < 1:
         raise InputError(f"--members is {members}; expected a whole number >= 1")
     e = dataclasses.replace(
@@ -141,7 +141,10 @@ def _cmd_run(args) -> int:
 
     if args.members is not None and args.members < 1:
         raise InputError(f"--members is {args.members}; expected a whole number >= 1")
-    scenarios = [_members_override(s, args.members, args.seed) for s in _load(args.files)]
+    loaded = _load(args.files)
+    if (args.members is not None or args.seed is not None) and not any(s.ensemble for s in loaded):
+        raise InputError("--members/--seed need a scenario with an [ensemble] table; none of the files has one")
+    scenarios = [_members_override(s, args.members, args.seed) for s in loaded]
     out = Path(args.out)
     for s in scenarios:
         target = out / s.name
@@ -215,12 +218,16 @@ def _cmd_sweep(args) -> int:
         raise InputError(f"{scenario.path}: {err}") from None
     folder = output.write_sweep(Path(args.out), scenario.name + "-sweep", result, scenario.to_toml(),
                                 plots=not args.no_plots, title=scenario.title)
-    print(f"{scenario.name}: {result.n_settings} settings × {result.n_inflow_members} inflow members × "
-          f"{len(result.results)} regimes = {result.n_members * len(result.results):,} member-seasons "
+    print(f"{scenario.name}: {_count(result.n_settings, 'setting')} × {_count(result.n_inflow_members, 'inflow member')} × "
+          f"{_count(len(result.results), 'regime')} = {result.n_members * len(result.results):,} member-seasons "
           f"in {result.timings['total_s']:.2f} s")
     print(output.format_sweep_table(result))
     print(f"written: {folder}/ (sweep.csv, " + ("plots/, " if not args.no_plots else "") + "scenario.resolved.toml, run.json)")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _cmd_validate(args) -> int:

@@ -245,11 +245,22 @@ def _style(ax, grid_axis="both"):
 
 
 def _date_axis(ax):
-    """Months as major ticks (labelled), decades (1st, 11th, 21st) as minor ticks."""
+    """Months as major ticks (labelled), decades (1st, 11th, 21st) as minor ticks.
+
+    When the axis spans more than one calendar year, January ticks also carry the year
+    (``"Jan\\n2025"``) so that a water year (October–September) reads unambiguously.
+    """
     import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    def month_label(x, pos=None):
+        d = mdates.num2date(x)
+        lo, hi = sorted(ax.get_xlim())
+        several_years = mdates.num2date(lo).year != mdates.num2date(hi - 1e-6).year
+        return f"{d:%b}\n{d.year}" if several_years and d.month == 1 else f"{d:%b}"
 
     ax.xaxis.set_major_locator(mdates.MonthLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
+    ax.xaxis.set_major_formatter(FuncFormatter(month_label))
     ax.xaxis.set_minor_locator(mdates.DayLocator(bymonthday=[11, 21]))
     ax.tick_params(axis="x", which="minor", length=3)
     ax.tick_params(axis="x", which="major", length=6)
@@ -260,9 +271,91 @@ def _year_text(dates) -> str:
     return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
 
-def _footnote(fig, text, y=0.005):
-    if text:
-        fig.text(0.01, y, text, ha="left", va="bottom", fontsize=7, color="#555555", wrap=True)
+def _renderer(fig):
+    """A renderer to measure text with (the figure's canvas, or an Agg canvas)."""
+    try:
+        return fig.canvas.get_renderer()
+    except AttributeError:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        return FigureCanvasAgg(fig).get_renderer()
+
+
+_DPI_SAFETY = 0.9
+
+
+def _text_width_px(fig, text, fontsize, fontweight="normal"):
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=fontsize, weight=fontweight)
+    w, _, _ = _renderer(fig).get_text_width_height_descent(text, prop, ismath=False)
+    return w
+
+
+def _wrap_to_width(fig, text, width_frac, *, fontsize, fontweight="normal", max_lines=3, ellipsis="…"):
+    """Wrap `text` into lines no wider than `width_frac` of the figure width.
+
+    Whitespace (including newlines from multi-line TOML strings) is collapsed first. Words
+    longer than a line are broken. When more than `max_lines` lines are needed, the last
+    kept line ends with `ellipsis`.
+
+    Returns
+    -------
+    list of str
+    """
+    words = str(text).split()
+    if not words:
+        return []
+    # Hinted text widths do not scale exactly with dpi (up to ~7 % wider at 110 than at
+    # 100 dpi): keep a margin so that the text fits at any dpi it is saved at.
+    limit = fig.bbox.width * width_frac * _DPI_SAFETY
+
+    def fits(s):
+        return _text_width_px(fig, s, fontsize, fontweight) <= limit
+
+    lines, current = [], ""
+    for word in words:
+        trial = f"{current} {word}" if current else word
+        if fits(trial):
+            current = trial
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while not fits(current):  # a single word wider than the line: break it
+            cut = len(current) - 1
+            while cut > 1 and not fits(current[:cut] + "-"):
+                cut -= 1
+            lines.append(current[:cut] + "-")
+            current = current[cut:]
+    lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and not fits(last + ellipsis):
+            last = last[:-1]
+        lines[-1] = last.rstrip(" ,;:.-") + ellipsis
+    return lines
+
+
+def _footnote(fig, text, y=0.005, fontsize=7):
+    """Small note at the bottom of the figure, wrapped to its width.
+
+    Under constrained layout the axes are kept above the note, so that it never covers the
+    axis labels or a legend under the axes.
+    """
+    if not text:
+        return None
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    lines = _wrap_to_width(fig, text, 0.98, fontsize=fontsize, max_lines=4)
+    t = fig.text(0.01, y, "\n".join(lines), ha="left", va="bottom", fontsize=fontsize, color="#555555")
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        bb = t.get_window_extent(_renderer(fig))
+        bottom = min(0.3, bb.y1 / fig.bbox.height + 0.01)
+        engine.set(rect=(0.0, bottom, 1.0, 1.0 - bottom))
+    return t
 
 
 def _decade_keys(dates):
@@ -366,6 +459,12 @@ def _line_with_bands(ax, x, values, color, label, *, step=False, linestyle="-", 
     return line
 
 
+def _legend_right(ax, handles, labels, **kw):
+    """Legend outside the axes, to the right, so that it never covers data."""
+    return ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                     borderaxespad=0.0, **kw)
+
+
 def _widths(results, widest=3.2, narrowest=1.4):
     """Line width per regime, decreasing in plot order so that identical lines stay visible."""
     n = len(results)
@@ -463,6 +562,8 @@ def plot_release(results, ax=None, demand=True, *, title=None, legend=True, foot
         _, edges, _ = decade_groups(first.dates)
         _line_with_bands(ax, edges, means, REFERENCE_COLOR, "Total downstream demand", step=True,
                          linestyle=(0, (5, 2)), linewidth=1.5, bands=False, zorder=4)
+    _, edges, _ = decade_groups(first.dates)
+    ax.set_xlim(edges[0], edges[-1])
     ax.set_ylabel("Release [m³/s]")
     ax.set_xlabel(f"Decade ({_year_text(first.dates)}; ticks at days 1, 11, 21)")
     ax.set_ylim(bottom=0)
@@ -472,7 +573,7 @@ def plot_release(results, ax=None, demand=True, *, title=None, legend=True, foot
     if legend:
         handles, labels = ax.get_legend_handles_labels()
         extra = _band_legend_handles(results, colors)
-        ax.legend(handles + extra, labels + [h.get_label() for h in extra], fontsize=8, frameon=False, loc="best")
+        _legend_right(ax, handles + extra, labels + [h.get_label() for h in extra])
     _footnote(ax.figure, footnote)
     return ax
 
@@ -535,7 +636,7 @@ def plot_level(results, ax=None, reservoir=None, guide_curves=None, *, limits=No
     if legend:
         handles, labels = ax.get_legend_handles_labels()
         extra = _band_legend_handles(results, colors)
-        ax.legend(handles + extra, labels + [h.get_label() for h in extra], fontsize=8, frameon=False, loc="best")
+        _legend_right(ax, handles + extra, labels + [h.get_label() for h in extra])
     _footnote(ax.figure, footnote)
     return ax
 
@@ -587,8 +688,11 @@ def plot_supply_deficit(result, ax=None, *, title=None, legend=True, footnote=No
         bottom = bottom + sup
     for i, (user, (_, dfc)) in enumerate(vols.items()):
         lab = f"Deficit: {user}" if len(vols) > 1 else "Deficit"
-        ax.bar(starts, dfc, width=width, bottom=bottom, align="edge", facecolor="#f4c7c3", edgecolor=DEFICIT_COLOR,
-               hatch="////" if i % 2 == 0 else "\\\\\\\\", linewidth=0.6, label=lab)
+        bars = ax.bar(starts, dfc, width=width, bottom=bottom, align="edge", facecolor="#f4c7c3",
+                      edgecolor=DEFICIT_COLOR, hatch="////" if i % 2 == 0 else "\\\\\\\\", linewidth=0.6,
+                      label=lab)
+        for patch, v in zip(bars, dfc):
+            patch.set_visible(bool(v > 0))  # no red hairline on top of fully supplied decades
         bottom = bottom + dfc
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylabel("Volume per decade [hm³]")
@@ -597,9 +701,16 @@ def plot_supply_deficit(result, ax=None, *, title=None, legend=True, footnote=No
     _style(ax, grid_axis="y")
     note = f" — median of {result.n_members} members" if result.n_members > 1 else ""
     ax.set_title(title or f"Supply and deficit by user and decade: {result.regime}{note}")
-    ax.set_ylim(0, max(float(np.max(bottom)), 1e-9) * 1.28)
+    ax.set_ylim(0, max(float(np.max(bottom)), 1e-9) * 1.05)
     if legend:
-        ax.legend(fontsize=8, frameon=False, loc="upper center", ncol=2)
+        from matplotlib.patches import Patch
+
+        handles = [Patch(facecolor=USER_PALETTE[i % len(USER_PALETTE)], edgecolor="white", label=f"Supply: {u}")
+                   for i, u in enumerate(vols)]
+        handles += [Patch(facecolor="#f4c7c3", edgecolor=DEFICIT_COLOR, linewidth=0.6,
+                          hatch="////" if i % 2 == 0 else "\\\\\\\\",
+                          label=f"Deficit: {u}" if len(vols) > 1 else "Deficit") for i, u in enumerate(vols)]
+        _legend_right(ax, handles, [h.get_label() for h in handles])
     _footnote(ax.figure, footnote)
     return ax
 
@@ -645,7 +756,8 @@ def plot_deficits(results, ax=None, *, title=None, legend=True, footnote=None):
     note = " — median (solid), 90th percentile (light)" if any(r.n_members > 1 for r in results.values()) else ""
     ax.set_title(title or f"Downstream deficit by decade{note}")
     if legend:
-        ax.legend(fontsize=8, frameon=False, loc="best")
+        handles, labels = ax.get_legend_handles_labels()
+        _legend_right(ax, handles, labels)
     _footnote(ax.figure, footnote)
     return ax
 
@@ -664,9 +776,10 @@ def plot_power(results, ax=None, *, energy=True, title=None, legend=True, footno
     colors = regime_colors(results)
     first = next(iter(results.values()))
     twin = ax.twinx() if energy else None
+    pw = _widths(results, widest=2.4, narrowest=1.0)
     for name, r in results.items():
         d = _daily(r)
-        _line_with_bands(ax, r.dates, _as_2d(d["power_w"]) * 1e-6, colors[name], name, linewidth=1.2,
+        _line_with_bands(ax, r.dates, _as_2d(d["power_w"]) * 1e-6, colors[name], name, linewidth=pw[name],
                          outer_lines=_outer_lines(results))
         if twin is not None:
             cum = np.cumsum(_as_2d(d["energy_mwh"]), axis=0) * 1e-3
@@ -692,8 +805,17 @@ def plot_power(results, ax=None, *, energy=True, title=None, legend=True, footno
             handles.append(Line2D([], [], color="#555555", linestyle=(0, (4, 2))))
             labels.append("Cumulative energy (right axis)")
         extra = _band_legend_handles(results, colors)
-        ax.legend(handles + extra, labels + [h.get_label() for h in extra], fontsize=8, frameon=False,
-                  loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(4, len(handles) + len(extra)))
+        handles, labels = handles + extra, labels + [h.get_label() for h in extra]
+        n = len(handles)
+        ncol = -(-n // -(-n // 4))  # at most 4 columns, rows filled evenly
+        from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+        if isinstance(ax.figure.get_layout_engine(), ConstrainedLayoutEngine) and len(ax.figure.axes) <= 2:
+            # Own figure: a figure legend right of the energy axis, kept clear by the layout.
+            ax.figure.legend(handles, labels, fontsize=8, frameon=False, loc="outside right upper")
+        else:
+            ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                      ncol=ncol)
     _footnote(ax.figure, footnote)
     return ax
 
@@ -799,6 +921,64 @@ def _metrics_table(ax, results, colors):
     return table
 
 
+_MARGIN_X = 0.012  # left/right margin of the comparison page [figure fraction]
+_QUESTION_MAX_LINES = 3
+
+
+def _comparison_header(fig, title, question, run_line, handles, notes):
+    """Place title, question, run line, shared legend and notes on the comparison page.
+
+    Each element is placed under the previous one using its measured extent, so they never
+    overlap. The question is wrapped to the page width, at most `_QUESTION_MAX_LINES` lines
+    (cut with "…"); the legend gets as many columns as fit the width.
+
+    Returns
+    -------
+    top, bottom : float
+        Figure fractions between which the panels may be laid out.
+    """
+    renderer = _renderer(fig)
+    height = fig.bbox.height
+    width_frac = 1.0 - 2 * _MARGIN_X
+    gap = 6.0 / 72.0 * fig.dpi / height  # 6 pt, as a figure fraction
+
+    def below(artist):
+        return artist.get_window_extent(renderer).y0 / height
+
+    title_lines = _wrap_to_width(fig, title, width_frac, fontsize=15, fontweight="bold", max_lines=2)
+    t = fig.text(_MARGIN_X, 0.985, "\n".join(title_lines), ha="left", va="top", fontsize=15, fontweight="bold")
+    t.set_gid("comparison-title")
+    y = below(t) - gap
+    if question:
+        q_lines = _wrap_to_width(fig, question, width_frac, fontsize=9.5, max_lines=_QUESTION_MAX_LINES)
+        q = fig.text(_MARGIN_X, y, "\n".join(q_lines), ha="left", va="top", fontsize=9.5, color="#333333",
+                     linespacing=1.3)
+        q.set_gid("comparison-question")
+        y = below(q) - 0.4 * gap
+    r = fig.text(_MARGIN_X, y, run_line, ha="left", va="top", fontsize=8.5, color="#666666")
+    r.set_gid("comparison-run")
+    y = below(r) - 0.8 * gap
+    legend = None
+    for ncol in range(min(len(handles), 8), 0, -1):
+        if legend is not None:
+            legend.remove()
+        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(_MARGIN_X - 0.004, y), ncol=ncol,
+                            frameon=False, fontsize=8.5, handlelength=2.6, columnspacing=1.6, borderaxespad=0.0)
+        if legend.get_window_extent(renderer).width <= width_frac * _DPI_SAFETY * fig.bbox.width:
+            break
+    legend.set_in_layout(False)
+    top = below(legend) - gap
+    bottom = 0.01
+    if notes:
+        lines = []
+        for note in notes:
+            lines += _wrap_to_width(fig, note, width_frac, fontsize=7, max_lines=3)
+        n = fig.text(_MARGIN_X, 0.006, "\n".join(lines), ha="left", va="bottom", fontsize=7, color="#555555")
+        n.set_gid("comparison-notes")
+        bottom = n.get_window_extent(renderer).y1 / height + 0.5 * gap
+    return top, bottom
+
+
 def plot_comparison(results, title=None, limits=None, footnote=None, *, reservoir=None, guide_curves=None,
                     question=None, figsize=(11.69, 8.27)):
     """One page that answers a scenario's question, for an A4-landscape briefing.
@@ -840,12 +1020,10 @@ def plot_comparison(results, title=None, limits=None, footnote=None, *, reservoi
                      + " of members; deficit light bars: 90th percentile; energy whiskers and table ranges: 10–90 %.")
     if footnote:
         notes.append(str(footnote))
-    # Header (title, subtitle, legend) and footnote sit in fixed bands; the panels and the
-    # table share the rest under constrained layout.
-    top, bottom = 0.875, (0.045 if notes else 0.01)
+    # Header (title, question, run line, legend) and notes are placed and measured first;
+    # the panels and the table share the rest under constrained layout, so nothing overlaps
+    # whatever the length of the question or the number of legend entries.
     fig = plt.figure(figsize=figsize, layout="constrained")
-    fig.get_layout_engine().set(rect=(0.0, bottom, 1.0, top - bottom), h_pad=0.05, w_pad=0.06, hspace=0.03,
-                                wspace=0.03)
     n_rows_table = len(results)
     per_row = 0.12 if ens else 0.075
     gs = fig.add_gridspec(3, 2, height_ratios=[1.0, 1.0, 0.22 + per_row * n_rows_table])
@@ -868,7 +1046,6 @@ def plot_comparison(results, title=None, limits=None, footnote=None, *, reservoi
         ax.tick_params(labelsize=8)
         ax.xaxis.label.set_fontsize(8.5)
         ax.yaxis.label.set_fontsize(8.5)
-    ax_en.set_xlabel("")
     _metrics_table(ax_tab, results, colors)
     # Shared legend: regimes, demand, guide curves, ensemble bands.
     handles = [Line2D([], [], color=colors[n], linewidth=2.4, label=n) for n in results]
@@ -879,15 +1056,10 @@ def plot_comparison(results, title=None, limits=None, footnote=None, *, reservoi
     handles += _band_legend_handles(results)
     period = f"{first.dates[0]} to {first.dates[-1]}"
     n_reg = len(results)
-    sub = f"{period} · {n_reg} regime{'s' if n_reg > 1 else ''}{ens.replace(' — ', ' · ')}"
-    if question:
-        sub = f"{question}   ({sub})"
-    fig.text(0.012, 0.985, title or "Regime comparison", ha="left", va="top", fontsize=15, fontweight="bold")
-    fig.text(0.012, 0.942, sub, ha="left", va="top", fontsize=9.5, color="#333333")
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.008, 0.918), ncol=min(len(handles), 7),
-               frameon=False, fontsize=8.5, handlelength=2.6, columnspacing=1.6, borderaxespad=0.0)
-    if notes:
-        fig.text(0.012, 0.006, "\n".join(notes), ha="left", va="bottom", fontsize=7, color="#555555")
+    run_line = f"{period} · {n_reg} regime{'s' if n_reg > 1 else ''}{ens.replace(' — ', ' · ')}"
+    top, bottom = _comparison_header(fig, title or "Regime comparison", question, run_line, handles, notes)
+    fig.get_layout_engine().set(rect=(0.0, bottom, 1.0, top - bottom), h_pad=0.05, w_pad=0.06, hspace=0.03,
+                                wspace=0.03)
     return fig
 
 
@@ -931,6 +1103,16 @@ def _bins(values, max_bins):
     return centres, edges, idx
 
 
+def _value_format(metric, values):
+    """Format of a metric's values in cell and bar annotations."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    big = v.size and np.nanmax(np.abs(v)) >= 100
+    if _unit_of(metric) == "-" and not big:
+        return "{:.3f}"
+    return "{:,.0f}" if big else "{:.3g}"
+
+
 def _cell_edges(centres):
     c = np.asarray(centres, dtype=float)
     if c.size == 1:
@@ -965,8 +1147,8 @@ def plot_sweep_heatmap(table, x, y, metric, regime=None, ax=None, *, max_bins=20
         if col not in t:
             raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
     ax = _new_ax(ax, figsize=(7.0, 5.2))
-    xc, _, xi = _bins(t[x], max_bins)
-    yc, _, yi = _bins(t[y], max_bins)
+    xc, xe, xi = _bins(t[x], max_bins)
+    yc, ye, yi = _bins(t[y], max_bins)
     val = np.asarray(t[metric], dtype=float)
     sums = np.zeros((yc.size, xc.size))
     counts = np.zeros((yc.size, xc.size))
@@ -983,20 +1165,36 @@ def plot_sweep_heatmap(table, x, y, metric, regime=None, ax=None, *, max_bins=20
     if annotate is None:
         annotate = xc.size <= 12 and yc.size <= 12
     if annotate:
-        norm = mesh.norm
+        from matplotlib.colors import to_rgb
+
+        fmt = _value_format(metric, grid)
         for j in range(yc.size):
             for i in range(xc.size):
                 if np.isfinite(grid[j, i]):
-                    light = norm(grid[j, i]) > 0.6
-                    ax.text(xc[i], yc[j], f"{grid[j, i]:.3g}", ha="center", va="center", fontsize=7,
+                    r_, g_, b_ = to_rgb(mesh.cmap(mesh.norm(grid[j, i])))
+                    light = 0.2126 * r_ + 0.7152 * g_ + 0.0722 * b_ > 0.5  # text colour from cell luminance
+                    ax.text(xc[i], yc[j], fmt.format(grid[j, i]), ha="center", va="center", fontsize=7.5,
                             color="black" if light else "white")
+    for axis, centres, edges in ((ax.xaxis, xc, xe), (ax.yaxis, yc, ye)):
+        if edges is None:  # grid values: one tick per cell, at its centre
+            axis.set_ticks(centres, [f"{c:g}" for c in centres])
     ax.set_xlabel(label_for(x))
     ax.set_ylabel(label_for(y))
     n_per = counts[counts > 0]
     avg = f", mean of {int(n_per.min())}–{int(n_per.max())} runs per cell" if n_per.size and n_per.max() > 1 else ""
-    ax.set_title(title or f"{label_for(metric).rsplit(' [', 1)[0]}{' — ' + regime if regime else ''}{avg}",
+    ax.set_title(_wrap_title(title or f"{label_for(metric).rsplit(' [', 1)[0]}{' — ' + regime if regime else ''}{avg}"),
                  fontsize=10)
     return ax
+
+
+def _wrap_title(text, width=70):
+    """Break a long axes title onto at most two lines."""
+    import textwrap
+
+    lines = textwrap.wrap(" ".join(str(text).split()), width)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")]
+    return "\n".join(lines)
 
 
 def pareto_front(x, y, x_better="min", y_better="max"):
@@ -1054,15 +1252,16 @@ def plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime", ax=None, 
     yb = DIRECTION.get(y) or "max"
     front = pareto_front(xv, yv, xb, yb)
     if front.size:
-        ax.plot(xv[front], yv[front], color="black", linewidth=1.2, 
-                zorder=3, label=f"Pareto front ({front.size} runs)")
+        ax.plot(xv[front], yv[front], color="black", linewidth=1.2,
+                zorder=3, label=f"Pareto front ({front.size} run{'s' if front.size != 1 else ''})")
         ax.scatter(xv[front], yv[front], s=36, facecolor="none", edgecolor="black", linewidth=1.0, zorder=4)
     ax.set_xlabel(label_for(x) + {"min": " → worse", "max": " → better"}.get(xb, ""))
     ax.set_ylabel(label_for(y) + {"min": " → worse", "max": " → better"}.get(yb, ""))
     _style(ax)
-    ax.legend(fontsize=8, frameon=False, loc="best")
-    ax.set_title(title or f"Trade-off: {label_for(y).rsplit(' [', 1)[0]} vs {label_for(x).rsplit(' [', 1)[0]}",
-                 fontsize=10)
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_right(ax, handles, labels)
+    ax.set_title(_wrap_title(title or f"Trade-off: {label_for(y).rsplit(' [', 1)[0]} vs "
+                             f"{label_for(x).rsplit(' [', 1)[0]}"), fontsize=10)
     return ax
 
 
@@ -1105,12 +1304,12 @@ def plot_exceedance(values_by_label, ax=None, xlabel="Value [-]", *, column=None
     ax.set_ylabel("Exceedance probability [-]")
     _style(ax)
     ax.legend(fontsize=8, frameon=False, loc="best")
-    ax.set_title(title or "Exceedance curves (Weibull plotting positions)", fontsize=10)
+    ax.set_title(_wrap_title(title or "Exceedance curves (Weibull plotting positions)"), fontsize=10)
     return ax
 
 
 def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.9, ax=None, *, by="regime",
-                        max_bins=5, title=None):
+                        max_bins=8, title=None):
     """Which parameter ranges make a regime fail: share of failing members per parameter bin.
 
     A member *fails* when the metric is worse than `threshold` (below it where higher is
@@ -1138,7 +1337,7 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     colors = regime_colors(names)
     n_g = len(names)
     pos = 0.0
-    ticks, ticklabels, group_mid = [], [], []
+    ticks, ticklabels, group_mid, counts = [], [], [], []
     for k, param in enumerate(params):
         centres, edges, idx = _bins(t[param], max_bins)
         start = pos
@@ -1147,8 +1346,11 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
             for g, name in enumerate(names):
                 m = in_bin & (groups == name)
                 share = fail[m].mean() if m.any() else np.nan
-                ax.bar(pos + (g - (n_g - 1) / 2) * 0.8 / n_g, share, width=0.8 / n_g, color=colors[name],
+                xb = pos + (g - (n_g - 1) / 2) * 0.8 / n_g
+                ax.bar(xb, share, width=0.8 / n_g, color=colors[name],
                        label=str(name) if (k == 0 and b == 0) else None, edgecolor="white", linewidth=0.3)
+                if m.any():  # failing / all members, so that a zero bar reads as "none failed"
+                    counts.append((xb, share, f"{int(fail[m].sum())}/{int(m.sum())}"))
             ticks.append(pos)
             if edges is None:
                 ticklabels.append(f"{centres[b]:.3g}")
@@ -1162,6 +1364,11 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     ax.set_xticks(ticks, ticklabels, fontsize=7, rotation=30 if max(len(s) for s in ticklabels) > 5 else 0)
     for mid, lab in group_mid:
         ax.text(mid, 1.12, lab, ha="center", va="center", fontsize=8.5, fontweight="bold")
+    if len(counts) <= 60:
+        size = 7 if len(counts) <= 24 else 6
+        for xb, share, text in counts:
+            ax.text(xb, share + 0.015, text, ha="center", va="bottom", fontsize=size, color="#333333",
+                    rotation=0 if n_g * len(counts) <= 30 else 90)
     ax.set_ylim(0, 1.2)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("Share of failing members [-]")
@@ -1169,7 +1376,8 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     _style(ax, grid_axis="y")
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     op = "<" if direction == "max" else ">"
-    ax.set_title(title or f"Failure: {label_for(metric)} {op} {threshold:g}, by parameter range", fontsize=10)
+    ax.set_title(_wrap_title(title or f"Failure: {label_for(metric)} {op} {threshold:g}, by parameter range "
+                             "(labels: failing/all members)"), fontsize=10)
     return ax
 
 

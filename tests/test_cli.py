@@ -432,11 +432,21 @@ def test_missing_file_exits_2(capsys, tmp_path):
 def test_members_without_ensemble_exits_2(capsys, tmp_path):
     code, _, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--members", "5", "--no-plots")
     assert code == 2
-    assert err == f"{BASELINE}: --members/--seed need an [ensemble] table in the scenario\n"
+    assert err == "--members/--seed need a scenario with an [ensemble] table; none of the files has one\n"
     code, _, err = bakhri(capsys, "run", SCENARIOS / "ensemble-dry.toml", "--out", tmp_path, "--members", "0")
     assert code == 2
     assert err == "--members is 0; expected a whole number >= 1\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_members_apply_to_the_ensemble_files_of_a_mixed_run(capsys, tmp_path):
+    """`bakhri run a.toml ensemble.toml --members N`: N applies to the ensemble file only."""
+    code, out, err = bakhri(capsys, "run", BASELINE, SCENARIOS / "ensemble-dry.toml", "--out", tmp_path,
+                            "--members", "4", "--no-plots")
+    assert code == 0, err
+    assert "(4 inflow members)" in out
+    rows = list(csv.DictReader(open(tmp_path / "baseline" / "summary.csv", encoding="utf-8")))
+    assert len(rows) == 4  # one per regime: the deterministic file is untouched
 
 
 # --------------------------------------------------------------------------------------
@@ -611,7 +621,7 @@ def test_sweep_ensemble_members_and_workers(capsys, tmp_path):
                             "--members", "5", "--regime", "irrigation-first", "--workers", "2",
                             "--out", tmp_path, "--no-plots")
     assert code == 0, err
-    assert "2 settings × 5 inflow members × 1 regimes" in out
+    assert "2 settings × 5 inflow members × 1 regime =" in out
     d = read_dicts(tmp_path / "ensemble-dry-sweep" / "sweep.csv")
     assert [(int(r["setting"]), int(r["inflow_member"])) for r in d] == [(s, m) for s in range(2) for m in range(5)]
 

@@ -278,3 +278,39 @@ def test_save_all_writes_pngs(single, tmp_path):
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert len(data) > 10_000
     assert set(plt.get_fignums()) == before  # figures closed
+
+
+@pytest.mark.parametrize("words", [3, 40, 400])
+def test_comparison_header_never_overlaps(single, ensemble, words):
+    question = "\n" + " ".join(["Does the long question wrap\nwithout covering the legend?"] * words)
+    for res in (single, ensemble):
+        fig = plotting.plot_comparison(res, title="Protocol 2025", limits=LIMITS, question=question,
+                                       footnote="Source: test")
+        for dpi in (100, 110, 150, 300):  # the CLI saves at 150, the README copy at ~110, print at 300
+            fig.set_dpi(dpi)
+            fig.canvas.draw()
+            _check_header(fig, question, words)
+        plt.close(fig)
+
+
+def _check_header(fig, question, words):
+    """Title, question, run line, legend, panels and notes are stacked without overlap."""
+    renderer = fig.canvas.get_renderer()
+    boxes = {t.get_gid(): t.get_window_extent(renderer) for t in fig.texts if t.get_gid()}
+    q, title, run = boxes["comparison-question"], boxes["comparison-title"], boxes["comparison-run"]
+    legend = fig.legends[0].get_window_extent(renderer)
+    text = next(t for t in fig.texts if t.get_gid() == "comparison-question").get_text()
+    assert text.count("\n") <= 2  # at most three lines
+    if words == 400:
+        assert text.endswith("…")
+    width = fig.bbox.width
+    for box in (q, title, run, legend):
+        assert box.x0 >= 0 and box.x1 <= width  # inside the page
+    assert not q.overlaps(legend) and not q.overlaps(title) and not run.overlaps(legend)
+    assert q.y0 >= run.y1 - 1 and run.y0 >= legend.y1 - 1  # stacked top to bottom
+    panels = [a for a in fig.axes if a.axison]
+    for ax in panels:
+        assert not ax.get_tightbbox(renderer).overlaps(legend)
+    notes = boxes["comparison-notes"]
+    for ax in fig.axes:
+        assert ax.get_tightbbox(renderer).y0 >= notes.y1 - 1
