@@ -114,47 +114,6 @@ def _allocate(water, demand, supply, order, group_end, t, j, td, jd):
         start = end
 
 
-@njit(cache=True)
-def pre_step(t, f, s, area, daily, net_loss, res_dem, res_sup, res_order, res_end, down_dem):
-    """Step 1: losses over the start-of-day area, capped by the water the day holds."""
-    k = s.size
-    scale = 1.0e-3 * INV_DT
-    n_res = res_dem.shape[0]
-    n_down = down_dem.shape[0]
-    tk = t if daily.shape[1] > 1 else 0
-    for j in range(k):
-        q = _at(f[F_INFLOW], t, j) * _at(f[F_INFLOW_SCALE], 0, j)
-        evap = _at(f[F_EVAP_MM], t, j) * _at(f[F_EVAP_FACTOR], 0, j) * area[j] * scale
-        precip = _at(f[F_PRECIP_MM], t, j) * area[j] * scale
-        water = s[j] * INV_DT + q + precip
-        evap = min(evap, water)
-        left = water - evap
-        seep = min(_at(f[F_SEEP], t, j), left)
-        left -= seep
-        w = 0.0
-        if n_res > 0:
-            td = t if res_dem.shape[1] > 1 else 0
-            jd = j if res_dem.shape[2] > 1 else 0
-            wdem = 0.0
-            for u in range(n_res):
-                wdem += res_dem[u, td, jd]
-            w = min(wdem, left)
-            _allocate(w, res_dem, res_sup, res_order, res_end, tk, j, td, jd)
-        dsum = 0.0
-        if n_down > 0:
-            td = t if down_dem.shape[1] > 1 else 0
-            jd = j if down_dem.shape[2] > 1 else 0
-            for u in range(n_down):
-                dsum += down_dem[u, td, jd]
-        daily[INFLOW, tk, j] = q
-        daily[EVAP, tk, j] = evap
-        daily[PRECIP, tk, j] = precip
-        daily[SEEP, tk, j] = seep
-        daily[WITHDRAWAL, tk, j] = w
-        daily[DEMAND, tk, j] = dsum
-        net_loss[j] = evap + seep + w - precip
-
-
 @njit(inline="always", cache=True)
 def _user_day(ustats, ufail, uevent, row, j, d, sup):
     deficit = max(d - sup, 0.0)
@@ -182,201 +141,241 @@ def close_events(ustats, ufail, uevent):
                 ustats[j, row, U_EVENTS] += 1
 
 
-@njit(cache=True)
-def post_step(
-    t, req, code, f, use_lo, use_hi, use_ramp, min_head, s, seg, level, area, prev, net_loss, daily, binding,
-    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, down_dem, down_sup, down_order, down_end,
-    res_dem, res_sup, acc, ustats, ufail, uevent,
-):
-    """Steps 3–6: limits, end storage and spill, head and power, downstream allocation; then
-    the day's contribution to every metric (so that metrics need no stored daily series)."""
-    k = s.size
-    dt = SECONDS_PER_DAY
-    n_down = down_dem.shape[0]
-    n_res = res_dem.shape[0]
-    tk = t if daily.shape[1] > 1 else 0
-    for j in range(k):
-        r = max(req[j], 0.0)
-        c = code[j]
-        q = daily[INFLOW, tk, j]
-        net = net_loss[j]
-        s0 = s[j]
-        if use_lo:
-            lo = _at(f[F_LO], 0, j)
-            if r < lo:
-                c = MIN_RELEASE
-                r = lo
-        if use_hi:
-            hi = _at(f[F_HI], 0, j)
-            if r > hi:
-                c = MAX_RELEASE
-                r = hi
-        if use_ramp:
-            ramp = _at(f[F_RAMP], 0, j)
-            up = prev[j] + ramp
-            if r > up:
-                c = RAMP_UP
-                r = up
-            down = max(prev[j] - ramp, 0.0)
-            if r < down:
-                c = RAMP_DOWN
-                r = down
-        turb_max = _at(f[F_TURB_MAX], t, j)
-        cap = turb_max + _at(f[F_SPILL_CAP], 0, j)
-        if r > cap:
-            c = CAPACITY
-            r = cap
-        avail = max((s0 - _at(f[F_S_MIN], 0, j)) * INV_DT + q - net, 0.0)
-        if r > avail:
-            c = AVAILABLE
-            r = avail
-        s1 = s0 + (q - net - r) * dt
-        excess = s1 - _at(f[F_S_NORM], 0, j)
-        if excess > 0:
-            r += min(excess * INV_DT, max(cap - r, 0.0))
-            s1 = s0 + (q - net - r) * dt
-            c = SPILLED
-        # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
-        s1 = max(s1, 0.0)
-        # Head at the mean storage of the day, tailwater at the outflow.
-        x = max(0.5 * (s0 + s1), hs[0])
-        i = _seg(hs, x, seg[j])
-        level_mid = hl[i] + hl_slope[i] * (x - hs[i])
-        it = _seg(tq, r, 0)
-        head = max(level_mid - (tl[it] + tl_slope[it] * (r - tq[it])), 0.0)
-        rge = _at(f[F_RHO_G_ETA], 0, j)
-        qt = min(r, turb_max)
-        if head < min_head:
-            qt = 0.0
-        elif rge * qt * head > _at(f[F_CAP_W], t, j):
-            qt = _at(f[F_CAP_W], t, j) / (rge * head)
-        power = rge * qt * head
-        # Downstream.
-        supplied = 0.0
-        if n_down > 0:
-            td = t if down_dem.shape[1] > 1 else 0
-            jd = j if down_dem.shape[2] > 1 else 0
-            water = r * (1.0 - _at(f[F_REACH_LOSS], 0, j)) + _at(f[F_LATERAL], t, j)
-            _allocate(water, down_dem, down_sup, down_order, down_end, tk, j, td, jd)
-            for u in range(n_down):
-                sup = down_sup[u, tk, j]
-                supplied += sup
-                _user_day(ustats, ufail, uevent, 1 + u, j, down_dem[u, td, jd], sup)
-        if n_res > 0:
-            td = t if res_dem.shape[1] > 1 else 0
-            jd = j if res_dem.shape[2] > 1 else 0
-            for u in range(n_res):
-                _user_day(ustats, ufail, uevent, 1 + n_down + u, j, res_dem[u, td, jd], res_sup[u, tk, j])
-        demand = daily[DEMAND, tk, j]
-        _user_day(ustats, ufail, uevent, 0, j, demand, supplied)
-        # Metrics of the day.
-        e = daily[EVAP, tk, j]
-        p = daily[PRECIP, tk, j]
-        sp = daily[SEEP, tk, j]
-        w = daily[WITHDRAWAL, tk, j]
-        acc[j, S_INFLOW] += q
-        acc[j, S_RELEASE] += r
-        acc[j, S_TURBINE] += qt
-        acc[j, S_SPILL] += r - qt
-        acc[j, S_EVAP] += e
-        acc[j, S_PRECIP] += p
-        acc[j, S_SEEP] += sp
-        acc[j, S_WITHDRAWAL] += w
-        acc[j, S_ENERGY_MWH] += power * 24.0e-6
-        resid = abs(s1 - s0 - (q + p - e - sp - w - r) * dt)
-        if resid > acc[j, S_RESIDUAL]:
-            acc[j, S_RESIDUAL] = resid
-        if s1 < acc[j, S_STORAGE_MIN]:
-            acc[j, S_STORAGE_MIN] = s1
-        if s1 > acc[j, S_STORAGE_MAX]:
-            acc[j, S_STORAGE_MAX] = s1
-        if s1 < _at(f[F_S_MIN], 0, j) - STORAGE_TOL:
-            acc[j, S_BELOW_MIN] += 1
-        if r - qt > SPILL_TOL:
-            acc[j, S_SPILL_DAYS] += 1
-        if s1 > _at(f[F_S_NORM], 0, j) + STORAGE_TOL:
-            acc[j, S_SURCHARGE] += 1
-        if s1 > _at(f[F_S_MAX], 0, j) + STORAGE_TOL:
-            acc[j, S_ABOVE_MAX] += 1
-        daily[RELEASE, tk, j] = r
-        daily[TURBINE, tk, j] = qt
-        daily[SPILL, tk, j] = r - qt
-        daily[STORAGE, tk, j] = s1
-        daily[HEAD, tk, j] = head
-        daily[POWER, tk, j] = power
-        daily[SUPPLY, tk, j] = supplied
-        daily[DEFICIT, tk, j] = max(demand - supplied, 0.0)
-        binding[tk, j] = c
-        # State for tomorrow.
-        s[j] = s1
-        prev[j] = r
-        x = max(s1, hs[0])
-        i = _seg(hs, x, i)
-        seg[j] = i
-        level[j] = hl[i] + hl_slope[i] * (x - hs[i])
-        area[j] = max(ha[i] + ha_slope[i] * (x - hs[i]), 0.0)
-        daily[LEVEL, tk, j] = level[j]
+# Phases of `advance`: losses (PHASE_PRE), the built-in rule (PHASE_RULE), limits to metrics
+# (PHASE_POST); built-in rules run them all (PHASE_ALL).
+PHASE_PRE, PHASE_RULE, PHASE_POST = 1, 2, 4
+PHASE_ALL = PHASE_PRE | PHASE_RULE | PHASE_POST
 
 
 @njit(cache=True)
-def builtin_rule(rule, t, p0, p1, p2, iterations, f, s, level, prev, net_loss, daily, min_head, tq, tl, tl_slope, req, code):
-    """The request of a built-in rule for every member (see sim.regimes)."""
-    tk = t if daily.shape[1] > 1 else 0
-    for j in range(s.size):
-        c = RULE
-        if rule == SCHEDULE:
-            r = _at(p0, t, j) * _at(p1, 0, j)
-        elif rule == DEMAND_RULE:
-            need = max(daily[DEMAND, tk, j] - _at(f[F_LATERAL], t, j), 0.0)
-            loss = _at(f[F_REACH_LOSS], 0, j)
-            if loss > 0.0:
-                need = need / (1.0 - loss)
-            r = need * _at(p2, 0, j)
-            trigger = _at(p0, 0, j)
-            if level[j] < trigger:
-                factor = _at(p1, 0, j)
-                r = r * factor
-                if factor < 1.0:
-                    c = HEDGING
-        elif rule == POWER_RULE:
-            target = _at(p0, t, j)
-            rge = _at(f[F_RHO_G_ETA], 0, j)
-            qg = prev[j] if np.isfinite(prev[j]) else 0.0
-            h = min_head
-            raw = min_head
-            for _ in range(iterations):
-                it = _seg(tq, qg, 0)
-                raw = level[j] - (tl[it] + tl_slope[it] * (qg - tq[it]))
-                h = max(raw, min_head)
-                qg = target / (rge * h)
-            r = min(qg, min(_at(f[F_TURB_MAX], t, j), _at(f[F_CAP_W], t, j) / (rge * h)))
-            if raw < min_head:  # below the minimum head no release generates power
-                r = 0.0
-        else:  # LEVEL_RULE
-            r = (s[j] - _at(p0, t, j)) / _at(p1, 0, j) + daily[INFLOW, tk, j] - net_loss[j]
-        req[j] = r
-        code[j] = c
-
-
-@njit(cache=True)
-def run_builtin(
-    n_steps, rule, p0, p1, p2, iterations, f, use_lo, use_hi, use_ramp_from, min_head, s, seg, level, area, prev,
-    daily, binding, hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, res_dem, res_sup, res_order, res_end,
+def advance(
+    t0, t1, phase, rule, p0, p1, p2, iterations, f, use_lo, use_hi, ramp_from, min_head,
+    s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding,
+    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, res_dem, res_sup, res_order, res_end,
     down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent,
 ):
-    """The whole season for a built-in rule: pre_step, rule, post_step for every day."""
-    k = s.size
-    net_loss = np.empty(k)
-    req = np.empty(k)
-    code = np.empty(k, dtype=np.int8)
-    for t in range(n_steps):
-        pre_step(t, f, s, area, daily, net_loss, res_dem, res_sup, res_order, res_end, down_dem)
-        builtin_rule(rule, t, p0, p1, p2, iterations, f, s, level, prev, net_loss, daily, min_head, tq, tl, tl_slope, req, code)
-        post_step(
-            t, req, code, f, use_lo, use_hi, t >= use_ramp_from, min_head, s, seg, level, area, prev, net_loss,
-            daily, binding, hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, down_dem, down_sup, down_order, down_end,
-            res_dem, res_sup, acc, ustats, ufail, uevent,
-        )
-    close_events(ustats, ufail, uevent)
+    """Advance every member over days t0..t1−1: the whole daily step, or some of its phases.
+
+    With ``phase == PHASE_ALL`` (built-in rules) each member runs the whole period in turn,
+    its state in registers; a Python rule runs the same code one day at a time: ``PHASE_PRE``
+    (losses, leaving ``net_arr`` and the day's inputs in `daily`), the rule in Python
+    (``req``, ``code``), then ``PHASE_POST``. Steps, in the order of DESIGN.md:
+
+    1. (PRE) losses over the start-of-day area, capped by the water the day holds;
+    2. (RULE) the built-in rule's request (see sim.regimes);
+    3. (POST) limits: regime min/max, ramping, capacity, water above the minimum level;
+    4. end storage, spill above the normal level (never below empty);
+    5. head at the mean storage of the day, tailwater at the outflow, turbine flow, power;
+    6. downstream allocation; then the day's contribution to every metric.
+    """
+    k = s_arr.size
+    dt = SECONDS_PER_DAY
+    scale_mm = 1.0e-3 * INV_DT
+    n_res = res_dem.shape[0]
+    n_down = down_dem.shape[0]
+    keep = daily.shape[1] > 1
+    for j in range(k):
+        s0 = s_arr[j]
+        sg = seg_arr[j]
+        lev = level_arr[j]
+        ar = area_arr[j]
+        pv = prev_arr[j]
+        for t in range(t0, t1):
+            tk = t if keep else 0
+            # 1. Losses.
+            if phase & PHASE_PRE:
+                q = _at(f[F_INFLOW], t, j) * _at(f[F_INFLOW_SCALE], 0, j)
+                evap = _at(f[F_EVAP_MM], t, j) * _at(f[F_EVAP_FACTOR], 0, j) * ar * scale_mm
+                precip = _at(f[F_PRECIP_MM], t, j) * ar * scale_mm
+                water = s0 * INV_DT + q + precip
+                evap = min(evap, water)
+                left = water - evap
+                seep = min(_at(f[F_SEEP], t, j), left)
+                left -= seep
+                w = 0.0
+                if n_res > 0:
+                    td = t if res_dem.shape[1] > 1 else 0
+                    jd = j if res_dem.shape[2] > 1 else 0
+                    wdem = 0.0
+                    for u in range(n_res):
+                        wdem += res_dem[u, td, jd]
+                    w = min(wdem, left)
+                    _allocate(w, res_dem, res_sup, res_order, res_end, tk, j, td, jd)
+                dsum = 0.0
+                if n_down > 0:
+                    td = t if down_dem.shape[1] > 1 else 0
+                    jd = j if down_dem.shape[2] > 1 else 0
+                    for u in range(n_down):
+                        dsum += down_dem[u, td, jd]
+                net = evap + seep + w - precip
+                daily[INFLOW, tk, j] = q
+                daily[EVAP, tk, j] = evap
+                daily[PRECIP, tk, j] = precip
+                daily[SEEP, tk, j] = seep
+                daily[WITHDRAWAL, tk, j] = w
+                daily[DEMAND, tk, j] = dsum
+                net_arr[j] = net
+            else:
+                q = daily[INFLOW, tk, j]
+                evap = daily[EVAP, tk, j]
+                precip = daily[PRECIP, tk, j]
+                seep = daily[SEEP, tk, j]
+                w = daily[WITHDRAWAL, tk, j]
+                dsum = daily[DEMAND, tk, j]
+                net = net_arr[j]
+            if not phase & PHASE_POST:
+                continue
+            # 2. The rule's request.
+            if phase & PHASE_RULE:
+                c = RULE
+                if rule == SCHEDULE:
+                    r = _at(p0, t, j) * _at(p1, 0, j)
+                elif rule == DEMAND_RULE:
+                    need = max(dsum - _at(f[F_LATERAL], t, j), 0.0)
+                    loss = _at(f[F_REACH_LOSS], 0, j)
+                    if loss > 0.0:
+                        need = need / (1.0 - loss)
+                    r = need * _at(p2, 0, j)
+                    if lev < _at(p0, 0, j):
+                        factor = _at(p1, 0, j)
+                        r = r * factor
+                        if factor < 1.0:
+                            c = HEDGING
+                elif rule == POWER_RULE:
+                    target = _at(p0, t, j)
+                    rge = _at(f[F_RHO_G_ETA], 0, j)
+                    qg = pv if np.isfinite(pv) else 0.0
+                    h = min_head
+                    raw = min_head
+                    for _ in range(iterations):
+                        it = _seg(tq, qg, 0)
+                        raw = lev - (tl[it] + tl_slope[it] * (qg - tq[it]))
+                        h = max(raw, min_head)
+                        qg = target / (rge * h)
+                    r = min(qg, min(_at(f[F_TURB_MAX], t, j), _at(f[F_CAP_W], t, j) / (rge * h)))
+                    if raw < min_head:  # below the minimum head no release generates power
+                        r = 0.0
+                else:  # LEVEL_RULE
+                    r = (s0 - _at(p0, t, j)) / _at(p1, 0, j) + q - net
+            else:
+                r = req[j]
+                c = code[j]
+            # 3. Limits, in order; the last that binds names the day.
+            r = max(r, 0.0)
+            if use_lo:
+                lo = _at(f[F_LO], 0, j)
+                if r < lo:
+                    c = MIN_RELEASE
+                    r = lo
+            if use_hi:
+                hi = _at(f[F_HI], 0, j)
+                if r > hi:
+                    c = MAX_RELEASE
+                    r = hi
+            if t >= ramp_from:
+                ramp = _at(f[F_RAMP], 0, j)
+                up = pv + ramp
+                if r > up:
+                    c = RAMP_UP
+                    r = up
+                down = max(pv - ramp, 0.0)
+                if r < down:
+                    c = RAMP_DOWN
+                    r = down
+            turb_max = _at(f[F_TURB_MAX], t, j)
+            cap = turb_max + _at(f[F_SPILL_CAP], 0, j)
+            if r > cap:
+                c = CAPACITY
+                r = cap
+            avail = max((s0 - _at(f[F_S_MIN], 0, j)) * INV_DT + q - net, 0.0)
+            if r > avail:
+                c = AVAILABLE
+                r = avail
+            # 4. End storage and spill above the normal level.
+            s1 = s0 + (q - net - r) * dt
+            excess = s1 - _at(f[F_S_NORM], 0, j)
+            if excess > 0:
+                r += min(excess * INV_DT, max(cap - r, 0.0))
+                s1 = s0 + (q - net - r) * dt
+                c = SPILLED
+            # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
+            s1 = max(s1, 0.0)
+            # 5. Head at the mean storage of the day, tailwater at the outflow.
+            x = max(0.5 * (s0 + s1), hs[0])
+            i = _seg(hs, x, sg)
+            level_mid = hl[i] + hl_slope[i] * (x - hs[i])
+            it = _seg(tq, r, 0)
+            head = max(level_mid - (tl[it] + tl_slope[it] * (r - tq[it])), 0.0)
+            rge = _at(f[F_RHO_G_ETA], 0, j)
+            qt = min(r, turb_max)
+            if head < min_head:
+                qt = 0.0
+            elif rge * qt * head > _at(f[F_CAP_W], t, j):
+                qt = _at(f[F_CAP_W], t, j) / (rge * head)
+            power = rge * qt * head
+            # 6. Downstream, and each user's day.
+            supplied = 0.0
+            if n_down > 0:
+                td = t if down_dem.shape[1] > 1 else 0
+                jd = j if down_dem.shape[2] > 1 else 0
+                water = r * (1.0 - _at(f[F_REACH_LOSS], 0, j)) + _at(f[F_LATERAL], t, j)
+                _allocate(water, down_dem, down_sup, down_order, down_end, tk, j, td, jd)
+                for u in range(n_down):
+                    sup = down_sup[u, tk, j]
+                    supplied += sup
+                    _user_day(ustats, ufail, uevent, 1 + u, j, down_dem[u, td, jd], sup)
+            if n_res > 0:
+                td = t if res_dem.shape[1] > 1 else 0
+                jd = j if res_dem.shape[2] > 1 else 0
+                for u in range(n_res):
+                    _user_day(ustats, ufail, uevent, 1 + n_down + u, j, res_dem[u, td, jd], res_sup[u, tk, j])
+            _user_day(ustats, ufail, uevent, 0, j, dsum, supplied)
+            # Metrics of the day.
+            acc[j, S_INFLOW] += q
+            acc[j, S_RELEASE] += r
+            acc[j, S_TURBINE] += qt
+            acc[j, S_SPILL] += r - qt
+            acc[j, S_EVAP] += evap
+            acc[j, S_PRECIP] += precip
+            acc[j, S_SEEP] += seep
+            acc[j, S_WITHDRAWAL] += w
+            acc[j, S_ENERGY_MWH] += power * 24.0e-6
+            resid = abs(s1 - s0 - (q + precip - evap - seep - w - r) * dt)
+            if resid > acc[j, S_RESIDUAL]:
+                acc[j, S_RESIDUAL] = resid
+            if s1 < acc[j, S_STORAGE_MIN]:
+                acc[j, S_STORAGE_MIN] = s1
+            if s1 > acc[j, S_STORAGE_MAX]:
+                acc[j, S_STORAGE_MAX] = s1
+            if s1 < _at(f[F_S_MIN], 0, j) - STORAGE_TOL:
+                acc[j, S_BELOW_MIN] += 1
+            if r - qt > SPILL_TOL:
+                acc[j, S_SPILL_DAYS] += 1
+            if s1 > _at(f[F_S_NORM], 0, j) + STORAGE_TOL:
+                acc[j, S_SURCHARGE] += 1
+            if s1 > _at(f[F_S_MAX], 0, j) + STORAGE_TOL:
+                acc[j, S_ABOVE_MAX] += 1
+            # State for tomorrow.
+            x = max(s1, hs[0])
+            sg = _seg(hs, x, i)
+            lev = hl[sg] + hl_slope[sg] * (x - hs[sg])
+            ar = max(ha[sg] + ha_slope[sg] * (x - hs[sg]), 0.0)
+            daily[RELEASE, tk, j] = r
+            daily[TURBINE, tk, j] = qt
+            daily[SPILL, tk, j] = r - qt
+            daily[STORAGE, tk, j] = s1
+            daily[LEVEL, tk, j] = lev
+            daily[HEAD, tk, j] = head
+            daily[POWER, tk, j] = power
+            daily[SUPPLY, tk, j] = supplied
+            daily[DEFICIT, tk, j] = max(dsum - supplied, 0.0)
+            binding[tk, j] = c
+            s0 = s1
+            pv = r
+        s_arr[j] = s0
+        seg_arr[j] = sg
+        level_arr[j] = lev
+        area_arr[j] = ar
+        prev_arr[j] = pv
 
 

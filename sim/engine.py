@@ -346,34 +346,34 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     min_head = float(plant.min_head_m)
     tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
     prepared = regime.prepare(model, k)
+    net_loss = np.zeros(k)
+    req = np.zeros(k)
+    code = np.zeros(k, dtype=np.int8)
+    arrays = (
+        f, use_lo, use_hi, ramp_from, min_head, s, seg, level, area, prev, net_loss, req, code, daily, binding,
+        *tables, res_dem, res_sup, res_order, res_end, down_dem, down_sup, down_order, down_end,
+        acc, ustats, ufail, uevent,
+    )
     if not callable(prepared):
         rule_id, p0, p1, p2, iterations = prepared
-        _kernels.run_builtin(
-            n, rule_id, p0, p1, p2, iterations, f, use_lo, use_hi, ramp_from, min_head, s, seg, level, area, prev,
-            daily, binding, *tables, res_dem, res_sup, res_order, res_end,
-            down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent,
-        )
+        _kernels.advance(0, n, _kernels.PHASE_ALL, rule_id, p0, p1, p2, iterations, *arrays)
     else:
-        net_loss = np.empty(k)
-        code = np.zeros(k, dtype=np.int8)
         s_min_k = np.broadcast_to(s_min[0], (k,))
         reach_loss = np.broadcast_to(f[_kernels.F_REACH_LOSS][0], (k,))
+        none = np.zeros((1, 1))
         for t in range(n):
             tk = t if keep_daily else 0
-            _kernels.pre_step(t, f, s, area, daily, net_loss, res_dem, res_sup, res_order, res_end, down_dem)
+            _kernels.advance(t, t + 1, _kernels.PHASE_PRE, -1, none, none, none, 0, *arrays)
             day = Day(
                 t, period.dates[t], s.copy(), level.copy(), daily[_kernels.INFLOW, tk].copy(), net_loss.copy(),
                 daily[_kernels.DEMAND, tk].copy(), np.broadcast_to(_at_row(f[_kernels.F_LATERAL], t), (k,)),
                 reach_loss, prev.copy(), np.broadcast_to(_at_row(f[_kernels.F_TURB_MAX], t), (k,)),
                 np.broadcast_to(_at_row(f[_kernels.F_CAP_W], t), (k,)), s_min_k, model,
             )
-            req = np.array(np.broadcast_to(np.asarray(prepared(day), dtype=float), (k,)))
-            _kernels.post_step(
-                t, req, code, f, use_lo, use_hi, t >= ramp_from, min_head, s, seg, level, area, prev, net_loss,
-                daily, binding, *tables, down_dem, down_sup, down_order, down_end,
-                res_dem, res_sup, acc, ustats, ufail, uevent,
-            )
-        _kernels.close_events(ustats, ufail, uevent)
+            req[:] = np.broadcast_to(np.asarray(prepared(day), dtype=float), (k,))
+            code[:] = 0
+            _kernels.advance(t, t + 1, _kernels.PHASE_POST, -1, none, none, none, 0, *arrays)
+    _kernels.close_events(ustats, ufail, uevent)
 
     metrics = _metrics_from(acc.T, s0, s, level, hyps)
     metrics.update(_user_metrics_from(ustats[:, 0].T, n))
