@@ -47,9 +47,9 @@ from .results import SimulationResult
 
 __all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE"]
 
-#: Members per chunk: large enough to amortise numpy's per-call cost, small enough that a
-#: chunk's daily arrays stay in cache-friendly sizes and memory stays bounded.
-DEFAULT_CHUNK_SIZE = 8192
+#: Members per chunk: large enough to amortise the per-chunk set-up, small enough that memory
+#: stays bounded when daily series are kept (15 series × days × members × 8 bytes).
+DEFAULT_CHUNK_SIZE = 10_000
 
 _LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
 
@@ -324,10 +324,13 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     down_order, down_end = _groups(downstream)
     res_order, res_end = _groups(at_reservoir)
     nd = n if keep_daily else 1  # days stored: all, or only the current one
-    down_sup = np.zeros((len(downstream), nd, k))
-    res_sup = np.zeros((len(at_reservoir), nd, k))
-    daily = np.empty((_kernels.N_DAILY, nd, k))
-    binding = np.zeros((nd, k), dtype=np.int8)
+    # Rows of a power-of-two length put the 15 series of a member in the same cache sets
+    # (k = 8192 ran 30 % slower): pad the member axis of the stored arrays.
+    kp = k + 8 if k % 256 == 0 else k
+    down_sup = np.zeros((len(downstream), nd, kp))
+    res_sup = np.zeros((len(at_reservoir), nd, kp))
+    daily = np.empty((_kernels.N_DAILY, nd, kp))
+    binding = np.zeros((nd, kp), dtype=np.int8)
     s = np.array(np.broadcast_to(np.asarray(model.initial_storage_m3, dtype=float), (k,)), dtype=float)
     s0 = s.copy()
     prev = np.full(k, np.nan) if regime.initial_release_m3s is None else np.array(
@@ -383,13 +386,13 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     user_metrics = {name: user_metrics[name] for name in order}
     out = user_daily = None
     if keep_daily:
-        out = {name: daily[i] for i, name in enumerate(_kernels.DAILY_NAMES)}
+        out = {name: daily[i, :, :k] for i, name in enumerate(_kernels.DAILY_NAMES)}
         out["energy_mwh"] = units.w_day_to_mwh(out["power_w"])
-        out["binding"] = binding
+        out["binding"] = binding[:, :k]
         user_daily = {}
         for group, dem, sup in ((downstream, down_dem, down_sup), (at_reservoir, res_dem, res_sup)):
             for i, u in enumerate(group):
-                user_daily[u.name] = {"demand_m3s": np.array(np.broadcast_to(dem[i], (n, k))), "supply_m3s": sup[i]}
+                user_daily[u.name] = {"demand_m3s": np.array(np.broadcast_to(dem[i], (n, k))), "supply_m3s": sup[i, :, :k]}
         user_daily = {name: user_daily[name] for name in order}
     return SimulationResult(
         regime=regime.name,
