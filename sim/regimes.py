@@ -144,7 +144,7 @@ def _level(model, n_members, target_level_m, approach_days=1.0):
 
 #: Built-in rules by name: each ``factory(model, n_members, **params)`` returns the compiled
 #: rule's id and its parameter fields ``(rule_id, p0, p1, p2, iterations)`` (see
-#: `sim._kernels.builtin_rule`, where the rules' arithmetic lives).
+#: `sim._kernels.advance`, where the rules' arithmetic lives).
 RULES: dict[str, Callable] = {
     "schedule": _schedule,
     "demand": _demand,

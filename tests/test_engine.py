@@ -533,3 +533,37 @@ def test_model_validation():
         _model(reach_loss_fraction=1.0)
     with pytest.raises(ValueError, match=re.escape("user names must be unique: ['a', 'a']")):
         _model(users=(User("a", np.ones(30)), User("a", np.ones(30))))
+
+
+# --- The compiled step agrees with the documented physics functions -------------------
+
+
+def test_compiled_step_agrees_with_the_physics_functions():
+    """The kernel reimplements the daily step for speed; its numbers must be those of the
+    public, documented functions (hypsometry, losses, hydropower, demand)."""
+    from sim import calendar, demand, hydropower, losses
+
+    period = calendar.growing_season(2025)
+    model = builtin.model(period, inflow_scale=np.array([0.7, 1.0, 1.3]))
+    result = simulate(model, Regime("demand", {"hedging_trigger_level_m": 343.0, "hedging_factor": 0.8},
+                                    min_release_m3s=150.0))
+    d = result.daily
+    start = np.vstack([result.storage_start_m3[None, :], d["storage_m3"][:-1]])
+    hyps = model.reservoir.hypsometry
+    area = hyps.area_m2_at(start)
+    evap = losses.evaporation_m3s(area, model.evaporation_mm_day)
+    assert_allclose(d["evaporation_m3s"], np.minimum(evap, start / DAY_S + d["inflow_m3s"]), rtol=1e-12)
+    assert_allclose(d["level_m"], hyps.level_m_at(d["storage_m3"]), rtol=0, atol=1e-9)
+    level_mid = hyps.level_m_at(0.5 * (start + d["storage_m3"]))
+    head = hydropower.head_m(level_mid, model.reservoir.tailwater(d["release_m3s"]))
+    assert_allclose(d["head_m"], head, rtol=0, atol=1e-9)
+    assert_allclose(d["power_w"], hydropower.power_w(d["turbine_flow_m3s"], d["head_m"], model.plant.efficiency),
+                    rtol=1e-12)
+    max_flow, capacity = model.plant.available(model.plant.n_units)
+    q = hydropower.turbine_flow_m3s(d["release_m3s"], d["head_m"], max_flow, capacity, model.plant.efficiency,
+                                    model.plant.min_head_m)
+    assert_allclose(d["turbine_flow_m3s"], q, rtol=1e-12, atol=1e-9)
+    (user,) = model.users
+    for t in (0, 60, 120, 182):
+        (supply,) = demand.allocate(d["release_m3s"][t], [user.demand_m3s[t] * np.ones(3)], [[0]])
+        assert_allclose(d["supply_m3s"][t], supply, rtol=1e-12)
