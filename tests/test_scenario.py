@@ -327,7 +327,7 @@ def test_constant_series_overrides_have_shape_one_by_members():
 
 def test_ensemble_build():
     s = load_scenario(ROOT / "scenarios" / "ensemble-dry.toml")
-    assert s.ensemble == EnsembleSpec(200, 2025, 0.39, 0.8)
+    assert s.ensemble == EnsembleSpec(200, 2025, 0.62, 0.8)
     model, _ = s.build()
     assert isinstance(model.inflow_m3s, StochasticInflow)
     assert model.inflow_m3s.n_members == 200 and model.inflow_m3s.seed == 2025
