@@ -431,11 +431,26 @@ def _metrics_from(summary, s0, s_end, level_end, hyps):
         "level_max_m": hyps.level_fast(summary[K.S_STORAGE_MAX]),
         "level_end_m": level_end.copy(),
         "energy_gwh": summary[K.S_ENERGY_MWH] * 1e-3,
+        "storage_energy_change_gwh": _storage_energy_change_gwh(summary, s0, s_end),
         "days_below_min_level": summary[K.S_BELOW_MIN],
         "spill_days": summary[K.S_SPILL_DAYS],
         "surcharge_days": summary[K.S_SURCHARGE],
         "days_above_max_level": summary[K.S_ABOVE_MAX],
     }
+
+
+def _storage_energy_change_gwh(summary, s0, s_end):
+    """Energy equivalent of the season's change in storage [GWh] (DERIVED, an indication).
+
+    ``(S_end − S_start) × E / V_t``: the change in stored water valued at the season's own
+    energy per turbined volume (E generated, V_t turbined). Negative when the season drew the
+    reservoir down: water that later releases will not turn into energy. 0 where nothing was
+    turbined.
+    """
+    K = _kernels
+    turbined = summary[K.S_TURBINE]
+    per_m3s_day = np.divide(summary[K.S_ENERGY_MWH] * 1e-3, turbined, out=np.zeros_like(turbined), where=turbined > 0)
+    return (s_end - s0) / units.SECONDS_PER_DAY * per_m3s_day
 
 
 def _user_metrics_from(stats, n_steps):

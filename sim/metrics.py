@@ -55,6 +55,7 @@ DIRECTION = {
     "level_max_m": None,
     "level_end_m": "max",
     "energy_gwh": "max",
+    "storage_energy_change_gwh": "max",
     "demand_hm3": None,
     "supply_hm3": "max",
     "deficit_hm3": "min",

@@ -54,6 +54,7 @@ SUMMARY_COLUMNS = (
     "level_max_m",
     "level_end_m",
     "energy_gwh",
+    "storage_energy_change_gwh",
     "demand_hm3",
     "supply_hm3",
     "deficit_hm3",

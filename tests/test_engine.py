@@ -567,3 +567,17 @@ def test_compiled_step_agrees_with_the_physics_functions():
     for t in (0, 60, 120, 182):
         (supply,) = demand.allocate(d["release_m3s"][t], [user.demand_m3s[t] * np.ones(3)], [[0]])
         assert_allclose(d["supply_m3s"][t], supply, rtol=1e-12)
+
+
+def test_storage_energy_change_values_the_drawdown_at_the_season_energy_per_volume():
+    """(S_end − S_start) × E / V_turbined, by hand from the same run's metrics."""
+    from sim import calendar
+
+    model = builtin.model(calendar.growing_season(2025))
+    m = simulate(model, Regime("demand", min_release_m3s=150.0)).metrics
+    expected = (m["storage_end_hm3"] - m["storage_start_hm3"]) * m["energy_gwh"] / m["turbine_hm3"]
+    assert_allclose(m["storage_energy_change_gwh"], expected, rtol=1e-12)
+    assert m["storage_energy_change_gwh"][0] < 0  # the season draws the reservoir down
+    # Nothing turbined (all units out): no energy per volume, so no value is put on storage.
+    out = simulate(dataclasses.replace(model, units_available=0), Regime("demand", min_release_m3s=150.0)).metrics
+    assert out["energy_gwh"][0] == 0.0 and out["storage_energy_change_gwh"][0] == 0.0
