@@ -18,6 +18,7 @@ from .calendar import Period
 from .demand import User
 from .hydropower import Plant, TailwaterRating
 from .hypsometry import Hypsometry, Reservoir
+from .losses import monthly_mm_to_daily_mm
 from .presets import hypsometry_table, load_preset
 
 __all__ = [
@@ -85,12 +86,7 @@ def inflow_m3s(period: Period, name: str = "mean-2001-2010") -> np.ndarray:
 
 def evaporation_mm_day(period: Period, name: str = "khujand") -> np.ndarray:
     """Daily open-water evaporation [mm/day]: the preset's monthly depth spread over the month."""
-    monthly_mm = np.asarray(load_preset("evaporation", name).get("monthly_mm"), dtype=float)
-    days = np.array([m.n_days for m in period.months()])
-    per_day = series.monthly(monthly_mm, period)
-    # series.monthly holds each month's value on its days; divide by the month's length.
-    month_len = np.repeat(days, [m.n_days_in_period for m in period.months()])
-    return per_day / month_len
+    return monthly_mm_to_daily_mm(load_preset("evaporation", name).get("monthly_mm"), period)
 
 
 def seepage_m3s(period: Period, name: str = "residual-2001-2010") -> np.ndarray:

@@ -54,12 +54,6 @@ DEFAULT_CHUNK_SIZE = 10_000
 _LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
 
 
-def _limit(release, code, bound, binds, clip, code_value):
-    """Clip `release` in place at `bound`; record `code_value` where the bound binds."""
-    np.copyto(code, code_value, where=binds(release, bound))
-    clip(release, bound, out=release)
-
-
 def _daily(x):
     """A daily input as a 2-D array (n_steps or 1, 1 or n_members)."""
     if x is None or hasattr(x, "materialize") or isinstance(x, _Deferred):

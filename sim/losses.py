@@ -49,11 +49,24 @@ def cap_losses(water_m3s, *losses_m3s):
     return taken
 
 
-def monthly_mm_to_daily_mm(monthly_mm, month_index, days_in_month):
-    """Depth per month [mm/month] → depth per day [mm/day] for each day.
+def monthly_mm_to_daily_mm(monthly_mm, period):
+    """Depth per calendar month [mm/month] → depth per day [mm/day] over a period.
 
-    `month_index` (0–11) and `days_in_month` are per-day arrays, so that the month's depth is
-    spread evenly over its days and the monthly total is exact.
+    Each month's depth is spread evenly over all its days (28–31), so every full month keeps
+    its total exactly; a period that starts or ends inside a month gets that month's share.
+
+    Parameters
+    ----------
+    monthly_mm : array_like, shape (12,)
+        Depth in each calendar month, January first. [mm/month]
+    period : sim.calendar.Period
+        The simulated days.
+
+    Returns
+    -------
+    ndarray, shape (n_days,)
+        Depth on each day. [mm/day]
     """
-    monthly_mm = np.asarray(monthly_mm, dtype=float)
-    return monthly_mm[month_index] / days_in_month
+    first = period.dates.astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(float)
+    return np.asarray(monthly_mm, dtype=float)[period.month_index] / days_in_month

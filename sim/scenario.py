@@ -1119,10 +1119,9 @@ class _Checker:
 
     def per_day(self, monthly_mm):
         """Depth per calendar month → depth per day, spread evenly over the month's days."""
-        dates = self.period.dates
-        first = dates.astype("datetime64[M]")
-        month_len = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(float)
-        return np.asarray(monthly_mm, dtype=float)[self.period.month_index] / month_len
+        from .losses import monthly_mm_to_daily_mm
+
+        return monthly_mm_to_daily_mm(monthly_mm, self.period)
 
     def check_downstream(self):
         t = self.table("downstream", self.data.get("downstream"), _DOWNSTREAM_KEYS)

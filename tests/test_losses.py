@@ -38,10 +38,14 @@ def test_cap_losses_never_more_than_the_water(water, requests):
 
 
 def test_monthly_to_daily_keeps_monthly_totals():
+    from sim.calendar import Period
+
     monthly = np.array([10, 15, 40, 70, 120, 160, 180, 160, 110, 70, 35, 15], dtype=float)
     days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     month_index = np.repeat(np.arange(12), days)
-    per_day = monthly_mm_to_daily_mm(monthly, month_index, days[month_index])
+    per_day = monthly_mm_to_daily_mm(monthly, Period("2025-01-01", "2025-12-31"))
     assert per_day.shape == (365,)
     assert_allclose(np.bincount(month_index, per_day), monthly)
     assert_allclose(per_day.sum(), monthly.sum())
+    leap = monthly_mm_to_daily_mm(monthly, Period("2024-02-01", "2024-02-29"))
+    assert_allclose(leap, 15.0 / 29)
