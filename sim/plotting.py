@@ -523,6 +523,19 @@ _LIMIT_STYLES = {"min": (0, (4, 2)), "normal": "-", "max": (0, (1, 1.5))}
 # --------------------------------------------------------------------------------------
 
 
+def _finish_time_axes(ax, results, colors, title, legend, footnote):
+    """Date ticks, style, title, the legend (with ensemble bands) right of the axes, footnote."""
+    _date_axis(ax)
+    _style(ax)
+    ax.set_title(title)
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        extra = _band_legend_handles(results, colors)
+        _legend_right(ax, handles + extra, labels + [h.get_label() for h in extra])
+    _footnote(ax.figure, footnote)
+    return ax
+
+
 def plot_release(results, ax=None, demand=True, *, title=None, legend=True, footnote=None):
     """Release schedule of every regime by decade, against total downstream demand.
 
@@ -567,15 +580,8 @@ def plot_release(results, ax=None, demand=True, *, title=None, legend=True, foot
     ax.set_ylabel("Release [m³/s]")
     ax.set_xlabel(f"Decade ({_year_text(first.dates)}; ticks at days 1, 11, 21)")
     ax.set_ylim(bottom=0)
-    _date_axis(ax)
-    _style(ax)
-    ax.set_title(title or f"Release by decade vs downstream demand{_ensemble_note(results)}")
-    if legend:
-        handles, labels = ax.get_legend_handles_labels()
-        extra = _band_legend_handles(results, colors)
-        _legend_right(ax, handles + extra, labels + [h.get_label() for h in extra])
-    _footnote(ax.figure, footnote)
-    return ax
+    return _finish_time_axes(ax, results, colors, title or f"Release by decade vs downstream demand{_ensemble_note(results)}",
+                             legend, footnote)
 
 
 def plot_level(results, ax=None, reservoir=None, guide_curves=None, *, limits=None, title=None, legend=True,
@@ -630,15 +636,8 @@ def plot_level(results, ax=None, reservoir=None, guide_curves=None, *, limits=No
     ax.set_xlim(first.dates[0], x_end)
     ax.set_ylabel("Level [m a.s.l.]")
     ax.set_xlabel(f"Date ({_year_text(first.dates)})")
-    _date_axis(ax)
-    _style(ax)
-    ax.set_title(title or f"Reservoir level (end of day){_ensemble_note(results)}")
-    if legend:
-        handles, labels = ax.get_legend_handles_labels()
-        extra = _band_legend_handles(results, colors)
-        _legend_right(ax, handles + extra, labels + [h.get_label() for h in extra])
-    _footnote(ax.figure, footnote)
-    return ax
+    return _finish_time_axes(ax, results, colors, title or f"Reservoir level (end of day){_ensemble_note(results)}",
+                             legend, footnote)
 
 
 def _user_decade_volumes(result):
