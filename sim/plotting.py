@@ -1389,6 +1389,25 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip(".-") or "regime"
 
 
+def _png_writer(out_dir, dpi, written):
+    """``save(fig, name)``: write ``out_dir/plots/name`` at `dpi`, close the figure, and
+    append the path to `written` (figures are closed even when saving fails)."""
+    import matplotlib.pyplot as plt
+
+    plots = Path(out_dir) / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+
+    def save(fig, name):
+        path = plots / name
+        try:
+            fig.savefig(path, dpi=dpi)
+        finally:
+            plt.close(fig)
+        written.append(path)
+
+    return save
+
+
 def save_all(results, out_dir, limits=None, title=None, *, footnote=None, reservoir=None, guide_curves=None,
              question=None, dpi=150) -> list[Path]:
     """Write the standard plots of a run as PNG files.
@@ -1402,20 +1421,9 @@ def save_all(results, out_dir, limits=None, title=None, *, footnote=None, reserv
     list of Path
         The files written, in the order above.
     """
-    import matplotlib.pyplot as plt
-
     results = _as_dict(results)
-    plots = Path(out_dir) / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
     written = []
-
-    def save(fig, name):
-        path = plots / name
-        try:
-            fig.savefig(path, dpi=dpi)
-        finally:
-            plt.close(fig)
-        written.append(path)
+    save = _png_writer(out_dir, dpi, written)
 
     save(plot_release(results, footnote=footnote).figure, "release.png")
     save(plot_level(results, reservoir=reservoir, guide_curves=guide_curves, limits=limits,
@@ -1437,21 +1445,10 @@ def save_sweep_plots(sweep_result, out_dir, *, title="", dpi=150) -> list[Path]:
     parameters (when at least two are swept, one figure per regime), and
     ``failure_ranges.png`` (share of members failing, by parameter range).
     """
-    import matplotlib.pyplot as plt
-
-    plots = Path(out_dir) / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
     table = sweep_result.table
     written = []
+    save = _png_writer(out_dir, dpi, written)
     suffix = f" — {title}" if title else ""
-
-    def save(fig, name):
-        path = plots / name
-        try:
-            fig.savefig(path, dpi=dpi)
-        finally:
-            plt.close(fig)
-        written.append(path)
 
     ax = plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime",
                        title=f"Energy–irrigation trade-off across the sweep{suffix}")
