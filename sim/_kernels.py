@@ -14,7 +14,7 @@ x[k]; the last segment extends the slope before it), so compiled and numpy look-
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 # Indices of the daily output array (N_DAILY, n_steps, n_members).
 INFLOW, RELEASE, TURBINE, SPILL, EVAP, PRECIP, SEEP, WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
-import importlib.resources
 import pathlib
 import tomllib
 from dataclasses import dataclass, field
@@ -84,12 +83,19 @@ class Preset:
         return {key: v.value for key, v in self.values.items()}
 
 
+#: The built-in data, next to this module: found through ``__file__`` rather than
+#: ``importlib.resources``, which follows ``sim``'s import path and, when an old install leaves
+#: a stray ``site-packages/sim/`` folder behind, can point at a folder with no data in it.
+DATA_ROOT = pathlib.Path(__file__).resolve().parent / "data"
+
+
 def _data_root() -> pathlib.Path:
-    root = importlib.resources.files("sim") / "data"
-    if isinstance(root, pathlib.Path):
-        return root
-    # e.g. a namespace-package MultiplexedPath: fall back to the folder next to this module
-    return pathlib.Path(__file__).resolve().parent / "data"
+    if not DATA_ROOT.is_dir():
+        raise PresetError(
+            f"the built-in data folder {DATA_ROOT} is missing; expected the presets installed next to "
+            f"sim/presets.py (reinstall the package: pip install .)"
+        )
+    return DATA_ROOT
 
 
 def _quoted(names: list[str]) -> str:
@@ -115,14 +121,15 @@ def _preset_paths(kind: str) -> dict[str, pathlib.Path]:
     if kind == "constants":
         path = root / _CONSTANTS_FILE
         if not path.is_file():
-            return {}
+            raise PresetError(f"{path} is missing; expected the built-in constants (reinstall the package)")
         with path.open("rb") as fh:
             name = tomllib.load(fh).get("preset", {}).get("name", "default")
         return {name: path}
     folder = root / kind
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+    paths = {p.stem: p for p in sorted(folder.glob("*.toml"))}
+    if not paths:
+        raise PresetError(f"no {kind} presets in {folder}; expected the built-in data files (reinstall the package)")
+    return paths
 
 
 def preset_names(kind: str) -> list[str]:

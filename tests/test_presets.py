@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,3 +279,31 @@ def test_format_presets_mentions_everything():
             assert f"{kind} {name}" in text
     assert "normal_level_m = 347.5" in text
     assert "SOURCED" in text and "DERIVED" in text and "GUESS" in text
+
+
+def test_data_are_found_next_to_the_code():
+    assert presets.DATA_ROOT == Path(presets.__file__).resolve().parent / "data"
+    assert (presets.DATA_ROOT / "reservoir" / "bakhri-tojik.toml").is_file()
+
+
+def test_missing_data_folder_is_a_clear_error_not_an_empty_choice(tmp_path, monkeypatch):
+    monkeypatch.setattr(presets, "DATA_ROOT", tmp_path / "gone")
+    load_preset.cache_clear()
+    try:
+        with pytest.raises(PresetError, match=r"built-in data folder .*gone is missing; expected the presets installed"):
+            load_preset("reservoir", "bakhri-tojik")
+        with pytest.raises(PresetError, match="missing"):
+            format_presets()
+    finally:
+        load_preset.cache_clear()
+
+
+def test_empty_preset_folder_is_a_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "plant").mkdir()
+    monkeypatch.setattr(presets, "DATA_ROOT", tmp_path)
+    load_preset.cache_clear()
+    try:
+        with pytest.raises(PresetError, match=r"no plant presets in .*plant; expected the built-in data files"):
+            load_preset("plant", "rehabilitated")
+    finally:
+        load_preset.cache_clear()
