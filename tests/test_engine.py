@@ -433,6 +433,63 @@ def test_losses_never_take_the_reservoir_below_empty():
     assert_allclose(result.user_metrics["pump"]["supply_hm3"], result.metrics["withdrawal_hm3"], rtol=1e-12)
 
 
+def test_seepage_stops_at_the_minimum_level_and_losses_below_it_are_counted():
+    # Issue 7: the residual preset drained 110 m³/s below the minimum operating level (40 days
+    # without inflow: 339.12 m). Seepage now takes only water above that level; evaporation
+    # still takes the level below it, and those days are counted as caused by losses.
+    forty = Period(datetime.date(2025, 7, 1), datetime.date(2025, 8, 9))
+    model = _model(period=forty, level_m=340.6, inflow=0.0, seepage_m3s=110.0)
+    result = simulate(model, _schedule(0.0, period=forty))
+    d = result.daily
+    _assert_balance(result)
+    above_m3 = HYPS.storage_m3_at(340.6) - S_MIN  # 25.2 hm³: 2.6 days of 9.504 hm³
+    expected = np.maximum(HYPS.storage_m3_at(340.6) - 110.0 * DAY_S * np.arange(1, 41), S_MIN)
+    assert_allclose(d["storage_m3"][:, 0], expected, rtol=1e-12)  # seepage alone stops at the minimum
+    assert_allclose(d["seepage_m3s"][3:], 0.0, atol=1e-9)
+    assert_allclose(result.metrics["seepage_hm3"], above_m3 / 1e6, rtol=1e-9)
+    assert result.metrics["days_below_min_level"][0] == 0
+    # With 6 mm/day of evaporation the level sinks below, a little each day.
+    result = simulate(dataclasses.replace(model, evaporation_mm_day=6.0), _schedule(0.0, period=forty))
+    d = result.daily
+    first_below = int(np.argmax(d["storage_m3"][:, 0] < S_MIN - 1e-3))
+    assert_allclose(d["seepage_m3s"][first_below + 1:], 0.0, atol=1e-9)
+    assert result.metrics["days_below_min_level"][0] == result.metrics["days_below_min_by_losses"][0] == 40 - first_below
+    assert d["level_m"][-1, 0] > 340.0  # 6 mm a day for 40 days: 0.24 m, not 1.4 m
+    # Started below the minimum and refilling: below the minimum, but not by the losses.
+    result = simulate(_model(period=forty, level_m=339.0, inflow=50.0, evaporation_mm_day=6.0),
+                      _schedule(0.0, period=forty))
+    assert result.metrics["days_below_min_level"][0] == 40
+    assert result.metrics["days_below_min_by_losses"][0] == 0
+
+
+def test_totals_count_users_at_the_reservoir():
+    # Issue 7: a pump's 42.2 hm³ deficit was missing from an 86.4 hm³ total. Downstream wants
+    # 900 m³/s, the regime gives 600 (300 short, 30 days: 777.6 hm³); a pump at the reservoir
+    # wants 50 m³/s of an empty-ish reservoir that holds 20 m³/s a day (30 short: 77.76 hm³).
+    pump = User("pump", np.full(30, 50.0), location="reservoir")
+    down = User("d", np.full(30, 900.0))
+    model = _model(level_m=345.0, inflow=620.0, users=(down, pump))
+    result = simulate(model, Regime("demand", max_release_m3s=600.0))
+    m, um = result.metrics, result.user_metrics
+    assert_allclose(um["pump"]["deficit_hm3"], 0.0, atol=1e-9)  # plenty of water: the pump is served
+    assert_allclose(um["d"]["deficit_hm3"], 300.0 * 30 * 0.0864, rtol=1e-12)
+    assert_allclose(m["demand_hm3"], (900.0 + 50.0) * 30 * 0.0864, rtol=1e-12)
+    assert_allclose(m["deficit_hm3"], um["d"]["deficit_hm3"] + um["pump"]["deficit_hm3"], rtol=1e-12)
+    # A nearly empty reservoir (S_min = 0): the pump gets what the day holds, 20 m³/s.
+    model = _model(initial_storage_m3=0.0, level_m=None, inflow=20.0, users=(down, pump),
+                   reservoir=builtin.reservoir(min_level_m=322.5))
+    result = simulate(model, Regime("demand"))
+    m, um, d = result.metrics, result.user_metrics, result.daily
+    assert_allclose(um["pump"]["deficit_hm3"], 30.0 * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(um["d"]["deficit_hm3"], 900.0 * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(m["deficit_hm3"], (930.0) * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(m["supply_hm3"], 20.0 * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(m["reliability_volume"], 20.0 / 950.0, rtol=1e-9)
+    assert m["reliability_time"][0] == 0.0
+    assert_allclose(d["deficit_m3s"], 930.0, rtol=1e-9)
+    assert_allclose(d["demand_m3s"], 950.0)
+
+
 # --- Turbines and power -------------------------------------------------------------------
 
 
