@@ -118,7 +118,7 @@ def _allocate(water, demand, supply, order, group_end, t, j, td, jd):
         start = end
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def _demand_sum(dem, t, j):
     """Total demand of a block of users (n_users, 1 | n_steps, 1 | k) on day t, member j."""
     total = 0.0
@@ -167,7 +167,7 @@ REL_TOL = 1e-13
 MAX_ITER = 200
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope):
     """Net head [m] (never negative) with release r, and its slope dH/dr [m per m³/s]."""
     s1 = max(s0 + (wn - r) * SECONDS_PER_DAY, 0.0)
@@ -183,7 +183,7 @@ def _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope):
     return h, dh
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def _turbine_flow(r, h, turb_max, cap_w, rge, min_head):
     """Flow through the turbines at release r and head h: the units' flow, the generators'
     capacity over ρgηH, nothing below the minimum head. [m³/s]"""
@@ -250,13 +250,14 @@ def _rule_power(r, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope,
 
 
 @njit(cache=True)
-def power_release(target, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
+def power_release(target, guess, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
     """The power rule: the smallest release whose power (mid-day head, tailwater at that
     release) is the target; when no release reaches it, the release of the most power.
+    `guess` (yesterday's release, or NaN) starts the search.
 
     Returns (release [m³/s], binding code): RULE when the target is met, CAPACITY when the
-    units' flow or the generators limit it, HEAD_LIMIT when the head does (the minimum head, or the
-    tailwater rising faster with the flow than the power grows).
+    units' flow or the generators limit it, HEAD_LIMIT when the head does (the minimum head,
+    or the tailwater rising faster with the flow than the power grows).
     """
     if not target > 0.0:
         return 0.0, RULE
@@ -265,17 +266,17 @@ def power_release(target, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl
     # Top of the turbines' range: their full flow, or where the head falls to the minimum.
     top = turb_max
     code = CAPACITY
-    h, _ = _head(top, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    h, dh = _head(top, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
     if h < min_head:
         code = HEAD_LIMIT
         h0, _ = _head(0.0, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
         if h0 < min_head:
             return 0.0, HEAD_LIMIT
         top = _last_runnable(0.0, top, s0, wn, sg, min_head, hs, hl, hl_slope, tq, tl, tl_slope)
+        h, dh = _head(top, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
     # The most power: rge·r·H(r) grows with r until the tailwater eats the head; its peak is
     # at `top` unless the slope there is negative (then a golden-section search finds it).
     peak = top
-    h, dh = _head(top, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
     if h + top * dh < 0.0:
         code = HEAD_LIMIT
         a, b = 0.0, top
@@ -292,7 +293,8 @@ def power_release(target, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl
             else:
                 b = m2
         peak = 0.5 * (a + b)
-    p_max = _rule_power(peak, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope)
+        h, dh = _head(peak, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    p_max = min(rge * peak * h, cap_w)  # the head at `peak` is at least the minimum
     if p_max >= cap_w * (1.0 - REL_TOL):
         p_max = cap_w
         if target >= cap_w:
@@ -303,10 +305,10 @@ def power_release(target, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl
         target = p_max  # the generators' capacity: the least water that gives it
     else:
         code = RULE
-    # Smallest r in [0, peak] with rge·r·H(r) = target: Newton's method kept in a bracket.
+    # Smallest r in [0, peak] with rge·r·H(r) = target: Newton's method kept in a bracket,
+    # from yesterday's release, else from target / (ρgη H(peak)) (>= the answer: H falls with r).
     a, b = 0.0, peak
-    h, _ = _head(0.0, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
-    r = min(target / (rge * h), peak) if h > 0.0 else 0.5 * peak
+    r = guess if 0.0 < guess < peak else min(target / (rge * h), peak)
     for _ in range(MAX_ITER):
         h, dh = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
         g = rge * r * h - target
@@ -324,7 +326,6 @@ def power_release(target, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl
             rn = 0.5 * (a + b)
         r = rn
     return b, code
-
 
 # Phases of `advance`: losses (PHASE_PRE), the built-in rule (PHASE_RULE), limits to metrics
 # (PHASE_POST); built-in rules run them all (PHASE_ALL).
@@ -432,7 +433,7 @@ def advance(
                             c = HEDGING
                 elif rule == POWER_RULE:
                     r, c = power_release(
-                        _at(p0, t, j), s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope
+                        _at(p0, t, j), pv, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope
                     )
                 else:  # LEVEL_RULE: end the day on the curve, less (1 − 1/approach) of the gap
                     days = _at(p1, 0, j)

@@ -161,6 +161,12 @@ class Model:
             object.__setattr__(self, name, a)
         if np.any(self.initial_storage_m3 < 0):
             raise ValueError("initial_storage_m3 must be >= 0")
+        top = self.reservoir.hypsometry.max_storage_m3
+        if np.any(self.initial_storage_m3 > top):
+            raise ValueError(
+                f"initial_storage_m3 is {np.max(self.initial_storage_m3) * 1e-6:g} hm³; expected at most the top of the "
+                f"level–storage table ({top * 1e-6:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"
+            )
         if np.any((self.reach_loss_fraction < 0) | (self.reach_loss_fraction >= 1)):
             raise ValueError("reach_loss_fraction must be in [0, 1)")
         object.__setattr__(self, "users", tuple(self.users))

@@ -111,20 +111,21 @@ class _Day:
             return self.spill_cap
         return self.last_runnable(self.spill_cap, r)
 
-    def power_release(self, target):
+    def power_release(self, target, guess):
         """The power rule: smallest release giving the target, else the most power."""
         if not target > 0.0:
             return 0.0, "rule"
         if self.turb_max <= 0.0:
             return 0.0, "capacity"
         top, code = self.turb_max, "capacity"
-        if self.head(top)[0] < self.min_head:
+        h, dh = self.head(top)
+        if h < self.min_head:
             code = "head"
             if self.head(0.0)[0] < self.min_head:
                 return 0.0, "head"
             top = self.last_runnable(0.0, top)
+            h, dh = self.head(top)
         peak = top
-        h, dh = self.head(top)
         if h + top * dh < 0.0:
             code = "head"
             a, b = 0.0, top
@@ -137,7 +138,8 @@ class _Day:
                 else:
                     b = m2
             peak = 0.5 * (a + b)
-        p_max = self.power(peak)
+            h, dh = self.head(peak)
+        p_max = min(self.rge * peak * h, self.cap_w)
         if p_max >= self.cap_w * (1.0 - REL_TOL):
             p_max = self.cap_w
             if target >= self.cap_w:
@@ -149,8 +151,7 @@ class _Day:
         else:
             code = "rule"
         a, b = 0.0, peak
-        h0 = self.head(0.0)[0]
-        r = min(target / (self.rge * h0), peak) if h0 > 0.0 else 0.5 * peak
+        r = guess if guess is not None and 0.0 < guess < peak else min(target / (self.rge * h), peak)
         for _ in range(MAX_ITER):
             h, dh = self.head(r)
             g = self.rge * r * h - target
@@ -280,7 +281,7 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
                 r *= factor
                 code = "hedging" if factor < 1.0 else "rule"
         elif regime.rule == "power":
-            r, code = day.power_release(_value(params["target_mw"], t, j) * 1e6)
+            r, code = day.power_release(_value(params["target_mw"], t, j) * 1e6, prev)
         else:  # level: end the day on the curve, less (1 − 1/approach) of the start-of-day gap
             aim = target_storage[t] + (s - target_storage[max(t - 1, 0)]) * (1.0 - 1.0 / approach)
             r = (s - aim) / dt + q - net

@@ -319,6 +319,12 @@ def test_storage_above_the_dam_crest_is_an_error_naming_the_day():
         simulate(model, _schedule(500.0, period=ten_days))
 
 
+def test_initial_storage_above_the_table_is_rejected():
+    with pytest.raises(ValueError, match=r"initial_storage_m3 is 7000 hm³; expected at most the top of the "
+                       r"level–storage table \(6570.89 hm³ at 351.5 m\)"):
+        _model(initial_storage_m3=7e9, level_m=None)
+
+
 def test_non_finite_results_are_errors():
     # 1e308 m³/s × scale 10 overflows: never a NaN level or energy with exit 0.
     model = _model(inflow=1e308, inflow_scale=10.0)
