@@ -64,7 +64,7 @@ BINDING = (
     "max_release",  # the regime's maximum release
     "ramp_up",  # maximum day-to-day increase
     "ramp_down",  # maximum day-to-day decrease
-    "capacity",  # turbines + spillway release capacity
+    "capacity",  # what the outlets pass (spillway + turbines while they run); power rule: units, generators
     "available",  # water above the minimum operating level
     "spill",  # the reservoir was full: forced spill above normal level
     "head",  # power rule: the head (minimum head, or tailwater) limits the power
@@ -158,18 +158,15 @@ MIN_APPROACH_DAYS = 1.0
 def check_level_rule(approach_days) -> list[str]:
     """Problems with the level rule's ``approach_days`` (empty list if none); the scenario
     loader reports them under the key, `Regime` as ``rule level: approach_days: ...``."""
-    a = np.asarray(approach_days, dtype=float)
-    if not np.all(np.isfinite(a)) or np.any(a < MIN_APPROACH_DAYS):
-        bad = np.atleast_1d(a)[~(np.isfinite(np.atleast_1d(a)) & (np.atleast_1d(a) >= MIN_APPROACH_DAYS))][0]
-        return [f"found {bad:g}; expected a number of days >= {MIN_APPROACH_DAYS:g} "
+    a = np.atleast_1d(np.asarray(approach_days, dtype=float))
+    bad = a[~(np.isfinite(a) & (a >= MIN_APPROACH_DAYS))]
+    if bad.size:
+        return [f"found {bad[0]:g}; expected a number of days >= {MIN_APPROACH_DAYS:g} "
                 "(the model steps one day: closing the gap in less overshoots the guide curve and oscillates)"]
     return []
 
 
 def _level(model, n_members, target_level_m, approach_days=1.0):
-    problems = check_level_rule(approach_days)
-    if problems:
-        raise ValueError("rule level: approach_days: " + "; ".join(problems))
     target_storage_m3 = model.reservoir.hypsometry.storage_fast(_field(target_level_m, rows=model.period.n_days))
     return _kernels.LEVEL_RULE, np.ascontiguousarray(target_storage_m3), _field(approach_days), _NONE
 
