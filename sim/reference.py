@@ -298,8 +298,8 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
                 r, code = prev + ramp, "ramp_up"
             if r < max(prev - ramp, 0.0):
                 r, code = max(prev - ramp, 0.0), "ramp_down"
-        cap = day.capacity()
-        if r > spill_cap and r > cap:
+        cap = day.capacity() if r > spill_cap else None  # only needed above the spillway's share
+        if cap is not None and r > cap:
             r, code = cap, "capacity"
         avail = max((s - s_min) / dt + q - net, 0.0)
         if r > avail:
@@ -307,6 +307,7 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
         # 4. End storage; spill above the normal level, up to the capacity left over.
         s1 = s + (q - net - r) * dt
         if s1 > s_norm:
+            cap = day.capacity() if cap is None else cap
             r += min((s1 - s_norm) / dt, max(cap - r, 0.0))
             s1 = s + (q - net - r) * dt
             code = "spill"
