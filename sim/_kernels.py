@@ -33,7 +33,7 @@ F_LO, F_HI, F_RAMP, F_S_MAX = 14, 15, 16, 17
 N_FIELDS = 18
 
 # Binding codes (sim.regimes.BINDING order).
-RULE, HEDGING, MIN_RELEASE, MAX_RELEASE, RAMP_UP, RAMP_DOWN, CAPACITY, AVAILABLE, SPILLED = range(9)
+RULE, HEDGING, MIN_RELEASE, MAX_RELEASE, RAMP_UP, RAMP_DOWN, CAPACITY, AVAILABLE, SPILLED, HEAD_LIMIT = range(10)
 
 # Built-in rule ids.
 SCHEDULE, DEMAND_RULE, POWER_RULE, LEVEL_RULE = 0, 1, 2, 3
@@ -41,8 +41,12 @@ SCHEDULE, DEMAND_RULE, POWER_RULE, LEVEL_RULE = 0, 1, 2, 3
 # Rows of the per-member summary array.
 S_INFLOW, S_RELEASE, S_TURBINE, S_SPILL, S_EVAP, S_PRECIP, S_SEEP, S_WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
 S_STORAGE_MIN, S_STORAGE_MAX, S_RESIDUAL, S_ENERGY_MWH = 8, 9, 10, 11
-S_BELOW_MIN, S_SPILL_DAYS, S_SURCHARGE, S_ABOVE_MAX = 12, 13, 14, 15
-N_SUMMARY = 16
+S_BELOW_MIN, S_SPILL_DAYS, S_SURCHARGE, S_ABOVE_MAX, S_BELOW_MIN_LOSSES = 12, 13, 14, 15, 16
+N_SUMMARY = 17
+
+# A member whose day cannot be simulated stops there; `fail` (k, 4) records
+# (day, kind, storage [m³], inflow [m³/s]) and the engine raises SimulationError.
+FAIL_NONFINITE, FAIL_OVERTOPPED = 1, 2
 
 # Tolerances: deficits at or below DEFICIT_TOL are not failures [m³/s]; storage within
 # STORAGE_TOL of a limit is at the limit [m³]; spill above SPILL_TOL counts as a spill day [m³/s].
@@ -115,6 +119,18 @@ def _allocate(water, demand, supply, order, group_end, t, j, td, jd):
 
 
 @njit(inline="always", cache=True)
+def _demand_sum(dem, t, j):
+    """Total demand of a block of users (n_users, 1 | n_steps, 1 | k) on day t, member j."""
+    total = 0.0
+    if dem.shape[0] > 0:
+        td = t if dem.shape[1] > 1 else 0
+        jd = j if dem.shape[2] > 1 else 0
+        for u in range(dem.shape[0]):
+            total += dem[u, td, jd]
+    return total
+
+
+@njit(inline="always", cache=True)
 def _user_day(ustats, ufail, uevent, row, j, d, sup):
     deficit = max(d - sup, 0.0)
     fail = 1.0 if deficit > DEFICIT_TOL else 0.0
@@ -141,6 +157,176 @@ def close_events(ustats, ufail, uevent):
                 ustats[j, row, U_EVENTS] += 1
 
 
+# --- Head, outlet capacity and the power rule ----------------------------------------------
+# All of them see a day through the same numbers: start storage s0, the day's net water
+# wn = Q − losses [m³/s], and a release r; end storage s1 = max(s0 + (wn − r)·dt, 0). The
+# head is the level at the mean of s0 and s1 minus the tailwater at the outflow r: the head
+# that the energy of the day uses (step 5 of `advance`).
+# Convergence: iterations stop at a relative change of REL_TOL, or after MAX_ITER.
+REL_TOL = 1e-13
+MAX_ITER = 200
+
+
+@njit(inline="always", cache=True)
+def _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope):
+    """Net head [m] (never negative) with release r, and its slope dH/dr [m per m³/s]."""
+    s1 = max(s0 + (wn - r) * SECONDS_PER_DAY, 0.0)
+    x = max(0.5 * (s0 + s1), hs[0])
+    i = _seg(hs, x, sg)
+    it = _seg(tq, r, 0)
+    h = hl[i] + hl_slope[i] * (x - hs[i]) - (tl[it] + tl_slope[it] * (r - tq[it]))
+    dh = -tl_slope[it]
+    if s1 > 0.0 and 0.5 * (s0 + s1) > hs[0]:
+        dh -= 0.5 * SECONDS_PER_DAY * hl_slope[i]
+    if h <= 0.0:
+        return 0.0, 0.0
+    return h, dh
+
+
+@njit(inline="always", cache=True)
+def _turbine_flow(r, h, turb_max, cap_w, rge, min_head):
+    """Flow through the turbines at release r and head h: the units' flow, the generators'
+    capacity over ρgηH, nothing below the minimum head. [m³/s]"""
+    if h < min_head:
+        return 0.0
+    qt = min(r, turb_max)
+    if rge * qt * h > cap_w:
+        qt = cap_w / (rge * h)
+    return qt
+
+
+@njit(cache=True)
+def _last_runnable(lo, hi, s0, wn, sg, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
+    """The largest release in [lo, hi] at which the head is still >= min_head, by bisection;
+    the caller knows H(lo) >= min_head > H(hi) (the head falls as the release grows)."""
+    for _ in range(MAX_ITER):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi or hi - lo <= REL_TOL * hi:
+            break
+        h, _ = _head(mid, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+        if h >= min_head:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
+    """What the outlets can pass on the day [m³/s]: the spillway, plus the turbines while they run.
+
+    The turbines pass q_max(r) = min(units' flow, capacity / ρgηH(r)) while H(r) >= min_head.
+    The largest release they keep within the spillway's share is the largest fixed point
+    r* = spill_cap + q_max(r*) (iterated down from spill_cap + units' flow). If the head at r*
+    is below the minimum, the turbines trip: the capacity is the release r_h at which the head
+    reaches the minimum, or the spillway alone if that is more.
+    """
+    if turb_max <= 0.0:
+        return spill_cap
+    r = spill_cap + turb_max
+    for _ in range(MAX_ITER):
+        h, _ = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+        qm = turb_max
+        if rge * qm * h > cap_w:
+            qm = cap_w / (rge * h)
+        rn = spill_cap + qm
+        done = abs(rn - r) <= REL_TOL * rn
+        r = rn
+        if done:
+            break
+    h, _ = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    if h >= min_head:
+        return max(r, spill_cap)
+    h, _ = _head(spill_cap, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    if h < min_head:
+        return spill_cap
+    return _last_runnable(spill_cap, r, s0, wn, sg, min_head, hs, hl, hl_slope, tq, tl, tl_slope)
+
+
+@njit(cache=True)
+def _rule_power(r, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
+    h, _ = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    return rge * _turbine_flow(r, h, turb_max, cap_w, rge, min_head) * h
+
+
+@njit(cache=True)
+def power_release(target, guess, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
+    """The power rule: the smallest release whose power (mid-day head, tailwater at that
+    release) is the target; when no release reaches it, the release of the most power.
+    `guess` (yesterday's release, or NaN) starts the search.
+
+    Returns (release [m³/s], binding code): RULE when the target is met, CAPACITY when the
+    units' flow or the generators limit it, HEAD_LIMIT when the head does (the minimum head,
+    or the tailwater rising faster with the flow than the power grows).
+    """
+    if not target > 0.0:
+        return 0.0, RULE
+    if turb_max <= 0.0:
+        return 0.0, CAPACITY
+    # Top of the turbines' range: their full flow, or where the head falls to the minimum.
+    top = turb_max
+    code = CAPACITY
+    h, dh = _head(top, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    if h < min_head:
+        code = HEAD_LIMIT
+        h0, _ = _head(0.0, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+        if h0 < min_head:
+            return 0.0, HEAD_LIMIT
+        top = _last_runnable(0.0, top, s0, wn, sg, min_head, hs, hl, hl_slope, tq, tl, tl_slope)
+        h, dh = _head(top, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    # The most power: rge·r·H(r) grows with r until the tailwater eats the head; its peak is
+    # at `top` unless the slope there is negative (then a golden-section search finds it).
+    peak = top
+    if h + top * dh < 0.0:
+        code = HEAD_LIMIT
+        a, b = 0.0, top
+        g = 0.6180339887498949
+        for _ in range(MAX_ITER):
+            if b - a <= REL_TOL * b:
+                break
+            m1 = b - g * (b - a)
+            m2 = a + g * (b - a)
+            f1 = _rule_power(m1, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope)
+            f2 = _rule_power(m2, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope)
+            if f1 < f2:
+                a = m1
+            else:
+                b = m2
+        peak = 0.5 * (a + b)
+        h, dh = _head(peak, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+    p_max = min(rge * peak * h, cap_w)  # the head at `peak` is at least the minimum
+    if p_max >= cap_w * (1.0 - REL_TOL):
+        p_max = cap_w
+        if target >= cap_w:
+            code = CAPACITY
+    if target >= p_max:
+        if p_max < cap_w:
+            return peak, code  # the flow of the most power
+        target = p_max  # the generators' capacity: the least water that gives it
+    else:
+        code = RULE
+    # Smallest r in [0, peak] with rge·r·H(r) = target: Newton's method kept in a bracket,
+    # from yesterday's release, else from target / (ρgη H(peak)) (>= the answer: H falls with r).
+    a, b = 0.0, peak
+    r = guess if 0.0 < guess < peak else min(target / (rge * h), peak)
+    for _ in range(MAX_ITER):
+        h, dh = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+        g = rge * r * h - target
+        if abs(g) <= REL_TOL * target:
+            return r, code
+        if g > 0.0:
+            b = r
+        else:
+            a = r
+        if b - a <= REL_TOL * b:
+            break
+        d = rge * (h + r * dh)
+        rn = r - g / d if d > 0.0 else -1.0
+        if not (a < rn < b):
+            rn = 0.5 * (a + b)
+        r = rn
+    return b, code
+
 # Phases of `advance`: losses (PHASE_PRE), the built-in rule (PHASE_RULE), limits to metrics
 # (PHASE_POST); built-in rules run them all (PHASE_ALL).
 PHASE_PRE, PHASE_RULE, PHASE_POST = 1, 2, 4
@@ -149,10 +335,10 @@ PHASE_ALL = PHASE_PRE | PHASE_RULE | PHASE_POST
 
 @njit(cache=True)
 def advance(
-    t0, t1, phase, rule, p0, p1, p2, iterations, f, use_lo, use_hi, ramp_from, min_head,
+    t0, t1, phase, rule, p0, p1, p2, f, use_lo, use_hi, ramp_from, min_head,
     s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding,
     hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, res_dem, res_sup, res_order, res_end,
-    down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent,
+    down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent, fail,
 ):
     """Advance every member over days t0..t1−1: the whole daily step, or some of its phases.
 
@@ -161,12 +347,16 @@ def advance(
     (losses, leaving ``net_arr`` and the day's inputs in `daily`), the rule in Python
     (``req``, ``code``), then ``PHASE_POST``. Steps, in the order of DESIGN.md:
 
-    1. (PRE) losses over the start-of-day area, capped by the water the day holds;
+    1. (PRE) losses over the start-of-day area, capped by the water the day holds (seepage
+       by the water above the minimum operating level);
     2. (RULE) the built-in rule's request (see sim.regimes);
-    3. (POST) limits: regime min/max, ramping, capacity, water above the minimum level;
+    3. (POST) limits: regime min/max, ramping, outlet capacity, water above the minimum level;
     4. end storage, spill above the normal level (never below empty);
     5. head at the mean storage of the day, tailwater at the outflow, turbine flow, power;
-    6. downstream allocation; then the day's contribution to every metric.
+    6. allocation to every user; then the day's contribution to every metric.
+
+    A member whose end storage is not finite or above the table's top (the dam crest) stops
+    on that day, recorded in `fail`; the caller raises.
     """
     k = s_arr.size
     dt = SECONDS_PER_DAY
@@ -190,23 +380,17 @@ def advance(
                 water = s0 * INV_DT + q + precip
                 evap = min(evap, water)
                 left = water - evap
-                seep = min(_at(f[F_SEEP], t, j), left)
+                # Seepage (and the other losses of a calibrated residual) takes only water above
+                # the minimum operating level: below it the residual is not known (sim.losses).
+                seep = min(_at(f[F_SEEP], t, j), max(left - _at(f[F_S_MIN], 0, j) * INV_DT, 0.0))
                 left -= seep
-                w = 0.0
+                wdem = _demand_sum(res_dem, t, j)
+                w = min(wdem, left)
                 if n_res > 0:
                     td = t if res_dem.shape[1] > 1 else 0
                     jd = j if res_dem.shape[2] > 1 else 0
-                    wdem = 0.0
-                    for u in range(n_res):
-                        wdem += res_dem[u, td, jd]
-                    w = min(wdem, left)
                     _allocate(w, res_dem, res_sup, res_order, res_end, tk, j, td, jd)
-                dsum = 0.0
-                if n_down > 0:
-                    td = t if down_dem.shape[1] > 1 else 0
-                    jd = j if down_dem.shape[2] > 1 else 0
-                    for u in range(n_down):
-                        dsum += down_dem[u, td, jd]
+                dsum = _demand_sum(down_dem, t, j)
                 net = evap + seep + w - precip
                 daily[INFLOW, tk, j] = q
                 daily[EVAP, tk, j] = evap
@@ -223,8 +407,14 @@ def advance(
                 w = daily[WITHDRAWAL, tk, j]
                 dsum = daily[DEMAND, tk, j]
                 net = net_arr[j]
+                wdem = _demand_sum(res_dem, t, j)
             if not phase & PHASE_POST:
                 continue
+            wn = q - net
+            turb_max = _at(f[F_TURB_MAX], t, j)
+            cap_w = _at(f[F_CAP_W], t, j)
+            rge = _at(f[F_RHO_G_ETA], 0, j)
+            spill_cap = _at(f[F_SPILL_CAP], 0, j)
             # 2. The rule's request.
             if phase & PHASE_RULE:
                 c = RULE
@@ -242,21 +432,16 @@ def advance(
                         if factor < 1.0:
                             c = HEDGING
                 elif rule == POWER_RULE:
-                    target = _at(p0, t, j)
-                    rge = _at(f[F_RHO_G_ETA], 0, j)
-                    qg = pv if np.isfinite(pv) else 0.0
-                    h = min_head
-                    raw = min_head
-                    for _ in range(iterations):
-                        it = _seg(tq, qg, 0)
-                        raw = lev - (tl[it] + tl_slope[it] * (qg - tq[it]))
-                        h = max(raw, min_head)
-                        qg = target / (rge * h)
-                    r = min(qg, min(_at(f[F_TURB_MAX], t, j), _at(f[F_CAP_W], t, j) / (rge * h)))
-                    if raw < min_head:  # below the minimum head no release generates power
-                        r = 0.0
-                else:  # LEVEL_RULE
-                    r = (s0 - _at(p0, t, j)) / _at(p1, 0, j) + q - net
+                    r, c = power_release(
+                        _at(p0, t, j), pv, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope
+                    )
+                else:  # LEVEL_RULE: end the day on the curve, less (1 − 1/approach) of the gap
+                    days = _at(p1, 0, j)
+                    aim = _at(p0, t, j) + (s0 - _at(p0, t - 1 if t > 0 else 0, j)) * (1.0 - 1.0 / days)
+                    r = (s0 - aim) * INV_DT + wn
+                    if not use_hi and r > turb_max:  # the default maximum: the turbines' flow
+                        r = turb_max
+                        c = MAX_RELEASE
             else:
                 r = req[j]
                 c = code[j]
@@ -282,37 +467,41 @@ def advance(
                 if r < down:
                     c = RAMP_DOWN
                     r = down
-            turb_max = _at(f[F_TURB_MAX], t, j)
-            cap = turb_max + _at(f[F_SPILL_CAP], 0, j)
-            if r > cap:
-                c = CAPACITY
-                r = cap
-            avail = max((s0 - _at(f[F_S_MIN], 0, j)) * INV_DT + q - net, 0.0)
+            # The outlets' capacity (spillway, and turbines while they can run) is only
+            # worked out when the day may need more than the spillway.
+            cap = -1.0
+            if r > spill_cap:
+                cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
+                                      hs, hl, hl_slope, tq, tl, tl_slope)
+                if r > cap:
+                    c = CAPACITY
+                    r = cap
+            avail = max((s0 - _at(f[F_S_MIN], 0, j)) * INV_DT + wn, 0.0)
             if r > avail:
                 c = AVAILABLE
                 r = avail
-            # 4. End storage and spill above the normal level.
-            s1 = s0 + (q - net - r) * dt
+            # 4. End storage and spill above the normal level, up to the capacity left over.
+            s1 = s0 + (wn - r) * dt
             excess = s1 - _at(f[F_S_NORM], 0, j)
             if excess > 0:
+                if cap < 0.0:
+                    cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
+                                          hs, hl, hl_slope, tq, tl, tl_slope)
                 r += min(excess * INV_DT, max(cap - r, 0.0))
-                s1 = s0 + (q - net - r) * dt
+                s1 = s0 + (wn - r) * dt
                 c = SPILLED
             # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
             s1 = max(s1, 0.0)
             # 5. Head at the mean storage of the day, tailwater at the outflow.
-            x = max(0.5 * (s0 + s1), hs[0])
-            i = _seg(hs, x, sg)
-            level_mid = hl[i] + hl_slope[i] * (x - hs[i])
-            it = _seg(tq, r, 0)
-            head = max(level_mid - (tl[it] + tl_slope[it] * (r - tq[it])), 0.0)
-            rge = _at(f[F_RHO_G_ETA], 0, j)
-            qt = min(r, turb_max)
-            if head < min_head:
-                qt = 0.0
-            elif rge * qt * head > _at(f[F_CAP_W], t, j):
-                qt = _at(f[F_CAP_W], t, j) / (rge * head)
+            head, _ = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+            qt = _turbine_flow(r, head, turb_max, cap_w, rge, min_head)
             power = rge * qt * head
+            if not (np.isfinite(s1) and np.isfinite(r) and np.isfinite(power)) or s1 > hs[hs.size - 1] + STORAGE_TOL:
+                fail[j, 0] = t
+                fail[j, 1] = FAIL_NONFINITE if not np.isfinite(s1 + r + power) else FAIL_OVERTOPPED
+                fail[j, 2] = s1
+                fail[j, 3] = q
+                break
             # 6. Downstream, and each user's day.
             supplied = 0.0
             if n_down > 0:
@@ -329,7 +518,8 @@ def advance(
                 jd = j if res_dem.shape[2] > 1 else 0
                 for u in range(n_res):
                     _user_day(ustats, ufail, uevent, 1 + n_down + u, j, res_dem[u, td, jd], res_sup[u, tk, j])
-            _user_day(ustats, ufail, uevent, 0, j, dsum, supplied)
+            # The totals: every user, downstream and at the reservoir.
+            _user_day(ustats, ufail, uevent, 0, j, dsum + wdem, supplied + w)
             # Metrics of the day.
             acc[j, S_INFLOW] += q
             acc[j, S_RELEASE] += r
@@ -349,6 +539,8 @@ def advance(
                 acc[j, S_STORAGE_MAX] = s1
             if s1 < _at(f[F_S_MIN], 0, j) - STORAGE_TOL:
                 acc[j, S_BELOW_MIN] += 1
+                if wn < 0.0:  # the losses drew it down (releases never take it below the minimum)
+                    acc[j, S_BELOW_MIN_LOSSES] += 1
             if r - qt > SPILL_TOL:
                 acc[j, S_SPILL_DAYS] += 1
             if s1 > _at(f[F_S_NORM], 0, j) + STORAGE_TOL:
@@ -357,7 +549,7 @@ def advance(
                 acc[j, S_ABOVE_MAX] += 1
             # State for tomorrow.
             x = max(s1, hs[0])
-            sg = _seg(hs, x, i)
+            sg = _seg(hs, x, sg)
             lev = hl[sg] + hl_slope[sg] * (x - hs[sg])
             ar = max(ha[sg] + ha_slope[sg] * (x - hs[sg]), 0.0)
             daily[RELEASE, tk, j] = r
@@ -367,8 +559,9 @@ def advance(
             daily[LEVEL, tk, j] = lev
             daily[HEAD, tk, j] = head
             daily[POWER, tk, j] = power
-            daily[SUPPLY, tk, j] = supplied
-            daily[DEFICIT, tk, j] = max(dsum - supplied, 0.0)
+            daily[DEMAND, tk, j] = dsum + wdem
+            daily[SUPPLY, tk, j] = supplied + w
+            daily[DEFICIT, tk, j] = max(dsum - supplied, 0.0) + max(wdem - w, 0.0)
             binding[tk, j] = c
             s0 = s1
             pv = r

@@ -137,7 +137,7 @@ def _members_override(scenario, members, seed):
 
 def _cmd_run(args) -> int:
     from . import output
-    from .engine import simulate
+    from .engine import SimulationError, simulate
 
     if args.members is not None and args.members < 1:
         raise InputError(f"--members is {args.members}; expected a whole number >= 1")
@@ -154,7 +154,12 @@ def _cmd_run(args) -> int:
         t0 = time.perf_counter()
         model, regimes = s.build()
         t_build = time.perf_counter() - t0
-        results = {name: simulate(model, reg, keep_daily=True) for name, reg in regimes.items()}
+        results = {}
+        for name, reg in regimes.items():
+            try:
+                results[name] = simulate(model, reg, keep_daily=True)
+            except SimulationError as err:  # overtopping or a non-finite number: the input's fault
+                raise InputError(f"{s.path}: regime {name}: {err}") from None
         t_sim = time.perf_counter() - t0 - t_build
         info = {
             "scenario_file": str(s.path),

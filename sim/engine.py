@@ -10,18 +10,25 @@ One day (DESIGN.md "One daily step"):
 1. Area from the storage at the start of the day; evaporation and precipitation over it,
    then seepage and direct withdrawals, taken in that order from what the day holds, so
    that losses never take the reservoir below empty (a withdrawal that cannot be met is a
-   deficit of its user).
+   deficit of its user). Seepage takes only water above the minimum operating level (it is
+   a residual calibrated in the operating range; see sim.losses).
 2. The regime asks for a release.
 3. Limits, in order, each recorded when it binds: the regime's minimum and maximum, ramping,
-   release capacity (turbines of the available units + spillway), and the water above the
-   minimum operating level, ``max(0, (S − S_min)/dt + Q − L)``.
+   release capacity (what the outlets pass that day: the spillway, plus the turbines of the
+   available units only while the head at that release is at least the minimum; see
+   `sim._kernels.outlet_capacity`), and the water above the minimum operating level,
+   ``max(0, (S − S_min)/dt + Q − L)``.
 4. End storage ``S' = S + (Q − L − R)·dt``; storage above the normal level is spilled, up to
    the capacity left over; what cannot pass stays in the surcharge zone, and days above the
-   maximum level are counted.
+   maximum level are counted. Storage above the top of the level–storage table (the dam
+   crest) would overtop the dam: the run stops with a `SimulationError` naming the day, as
+   it does for any non-finite storage, release or power.
 5. Turbine flow = min(outflow, flow of the available units, generator capacity / (ρgηH)),
    zero below the minimum head; the rest passes the spillway. Head = level at the mean of S
    and S' − tailwater(outflow). Power = ρgηQ_tH.
 6. Downstream: outflow × (1 − reach loss) + lateral inflow, shared among users by priority.
+   The totals (demand, supply, deficit, reliability) count every user, downstream and at
+   the reservoir.
 
 The water balance closes on every day: ``S' − S = (Q + P − E − seepage − W − R)·dt``.
 """
@@ -45,13 +52,21 @@ from .hypsometry import Reservoir
 from .regimes import BINDING_CODE, Day, Regime
 from .results import SimulationResult
 
-__all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError"]
 
 #: Members per chunk: large enough to amortise the per-chunk set-up, small enough that memory
 #: stays bounded when daily series are kept (15 series × days × members × 8 bytes).
 DEFAULT_CHUNK_SIZE = 10_000
 
 _LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
+
+
+class SimulationError(ValueError):
+    """A day that cannot be simulated: a non-finite number, or storage above the dam crest.
+
+    The message names the day, the member and the inflow of that day, which is nearly always
+    the input to check (a unit mix-up in a scale or a flow). Callers that know the file add it.
+    """
 
 
 def _daily(x):
@@ -146,6 +161,12 @@ class Model:
             object.__setattr__(self, name, a)
         if np.any(self.initial_storage_m3 < 0):
             raise ValueError("initial_storage_m3 must be >= 0")
+        top = self.reservoir.hypsometry.max_storage_m3
+        if np.any(self.initial_storage_m3 > top):
+            raise ValueError(
+                f"initial_storage_m3 is {np.max(self.initial_storage_m3) * 1e-6:g} hm³; expected at most the top of the "
+                f"level–storage table ({top * 1e-6:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"
+            )
         if np.any((self.reach_loss_fraction < 0) | (self.reach_loss_fraction >= 1)):
             raise ValueError("reach_loss_fraction must be in [0, 1)")
         object.__setattr__(self, "users", tuple(self.users))
@@ -331,6 +352,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
         np.broadcast_to(regime.initial_release_m3s, (k,)), dtype=float
     )
     acc = np.zeros((k, _kernels.N_SUMMARY))
+    fail = np.full((k, 4), -1.0)
     acc[:, _kernels.S_STORAGE_MIN] = s0
     acc[:, _kernels.S_STORAGE_MAX] = s0
     n_rows = 1 + len(downstream) + len(at_reservoir)
@@ -349,18 +371,19 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     arrays = (
         f, use_lo, use_hi, ramp_from, min_head, s, seg, level, area, prev, net_loss, req, code, daily, binding,
         *tables, res_dem, res_sup, res_order, res_end, down_dem, down_sup, down_order, down_end,
-        acc, ustats, ufail, uevent,
+        acc, ustats, ufail, uevent, fail,
     )
     if not callable(prepared):
-        rule_id, p0, p1, p2, iterations = prepared
-        _kernels.advance(0, n, _kernels.PHASE_ALL, rule_id, p0, p1, p2, iterations, *arrays)
+        rule_id, p0, p1, p2 = prepared
+        _kernels.advance(0, n, _kernels.PHASE_ALL, rule_id, p0, p1, p2, *arrays)
+        _raise_on_failure(fail, period, model)
     else:
         s_min_k = np.broadcast_to(s_min[0], (k,))
         reach_loss = np.broadcast_to(f[_kernels.F_REACH_LOSS][0], (k,))
         none = np.zeros((1, 1))
         for t in range(n):
             tk = t if keep_daily else 0
-            _kernels.advance(t, t + 1, _kernels.PHASE_PRE, -1, none, none, none, 0, *arrays)
+            _kernels.advance(t, t + 1, _kernels.PHASE_PRE, -1, none, none, none, *arrays)
             day = Day(
                 t, period.dates[t], s.copy(), level.copy(), daily[_kernels.INFLOW, tk].copy(), net_loss.copy(),
                 daily[_kernels.DEMAND, tk].copy(), np.broadcast_to(_at_row(f[_kernels.F_LATERAL], t), (k,)),
@@ -368,8 +391,15 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
                 np.broadcast_to(_at_row(f[_kernels.F_CAP_W], t), (k,)), s_min_k, model,
             )
             req[:] = np.broadcast_to(np.asarray(prepared(day), dtype=float), (k,))
+            if not np.all(np.isfinite(req)):
+                j = int(np.flatnonzero(~np.isfinite(req))[0])
+                raise SimulationError(
+                    f"on {period.dates[t]} (day {t + 1}, member {j}) the rule {regime.name!r} asked for a release "
+                    f"of {req[j]} m³/s; expected a finite number"
+                )
             code[:] = 0
-            _kernels.advance(t, t + 1, _kernels.PHASE_POST, -1, none, none, none, 0, *arrays)
+            _kernels.advance(t, t + 1, _kernels.PHASE_POST, -1, none, none, none, *arrays)
+            _raise_on_failure(fail, period, model)
     _kernels.close_events(ustats, ufail, uevent)
 
     metrics = _metrics_from(acc.T, s0, s, level, hyps)
@@ -402,6 +432,29 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     )
 
 
+def _raise_on_failure(fail, period, model):
+    """Raise SimulationError for the earliest day a member could not be simulated."""
+    days = fail[:, 0]
+    if not np.any(days >= 0):
+        return
+    j = int(np.argmin(np.where(days >= 0, days, np.inf)))
+    t, kind, s1, q = int(days[j]), int(fail[j, 1]), fail[j, 2], fail[j, 3]
+    where = f"on {period.dates[t]} (day {t + 1}, member {j})"
+    inflow = f"the inflow that day was {q:.6g} m³/s (after the inflow scale)"
+    if kind == _kernels.FAIL_NONFINITE:
+        raise SimulationError(
+            f"{where} the storage, release or power is not a finite number ({s1:g} m³); {inflow}: "
+            "check the inflow and its scale for a unit mix-up"
+        )
+    hyps = model.reservoir.hypsometry
+    raise SimulationError(
+        f"{where} the storage would reach {s1 * 1e-6:,.6g} hm³, above the top of the level–storage table "
+        f"({hyps.max_storage_m3 * 1e-6:,.6g} hm³ at {hyps.max_level_m:g} m, taken as the dam crest): the dam "
+        f"would be overtopped, which the model does not simulate; {inflow}: check the inflow and its scale "
+        "(a per-second/per-day mix-up?), or the release limits"
+    )
+
+
 def _at_row(a, t):
     return a[t if a.shape[0] > 1 else 0]
 
@@ -427,6 +480,7 @@ def _metrics_from(summary, s0, s_end, level_end, hyps):
         "energy_gwh": summary[K.S_ENERGY_MWH] * 1e-3,
         "storage_energy_change_gwh": _storage_energy_change_gwh(summary, s0, s_end),
         "days_below_min_level": summary[K.S_BELOW_MIN],
+        "days_below_min_by_losses": summary[K.S_BELOW_MIN_LOSSES],
         "spill_days": summary[K.S_SPILL_DAYS],
         "surcharge_days": summary[K.S_SURCHARGE],
         "days_above_max_level": summary[K.S_ABOVE_MAX],

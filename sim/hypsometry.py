@@ -3,8 +3,9 @@
 The table (levels increasing, storage increasing, area non-negative) is interpolated
 piecewise-linearly in both directions, so that ``level_m(storage_m3(h)) == h`` exactly on
 table points and to round-off between them. The public functions raise `ValueError` outside
-the table; the engine uses the unchecked fast path and reports surcharge and overtopping
-itself.
+the table; the engine uses the unchecked fast path, counts the days above the normal and
+maximum levels, and stops with `sim.engine.SimulationError` when storage would rise above the
+table's top (taken as the dam crest): it never extrapolates a level past it.
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ class Reservoir:
     normal_level_m : float or ndarray
         Normal pool level: storage above it is spilled, up to the spillway capacity. [m]
     max_level_m : float or ndarray
-        Maximum (flood) level: days above it are reported as overtopping events. [m]
+        Maximum (flood) level: days above it are counted (``days_above_max_level``); storage
+        above the table's top (the dam crest) stops a run as overtopping. [m]
     spillway_capacity_m3s : float or ndarray
         Spillway capacity. [m³/s]
     tailwater : TailwaterRating

@@ -4,6 +4,14 @@ Depth rates (mm/day) act over the water-surface area at the start of the day. Lo
 never take the reservoir below empty: `cap_losses` takes them in a fixed order (evaporation,
 then seepage and other losses, then direct withdrawals) from what the day holds, so a direct
 withdrawal that cannot be met becomes a deficit of its user.
+
+Seepage below the minimum operating level: the engine takes seepage only from the water above
+that level (as it does releases), so seepage alone never draws the reservoir below it. The
+seepage input is in practice a calibrated residual of the operating range (the
+``residual-2001-2010`` preset: pumping, gauge error and seepage, up to 110 m³/s in July), which
+says nothing about lower levels, and true seepage through the dam falls with the head. Below
+the minimum level only evaporation and users at the reservoir keep taking water; the summary
+column ``days_below_min_by_losses`` counts the days they take it (further) below.
 """
 
 from __future__ import annotations

@@ -64,6 +64,7 @@ DIRECTION = {
     "resilience": "max",
     "vulnerability_hm3": "min",
     "days_below_min_level": "min",
+    "days_below_min_by_losses": "min",
     "spill_days": "min",
     "surcharge_days": "min",
     "days_above_max_level": "min",

@@ -11,11 +11,23 @@ in `RULES`, are
     ``hedging_trigger_level_m`` (standard hedging: accept a small deficit now to keep water
     for later).
 ``power``
-    Release the flow that generates ``target_mw``, accounting for head and tailwater (the
-    head falls as the tailwater rises with the release: solved by fixed-point iteration).
+    Release the smallest flow that generates ``target_mw`` with the head the energy of the
+    day uses: the level at the mean of the day's start and end storage, less the tailwater
+    at that flow (solved by Newton's method in a bracket). When no flow reaches the target,
+    release the flow of the most power the limits allow: the turbines of the available
+    units, the generators, the minimum head, and the tailwater (power ρgηQ·H(Q) can peak
+    below the turbines' full flow because the tailwater rises with Q). The binding code says
+    what limited it: ``capacity`` (units, generators) or ``head``. More target never gives
+    less power.
 ``level``
-    Follow a guide curve: release what brings the level to the day's target at the end of
-    the day (or over ``approach_days``).
+    Follow a guide curve: the day's target is the guide-curve level for that date, reached at
+    the end of the day (the level the results show for it). With ``approach_days`` a > 1 the
+    rule closes 1/a of the start-of-day gap to the curve each day, measured from the curve's
+    moving value, so it follows a moving curve without lag once on it. ``approach_days``
+    must be >= 1 (`check_level_rule`): less than a day's step overshoots and oscillates.
+    Without a regime ``max_release_m3s`` the rule asks at most the turbines' flow of the
+    available units (its default maximum: following a curve opens no spillway; storage
+    above the normal level still spills).
 
 A Python callable serves as a rule too: ``rule(day, **params)`` returns the release
 [m³/s], a scalar or an array of shape ``(n_members,)``; `day` is the `Day` of the engine.
@@ -40,6 +52,8 @@ __all__ = [
     "BINDING",
     "BINDING_CODE",
     "rule_names",
+    "check_level_rule",
+    "MIN_APPROACH_DAYS",
 ]
 
 #: Names of what set a day's release, in code order (int8 codes in results).
@@ -50,9 +64,10 @@ BINDING = (
     "max_release",  # the regime's maximum release
     "ramp_up",  # maximum day-to-day increase
     "ramp_down",  # maximum day-to-day decrease
-    "capacity",  # turbines + spillway release capacity
+    "capacity",  # what the outlets pass (spillway + turbines while they run); power rule: units, generators
     "available",  # water above the minimum operating level
     "spill",  # the reservoir was full: forced spill above normal level
+    "head",  # power rule: the head (minimum head, or tailwater) limits the power
 )
 BINDING_CODE = {name: i for i, name in enumerate(BINDING)}
 
@@ -123,27 +138,41 @@ _NONE = np.zeros((1, 1))
 
 
 def _schedule(model, n_members, release_m3s, scale=1.0):
-    return _kernels.SCHEDULE, _field(release_m3s, rows=model.period.n_days), _field(scale), _NONE, 0
+    return _kernels.SCHEDULE, _field(release_m3s, rows=model.period.n_days), _field(scale), _NONE
 
 
 def _demand(model, n_members, hedging_trigger_level_m=None, hedging_factor=1.0, scale=1.0):
     trigger = -np.inf if hedging_trigger_level_m is None else hedging_trigger_level_m
-    return _kernels.DEMAND_RULE, _field(trigger), _field(hedging_factor), _field(scale), 0
+    return _kernels.DEMAND_RULE, _field(trigger), _field(hedging_factor), _field(scale)
 
 
-def _power(model, n_members, target_mw, iterations=4):
+def _power(model, n_members, target_mw):
     target_w = units.mw_to_w(_field(target_mw, rows=model.period.n_days))
-    return _kernels.POWER_RULE, target_w, _NONE, _NONE, int(iterations)
+    return _kernels.POWER_RULE, target_w, _NONE, _NONE
+
+
+#: The level rule closes the gap to its guide curve over at least one day, the model's step.
+MIN_APPROACH_DAYS = 1.0
+
+
+def check_level_rule(approach_days) -> list[str]:
+    """Problems with the level rule's ``approach_days`` (empty list if none); the scenario
+    loader reports them under the key, `Regime` as ``rule level: approach_days: ...``."""
+    a = np.atleast_1d(np.asarray(approach_days, dtype=float))
+    bad = a[~(np.isfinite(a) & (a >= MIN_APPROACH_DAYS))]
+    if bad.size:
+        return [f"found {bad[0]:g}; expected a number of days >= {MIN_APPROACH_DAYS:g} "
+                "(the model steps one day: closing the gap in less overshoots the guide curve and oscillates)"]
+    return []
 
 
 def _level(model, n_members, target_level_m, approach_days=1.0):
     target_storage_m3 = model.reservoir.hypsometry.storage_fast(_field(target_level_m, rows=model.period.n_days))
-    approach_s = _field(approach_days) * units.SECONDS_PER_DAY
-    return _kernels.LEVEL_RULE, np.ascontiguousarray(target_storage_m3), approach_s, _NONE, 0
+    return _kernels.LEVEL_RULE, np.ascontiguousarray(target_storage_m3), _field(approach_days), _NONE
 
 
 #: Built-in rules by name: each ``factory(model, n_members, **params)`` returns the compiled
-#: rule's id and its parameter fields ``(rule_id, p0, p1, p2, iterations)`` (see
+#: rule's id and its parameter fields ``(rule_id, p0, p1, p2)`` (see
 #: `sim._kernels.advance`, where the rules' arithmetic lives).
 RULES: dict[str, Callable] = {
     "schedule": _schedule,
@@ -156,7 +185,7 @@ RULES: dict[str, Callable] = {
 RULE_PARAMS = {
     "schedule": {"required": ("release_m3s",), "optional": ("scale",)},
     "demand": {"required": (), "optional": ("hedging_trigger_level_m", "hedging_factor", "scale")},
-    "power": {"required": ("target_mw",), "optional": ("iterations",)},
+    "power": {"required": ("target_mw",), "optional": ()},
     "level": {"required": ("target_level_m",), "optional": ("approach_days",)},
 }
 
@@ -224,6 +253,10 @@ class Regime:
                     f"rule {self.rule}: "
                     + "; ".join([f"missing parameter {p}" for p in missing] + [f"unknown parameter {p}" for p in unknown])
                 )
+            if self.rule == "level" and "approach_days" in self.params:
+                problems = check_level_rule(self.params["approach_days"])
+                if problems:
+                    raise ValueError("rule level: approach_days: " + "; ".join(problems))
         elif not callable(self.rule):
             raise TypeError(f"rule must be a name or a callable, not {type(self.rule).__name__}")
         if not self.name:
@@ -248,7 +281,7 @@ class Regime:
             raise ValueError(f"max_change_m3s_day is {self.max_change_m3s_day}; expected > 0")
 
     def prepare(self, model, n_members):
-        """The compiled rule's ``(rule_id, p0, p1, p2, iterations)``; for a callable rule,
+        """The compiled rule's ``(rule_id, p0, p1, p2)``; for a callable rule,
         ``step(day) -> release_m3s`` instead."""
         if isinstance(self.rule, str):
             return RULES[self.rule](model, n_members, **self.params)

@@ -63,6 +63,7 @@ SUMMARY_COLUMNS = (
     "resilience",
     "vulnerability_hm3",
     "days_below_min_level",
+    "days_below_min_by_losses",
     "spill_days",
     "surcharge_days",
     "days_above_max_level",

@@ -1446,12 +1446,17 @@ class _Checker:
                     if _is_number(t["target_mw"]) or (isinstance(t["target_mw"], dict) and "constant" in t["target_mw"]):
                         sw[f"{path}.target_mw"] = _NONNEG
         elif rule == "level":
+            from .regimes import MIN_APPROACH_DAYS, check_level_rule
+
             out.setdefault("approach_days", 1)
-            if self.number(f"{path}.approach_days", out["approach_days"], _POSITIVE) is None:
+            if self.number(f"{path}.approach_days", out["approach_days"], _ANY) is None:
+                ok = False
+            elif check_level_rule(out["approach_days"]):
+                self.add(f"{path}.approach_days", "; ".join(check_level_rule(out["approach_days"])))
                 ok = False
             else:
                 params["approach_days"] = float(out["approach_days"])
-                sw[f"{path}.approach_days"] = _POSITIVE
+                sw[f"{path}.approach_days"] = _Bound(MIN_APPROACH_DAYS)
             if "target_level_m" not in t:
                 self.add(f"{path}.target_level_m", 'missing; expected a level or a guide curve { "04-01" = 346.0, ... }')
                 ok = False

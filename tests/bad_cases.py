@@ -65,6 +65,11 @@ BAD_CASES = [
         "window-outside.toml",
         "demand.kazakhstan-protocol.window: 2025-06-01..2025-10-31 is not inside the period 2025-04-01..2025-09-30",
     ),
+    (
+        "approach-days-below-one.toml",
+        "regimes.guide.approach_days: found 0.5; expected a number of days >= 1 "
+        "(the model steps one day: closing the gap in less overshoots the guide curve and oscillates)",
+    ),
     ("unknown-sweep-path.toml", 'sweep."inflow.scael": not a numeric key of this scenario; did you mean "inflow.scale"?'),
     (
         "several-problems.toml",

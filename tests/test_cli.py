@@ -678,3 +678,25 @@ def test_new_user_copies_a_child_file_elsewhere(capsys, tmp_path):
     assert "baseline.toml" in err and len(err.splitlines()) == 1
     no_traceback(err)
     assert not (tmp_path / "out").exists()
+
+
+def test_run_that_would_overtop_the_dam_exits_2_naming_the_day(capsys, tmp_path):
+    # Issue 7: a flood the outlets cannot pass ended at absurd levels with exit 0. From the
+    # normal level with no unit running, 9000 m³/s against the 3960 m³/s spillway add
+    # 435.5 hm³ a day; the table's top (351.5 m, the crest) is 2410.9 hm³ above: day 6.
+    path = tmp_path / "flood.toml"
+    path.write_text(
+        '[scenario]\nname = "flood"\n[period]\nstart = 2025-04-01\nend = 2025-04-20\n'
+        "[reservoir]\ninitial_level_m = 347.5\n[plant]\nunits_available = 0\n"
+        "[inflow]\nconstant_m3s = 9000\n"
+        '[regimes.hold]\nrule = "schedule"\nconstant_m3s = 0\n',
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    code, out, err = bakhri(capsys, "run", path, "--out", out_dir)
+    assert code == 2
+    assert err.startswith(f"{path}: regime hold: on 2025-04-06 (day 6, member 0) the storage would reach ")
+    assert "the dam would be overtopped" in err and "inflow that day was 9000 m³/s" in err
+    assert len(err.splitlines()) == 1
+    no_traceback(err)
+    assert not out_dir.exists()

@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sim import builtin
 from sim.calendar import Period
 from sim.demand import User
-from sim.engine import Model, n_members_of, simulate
+from sim.engine import Model, SimulationError, n_members_of, simulate
 from sim.regimes import BINDING, BINDING_CODE, Regime
 
 DAY_S = 86_400.0
@@ -153,10 +153,16 @@ def test_water_balance_closes_for_random_inputs(
     assert_allclose(d["turbine_flow_m3s"] + d["spill_m3s"], d["release_m3s"], rtol=0, atol=1e-9)
     # Downstream users get at most their demand and at most what reaches them.
     water_down = np.maximum(d["release_m3s"] * (1 - reach_loss) + lateral, 0.0)
-    assert np.all(d["supply_m3s"] <= d["demand_m3s"] * (1 + 1e-12) + 1e-9)
-    assert np.all(d["supply_m3s"] <= water_down * (1 + 1e-12) + 1e-9)
-    assert_allclose(d["supply_m3s"], np.minimum(d["demand_m3s"], water_down), rtol=1e-12, atol=1e-9)
+    down, pump = result.user_daily["downstream"], result.user_daily["pumping"]
+    assert np.all(down["supply_m3s"] <= down["demand_m3s"] * (1 + 1e-12) + 1e-9)
+    assert np.all(down["supply_m3s"] <= water_down * (1 + 1e-12) + 1e-9)
+    assert_allclose(down["supply_m3s"], np.minimum(down["demand_m3s"], water_down), rtol=1e-12, atol=1e-9)
+    # The totals count every user, the pumping station at the reservoir too.
+    assert_allclose(d["demand_m3s"], down["demand_m3s"] + pump["demand_m3s"], rtol=1e-12)
+    assert_allclose(d["supply_m3s"], down["supply_m3s"] + pump["supply_m3s"], rtol=1e-12)
     assert_allclose(d["deficit_m3s"], d["demand_m3s"] - d["supply_m3s"], rtol=1e-12, atol=1e-9)
+    # The spillway never passes more than its capacity.
+    assert np.all(d["spill_m3s"] <= 3960.0 * (1 + 1e-12))
     # Losses never more than requested.
     assert np.all(d["seepage_m3s"] <= seepage + 1e-9)
     assert np.all(d["withdrawal_m3s"] <= withdrawal + 1e-9)
@@ -259,18 +265,75 @@ def test_full_reservoir_forced_spill_goes_through_idle_turbines_first():
     assert_allclose(d["turbine_flow_m3s"] + d["spill_m3s"], 2500.0, rtol=1e-12)
 
 
-def test_inflow_above_release_capacity_raises_the_level_into_surcharge():
-    model = _model(level_m=347.5, inflow=8000.0, period=Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 5)))
-    result = simulate(model, _schedule(1080.0, period=model.period))
+def test_flood_above_the_spillway_capacity_stays_in_the_reservoir():
+    # 8000 m³/s for ten days from 345.0 m with no unit available: only the spillway passes
+    # water, 3960 m³/s; the other 4040 m³/s stay: 4040 × 86400 = 349.056 hm³ a day.
+    # Hand check: S(345.0 m) = 4160 × (22.5/25)^3.08 = 3007.19 hm³ (a table row); after ten
+    # days 3007.19 + 3490.56 = 6497.75 hm³, between 351.25 m (6397.98) and 351.5 m (6570.89):
+    # 351.25 + 0.25 × 99.77 / 172.91 = 351.394 m, 3.9 m above the normal level.
+    ten_days = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 10))
+    model = _model(period=ten_days, level_m=345.0, inflow=8000.0, units_available=np.zeros(10))
+    result = simulate(model, _schedule(1e5, period=ten_days))
     d = result.daily
     _assert_balance(result)
-    assert_allclose(d["release_m3s"], 1080.0 + 3960.0)
-    assert np.all(d["storage_m3"] > S_NORM)
-    assert_allclose(np.diff(np.concatenate([[S_NORM], d["storage_m3"][:, 0]])), (8000.0 - 5040.0) * DAY_S)
-    # 2960 m³/s more in than out: +255.7 hm³ a day; 349 m (max level) holds 818 hm³ above normal.
-    assert result.metrics["surcharge_days"][0] == 5
-    assert result.metrics["days_above_max_level"][0] == 2
-    assert_array_equal(result.daily["level_m"][:, 0] > 349.0, [False, False, False, True, True])
+    assert_allclose(d["release_m3s"], 3960.0, rtol=1e-12)
+    assert_allclose(d["spill_m3s"], 3960.0, rtol=1e-12)
+    assert_array_equal(d["turbine_flow_m3s"], 0.0)
+    assert_allclose(d["storage_m3"][-1, 0] / 1e6, 3007.19 + 3490.56, atol=0.01)
+    assert_allclose(d["level_m"][-1, 0], 351.394, atol=0.001)
+    assert set(result.binding_names()) == {"capacity", "spill"}
+    # Above the normal level from day 2 (349 hm³ fill 345.0 → 347.5 m in 3.3 days: day 4).
+    assert result.metrics["surcharge_days"][0] == 7
+    assert result.metrics["days_above_max_level"][0] == np.sum(d["level_m"][:, 0] > 349.0) > 0
+    # With all units: the turbines run only while the head at the day's outflow is >= 12 m,
+    # so the outlets pass the spillway, plus the turbines when the level is high enough; the
+    # spillway never passes more than its capacity.
+    result = simulate(_model(period=ten_days, level_m=345.0, inflow=8000.0), _schedule(1e5, period=ten_days))
+    d = result.daily
+    _assert_balance(result)
+    assert np.all(d["spill_m3s"] <= 3960.0 * (1 + 1e-12))
+    assert np.all(d["release_m3s"] >= 3960.0 * (1 - 1e-12))
+    running = d["turbine_flow_m3s"] > 0
+    assert np.all(d["head_m"][running] >= 12.0 - 1e-9)
+    # The capacity on those days: a full spillway plus the turbines, or, when more would pull
+    # the head below 12 m and trip them, the release at which the head is exactly 12 m.
+    full = np.isclose(d["spill_m3s"], 3960.0, rtol=1e-9)
+    at_min_head = np.isclose(d["head_m"], 12.0, rtol=1e-9)
+    assert np.all((full | at_min_head)[running])
+    assert np.all(d["spill_m3s"][~running] == d["release_m3s"][~running])
+    assert running[0, 0] == False and running[-1, 0] == True  # noqa: E712 - low at first, high at the end
+
+
+def test_storage_above_the_dam_crest_is_an_error_naming_the_day():
+    # From the normal level, no units: +349.056 hm³ a day; the table's top (351.5 m, the
+    # crest) holds 6570.89 hm³, 2410.89 above 4160: passed on day 7 (4160 + 7 × 349.056 = 6603.39).
+    ten_days = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 10))
+    model = _model(period=ten_days, level_m=347.5, inflow=8000.0, units_available=np.zeros(10))
+    with pytest.raises(SimulationError, match=r"on 2025-04-07 \(day 7, member 0\) the storage would reach 6,603.39 hm³, "
+                       r"above the top of the level–storage table \(6,570.89 hm³ at 351.5 m, taken as the dam crest\): "
+                       r"the dam would be overtopped.*inflow that day was 8000 m³/s"):
+        simulate(model, _schedule(1e5, period=ten_days))
+    # A flow of 1e9 m³/s (a unit mix-up) overtops on the first day, in any member.
+    model = _model(period=ten_days, level_m=345.0, inflow=np.tile([[500.0, 1e9]], (10, 1)))
+    with pytest.raises(SimulationError, match=r"on 2025-04-01 \(day 1, member 1\).*overtopped"):
+        simulate(model, _schedule(500.0, period=ten_days))
+
+
+def test_initial_storage_above_the_table_is_rejected():
+    with pytest.raises(ValueError, match=r"initial_storage_m3 is 7000 hm³; expected at most the top of the "
+                       r"level–storage table \(6570.89 hm³ at 351.5 m\)"):
+        _model(initial_storage_m3=7e9, level_m=None)
+
+
+def test_non_finite_results_are_errors():
+    # 1e308 m³/s × scale 10 overflows: never a NaN level or energy with exit 0.
+    model = _model(inflow=1e308, inflow_scale=10.0)
+    with pytest.raises(SimulationError, match=r"on 2025-04-01 \(day 1, member 0\) the storage, release or power is "
+                       r"not a finite number.*inflow that day was inf m³/s"):
+        simulate(model, _schedule(500.0))
+    with pytest.raises(SimulationError, match=r"on 2025-04-01 \(day 1, member 0\) the rule 'bad' asked for a release "
+                       r"of nan m³/s"):
+        simulate(_model(), Regime(lambda day: np.full(1, np.nan), name="bad"))
 
 
 def test_min_release_binds():
@@ -311,8 +374,11 @@ def test_capacity_binds_for_a_huge_demand():
     model = _model(level_m=347.5, inflow=500.0, users=(User("d", np.full(30, 1e6)),))
     result = simulate(model, Regime("demand"))
     d = result.daily
-    # Turbines 6 × 180 + spillway 3960 = 5040 m³/s, while the water lasts.
-    assert_allclose(d["release_m3s"][:3], 1080.0 + 3960.0)
+    # The outlets pass what they can: the turbines (6 × 180 m³/s) only run with 12 m of head,
+    # and at 347.5 m the tailwater of 3960 m³/s (327.1 + 0.003 × 2960 = 335.98 m) leaves
+    # 11.5 m: they trip, and the spillway's 3960 m³/s is the capacity (not 5040).
+    assert_allclose(d["release_m3s"][:3], 3960.0)
+    assert_array_equal(d["turbine_flow_m3s"][:3], 0.0)
     assert result.binding_names()[:3] == ["capacity"] * 3
     # Then the water above the minimum operating level runs out.
     assert result.binding_names()[-1] == "available"
@@ -371,6 +437,63 @@ def test_losses_never_take_the_reservoir_below_empty():
     # The pumping station is short: its deficit is counted for it.
     assert result.user_metrics["pump"]["deficit_hm3"][0] > 0
     assert_allclose(result.user_metrics["pump"]["supply_hm3"], result.metrics["withdrawal_hm3"], rtol=1e-12)
+
+
+def test_seepage_stops_at_the_minimum_level_and_losses_below_it_are_counted():
+    # Issue 7: the residual preset drained 110 m³/s below the minimum operating level (40 days
+    # without inflow: 339.12 m). Seepage now takes only water above that level; evaporation
+    # still takes the level below it, and those days are counted as caused by losses.
+    forty = Period(datetime.date(2025, 7, 1), datetime.date(2025, 8, 9))
+    model = _model(period=forty, level_m=340.6, inflow=0.0, seepage_m3s=110.0)
+    result = simulate(model, _schedule(0.0, period=forty))
+    d = result.daily
+    _assert_balance(result)
+    above_m3 = HYPS.storage_m3_at(340.6) - S_MIN  # 25.2 hm³: 2.6 days of 9.504 hm³
+    expected = np.maximum(HYPS.storage_m3_at(340.6) - 110.0 * DAY_S * np.arange(1, 41), S_MIN)
+    assert_allclose(d["storage_m3"][:, 0], expected, rtol=1e-12)  # seepage alone stops at the minimum
+    assert_allclose(d["seepage_m3s"][3:], 0.0, atol=1e-9)
+    assert_allclose(result.metrics["seepage_hm3"], above_m3 / 1e6, rtol=1e-9)
+    assert result.metrics["days_below_min_level"][0] == 0
+    # With 6 mm/day of evaporation the level sinks below, a little each day.
+    result = simulate(dataclasses.replace(model, evaporation_mm_day=6.0), _schedule(0.0, period=forty))
+    d = result.daily
+    first_below = int(np.argmax(d["storage_m3"][:, 0] < S_MIN - 1e-3))
+    assert_allclose(d["seepage_m3s"][first_below + 1:], 0.0, atol=1e-9)
+    assert result.metrics["days_below_min_level"][0] == result.metrics["days_below_min_by_losses"][0] == 40 - first_below
+    assert d["level_m"][-1, 0] > 340.0  # 6 mm a day for 40 days: 0.24 m, not 1.4 m
+    # Started below the minimum and refilling: below the minimum, but not by the losses.
+    result = simulate(_model(period=forty, level_m=339.0, inflow=50.0, evaporation_mm_day=6.0),
+                      _schedule(0.0, period=forty))
+    assert result.metrics["days_below_min_level"][0] == 40
+    assert result.metrics["days_below_min_by_losses"][0] == 0
+
+
+def test_totals_count_users_at_the_reservoir():
+    # Issue 7: a pump's 42.2 hm³ deficit was missing from an 86.4 hm³ total. Downstream wants
+    # 900 m³/s, the regime gives 600 (300 short, 30 days: 777.6 hm³); a pump at the reservoir
+    # wants 50 m³/s of an empty-ish reservoir that holds 20 m³/s a day (30 short: 77.76 hm³).
+    pump = User("pump", np.full(30, 50.0), location="reservoir")
+    down = User("d", np.full(30, 900.0))
+    model = _model(level_m=345.0, inflow=620.0, users=(down, pump))
+    result = simulate(model, Regime("demand", max_release_m3s=600.0))
+    m, um = result.metrics, result.user_metrics
+    assert_allclose(um["pump"]["deficit_hm3"], 0.0, atol=1e-9)  # plenty of water: the pump is served
+    assert_allclose(um["d"]["deficit_hm3"], 300.0 * 30 * 0.0864, rtol=1e-12)
+    assert_allclose(m["demand_hm3"], (900.0 + 50.0) * 30 * 0.0864, rtol=1e-12)
+    assert_allclose(m["deficit_hm3"], um["d"]["deficit_hm3"] + um["pump"]["deficit_hm3"], rtol=1e-12)
+    # A nearly empty reservoir (S_min = 0): the pump gets what the day holds, 20 m³/s.
+    model = _model(initial_storage_m3=0.0, level_m=None, inflow=20.0, users=(down, pump),
+                   reservoir=builtin.reservoir(min_level_m=322.5))
+    result = simulate(model, Regime("demand"))
+    m, um, d = result.metrics, result.user_metrics, result.daily
+    assert_allclose(um["pump"]["deficit_hm3"], 30.0 * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(um["d"]["deficit_hm3"], 900.0 * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(m["deficit_hm3"], (930.0) * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(m["supply_hm3"], 20.0 * 30 * 0.0864, rtol=1e-9)
+    assert_allclose(m["reliability_volume"], 20.0 / 950.0, rtol=1e-9)
+    assert m["reliability_time"][0] == 0.0
+    assert_allclose(d["deficit_m3s"], 930.0, rtol=1e-9)
+    assert_allclose(d["demand_m3s"], 950.0)
 
 
 # --- Turbines and power -------------------------------------------------------------------

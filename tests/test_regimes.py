@@ -5,6 +5,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sim import builtin
@@ -37,6 +39,7 @@ def test_binding_names():
     assert BINDING[0] == "rule"
     assert set(BINDING) == {
         "rule", "hedging", "min_release", "max_release", "ramp_up", "ramp_down", "capacity", "available", "spill",
+        "head",
     }
     assert all(BINDING[BINDING_CODE[n]] == n for n in BINDING)
     assert rule_names() == ["demand", "level", "power", "schedule"] == sorted(RULES)
@@ -121,24 +124,102 @@ def test_power_rule_meets_target():
                   period=one_day)
     d = result.daily
     q = d["release_m3s"][0]
-    # The release generates the target at the head it produces: the rule aims at the start
-    # level, the engine uses the mid-day level (a few cm apart).
-    assert_allclose(RHO_G_ETA * q * (level - RES.tailwater(q)), 100e6, rtol=1e-3)
-    assert_allclose(d["power_w"][0], 100e6, rtol=5e-3)
+    # The rule solves with the head the energy uses (mid-day level, tailwater at the
+    # outflow): the day's power is the target, not 99.4 MW.
+    assert_allclose(d["power_w"][0], 100e6, rtol=1e-9)
+    assert_allclose(RHO_G_ETA * q * d["head_m"][0], 100e6, rtol=1e-9)
     assert np.all(np.diff(q) < 0)  # more head, less water
+    assert set(result.binding_names()) == {"rule"}
     # A target beyond what the running units can give: their full flow, no more.
     result = _run(Regime("power", params={"target_mw": 500.0}), level_m=level, period=one_day,
                   units_available=np.array([2.0]))
-    assert np.all(result.daily["release_m3s"] <= 360.0 + 1e-9)
-    assert np.all(result.daily["power_w"] <= 58e6 * (1 + 1e-12))
+    d = result.daily
+    assert np.all(d["release_m3s"] <= 360.0 * (1 + 1e-12))
+    assert np.all(d["power_w"] <= 58e6 * (1 + 1e-12))
+    # At 341 m their full flow gives less than their 58 MW; higher up the generators cap the
+    # power first, and the rule takes the least water that gives those 58 MW.
+    assert d["release_m3s"][0, 0] == 360.0 and d["power_w"][0, 0] < 58e6
+    assert_allclose(d["power_w"][0, 1:], 58e6, rtol=1e-9)
+    assert np.all(d["release_m3s"][0, 1:] < 360.0)
+    assert set(result.binding_names()) == {"capacity"}
     result = _run(Regime("power", params={"target_mw": 500.0}), level_m=level, period=one_day,
                   units_available=np.array([0.0]))
     assert_array_equal(result.daily["release_m3s"], 0.0)
+    assert set(result.binding_names()) == {"capacity"}
+
+
+def test_power_rule_meets_120_mw_every_day_the_water_allows():
+    # Issue 7: 120 MW gave 119.25–119.93 MW (the rule used the start-of-day level).
+    result = _run(Regime("power", params={"target_mw": 120.0}), level_m=346.0, inflow=600.0)
+    d = result.daily
+    met = np.array(result.binding_names()) == "rule"
+    assert met.sum() == 30
+    assert_allclose(d["power_w"][met], 120e6, rtol=1e-3)  # the issue's bar: within 0.1 %
+    assert_allclose(d["power_w"][met], 120e6, rtol=1e-9)  # and in fact to round-off
+
+
+def test_power_rule_unreachable_target_gives_the_most_power():
+    # Issue 7: 174 MW from 341 m released 0 m³/s and 0 MW on day 2 (a tailwater at an
+    # unclamped flow). Now: the full turbine flow, whose power is the most the head allows.
+    five = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 5))
+    result = _run(Regime("power", params={"target_mw": 174.0}), level_m=341.0, inflow=300.0, period=five,
+                  reservoir=builtin.reservoir(min_level_m=335.0))
+    d = result.daily
+    assert_allclose(d["release_m3s"], 1080.0, rtol=1e-12)
+    assert np.all(d["power_w"] > 110e6)
+    assert set(result.binding_names()) == {"capacity"}
+    # The most power at each day's level: no release of the turbines' range gives more.
+    for t in range(5):
+        s0 = HYPS.storage_m3_at(341.0) if t == 0 else d["storage_m3"][t - 1, 0]
+        for q in np.linspace(0.0, 1080.0, 55):
+            s1 = s0 + (300.0 - q) * 86400.0
+            h = HYPS.level_m_at(0.5 * (s0 + s1)) - RES.tailwater(q)
+            assert RHO_G_ETA * q * h <= d["power_w"][t, 0] * (1 + 1e-12)
+
+
+def test_power_rule_peak_below_the_turbines_full_flow():
+    # A steep tailwater (0.02 m per m³/s): power ρgηQ(H0 − 0.02 Q) peaks below the units'
+    # 1080 m³/s. The rule releases the peak's flow, and says the head limited it.
+    steep = builtin.reservoir(tailwater_flow_m3s=[0.0, 4000.0], tailwater_level_m=[324.0, 404.0])
+    one_day = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 1))
+    result = _run(Regime("power", params={"target_mw": 174.0}), level_m=346.0, inflow=0.0, period=one_day,
+                  reservoir=steep)
+    d = result.daily
+    q = d["release_m3s"][0, 0]
+    assert 300.0 < q < 1080.0
+    assert result.binding_names() == ["head"]
+    s0 = HYPS.storage_m3_at(346.0)
+    flows = np.linspace(0.0, 1080.0, 2161)
+    heads = HYPS.level_m_at(0.5 * (s0 + s0 - flows * 86400.0)) - steep.tailwater(flows)
+    power = np.where(heads >= 12.0, RHO_G_ETA * flows * heads, 0.0)
+    assert d["power_w"][0, 0] >= power.max() * (1 - 1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    level=st.floats(336.0, 349.0),
+    inflow=st.floats(0.0, 3000.0),
+    units=st.integers(0, 6),
+    targets=st.lists(st.one_of(st.just(0.0), st.floats(0.01, 250.0)), min_size=2, max_size=6),
+    min_release=st.sampled_from([0.0, 150.0]),
+)
+def test_power_rule_more_target_never_less_power(level, inflow, units, targets, min_release):
+    # One day, many targets as members: the power is non-decreasing in the target.
+    one_day = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 1))
+    targets = np.sort(np.array(targets))
+    regime = Regime("power", params={"target_mw": targets[None, :]}, min_release_m3s=min_release)
+    result = _run(regime, level_m=level, inflow=inflow, period=one_day, units_available=np.array([float(units)]),
+                  reservoir=builtin.reservoir(min_level_m=330.0))
+    p = result.daily["power_w"][0]
+    assert np.all(np.diff(p) >= -1e-9 * max(p.max(), 1.0))
+    # A reachable target is met (the release is the rule's, nothing bound after it).
+    met = result.daily["binding"][0] == BINDING_CODE["rule"]
+    assert_allclose(p[met], targets[met] * 1e6, rtol=1e-9)
 
 
 def test_level_rule_reaches_target_at_end_of_day():
     one_day = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 1))
-    # ±0.1 m is about ±43 hm³, ±500 m³/s over the day: within the dam's capacity.
+    # ±0.1 m is about ±43 hm³, ±500 m³/s over the day: within the turbines' flow.
     kwargs = dict(level_m=[345.1, 345.0, 344.9], inflow=600.0, period=one_day, evaporation_mm_day=5.0, seepage_m3s=20.0)
     result = _run(Regime("level", params={"target_level_m": 345.0}), **kwargs)
     assert_allclose(result.daily["storage_m3"][0], HYPS.storage_m3_at(345.0), rtol=1e-12)
@@ -151,6 +232,58 @@ def test_level_rule_reaches_target_at_end_of_day():
     d = _run(Regime("level", params={"target_level_m": 345.0, "approach_days": 10.0}), **kwargs).daily
     loss = d["evaporation_m3s"][0] + d["seepage_m3s"][0]
     assert_allclose(d["release_m3s"][0], (s0 - HYPS.storage_m3_at(345.0)) / (10 * 86400.0) + 600.0 - loss, rtol=1e-12)
+
+
+def test_level_rule_rejects_approach_below_one_day():
+    # Issue 7: approach_days = 0.5 was accepted and releases oscillated 5040 / 0 / 752 m³/s.
+    with pytest.raises(ValueError, match=re.escape("rule level: approach_days: found 0.5; expected a number of days >= 1")):
+        Regime("level", params={"target_level_m": 345.0, "approach_days": 0.5})
+    with pytest.raises(ValueError, match="found 0; expected"):
+        Regime("level", params={"target_level_m": 345.0, "approach_days": np.array([2.0, 0.0])})
+
+
+def test_level_rule_follows_a_moving_guide_curve_without_lag():
+    # A curve falling 0.05 m a day (the baseline's June–September slope), approach 5 days,
+    # started on it: every end of day is on the curve (the old rule lagged 0.2 m behind).
+    curve = 346.0 - 0.05 * np.arange(30)
+    result = _run(Regime("level", params={"target_level_m": curve, "approach_days": 5.0}), level_m=346.0, inflow=600.0)
+    assert_allclose(result.daily["level_m"][:, 0], curve, atol=1e-9)
+    # Started 0.3 m below it: the gap closes by a fifth each day, never overshooting, and the
+    # release changes smoothly (no oscillation).
+    result = _run(Regime("level", params={"target_level_m": curve, "approach_days": 5.0}), level_m=345.7, inflow=600.0)
+    gap = HYPS.storage_m3_at(curve) - result.daily["storage_m3"][:, 0]
+    s_gap0 = HYPS.storage_m3_at(346.0) - HYPS.storage_m3_at(345.7)
+    assert_allclose(gap, s_gap0 * 0.8 ** np.arange(1, 31), rtol=1e-9)
+    assert np.all(gap > 0)
+    assert np.all(np.abs(np.diff(result.daily["release_m3s"][1:, 0])) < 60.0)
+
+
+def test_level_rule_default_maximum_is_the_turbines_flow():
+    # 2 m above the curve: closing it in a day would need ~10,000 m³/s; by default the rule
+    # asks no more than the available units pass (no spillway to follow a curve).
+    five = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 5))
+    result = _run(Regime("level", params={"target_level_m": 344.0}), level_m=346.0, inflow=600.0, period=five)
+    assert_allclose(result.daily["release_m3s"], 1080.0)
+    assert set(result.binding_names()) == {"max_release"}
+    result = _run(Regime("level", params={"target_level_m": 344.0}), level_m=346.0, inflow=600.0, period=five,
+                  units_available=np.array([3.0] * 5))
+    assert_allclose(result.daily["release_m3s"], 540.0)
+    # A regime maximum replaces the default (the spillway may then be used).
+    result = _run(Regime("level", params={"target_level_m": 344.0}, max_release_m3s=3000.0), level_m=346.0,
+                  inflow=600.0, period=five)
+    assert_allclose(result.daily["release_m3s"][:3], 3000.0)
+    assert_allclose(result.daily["level_m"][3:], 344.0, atol=1e-9)
+
+
+def test_baseline_guide_curve_ends_on_its_342_m_target(season):
+    # Issue 7: every run ended at 342.20 m for a 342.0 m target on 30 September.
+    from sim.scenario import load_scenario
+
+    model, regimes = load_scenario("scenarios/baseline.toml").build()
+    result = simulate(model, regimes["guide-curve"])
+    assert abs(result.metrics["level_end_m"][0] - 342.0) <= 0.05
+    r = result.daily["release_m3s"][:, 0]
+    assert np.all(np.abs(np.diff(r)) < 500.0)  # no day-to-day swings of the 5040 / 0 kind
 
 
 def test_callable_rule_gets_params_and_the_day():
