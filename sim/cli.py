@@ -141,7 +141,13 @@ def _cmd_run(args) -> int:
 
     if args.members is not None and args.members < 1:
         raise InputError(f"--members is {args.members}; expected a whole number >= 1")
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"--seed is {args.seed}; expected a whole number >= 0")
     loaded = _load(args.files)
+    for s in loaded:
+        if s.sweep is not None:
+            print(f"bakhri: note: {s.path} has a [sweep] table; run simulates the base case only "
+                  f"(to run the sweep: bakhri sweep {s.path})", file=sys.stderr)
     if (args.members is not None or args.seed is not None) and not any(s.ensemble for s in loaded):
         raise InputError("--members/--seed need a scenario with an [ensemble] table; none of the files has one")
     scenarios = [_members_override(s, args.members, args.seed) for s in loaded]
@@ -176,7 +182,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from . import output, sweep
-    from .scenario import ScenarioError
+    from .scenario import ScenarioError, sweep_size_problem
 
     (scenario,) = _load([args.file])
     parameters = None
@@ -205,6 +211,9 @@ def _cmd_sweep(args) -> int:
         raise InputError(f"--method {method} needs --samples N")
     if args.members is not None and scenario.ensemble is None and args.members > 1:
         raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")
+    too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
+    if too_big:
+        raise InputError(f"{scenario.path}: {too_big}")
     interactive = sys.stderr.isatty()
     try:
         result = sweep.run(

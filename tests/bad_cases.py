@@ -16,7 +16,7 @@ BAD_DIR = Path(__file__).parent / "bad"
 BAD_CASES = [
     ("syntax-error.toml", "TOML syntax error at line 3, column 11: Invalid value"),
     ("unknown-key.toml", 'ensemble.seeed: unknown key; did you mean "seed"?'),
-    ("wrong-type.toml", 'inflow.scale: found the string "1.0"; expected a number >= 0'),
+    ("wrong-type.toml", 'inflow.scale: found the string "1.0"; expected a number from 0 to 10'),
     (
         "decadal-count.toml",
         "inflow.decadal_m3s: expected 36 values (one calendar year, Jan I–Dec III) "

@@ -230,8 +230,10 @@ def test_shipped_scenario_runs_and_balances(capsys, tmp_path, path):
     args = ["run", path, "--out", tmp_path, "--no-plots"] + (["--members", "20"] if ensemble else [])
     code, out, err = bakhri(capsys, *args)
     assert code == 0, err
-    assert err == ""
     scenario = load_scenario(path)
+    # a file with a [sweep] table gets a note saying how to run the sweep; others nothing
+    assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
+                   f"(to run the sweep: bakhri sweep {path})\n" if scenario.sweep else "")
     folder = tmp_path / scenario.name
     assert f"written: {folder}/" in out
     assert not (folder / "plots").exists()
