@@ -364,7 +364,7 @@ def _resolve_extends(data: dict, path_abs: str | None, files: _Files, stack: tup
     parent_abs = os.path.normpath(os.path.join(folder, os.path.expanduser(extends)))
     chain = stack + ((path_abs,) if path_abs else ())
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(top, [f"{where}: the extends chain is more than {MAX_EXTENDS_DEPTH} files deep "
+        raise ScenarioError(top, [f"scenario.extends: the extends chain is more than {MAX_EXTENDS_DEPTH} files deep "
                                   f"({files.rel(chain[0])} → {files.rel(chain[1])} → ...); expected at most {MAX_EXTENDS_DEPTH}"])
     if parent_abs in chain:
         names = [files.rel(p) for p in chain[chain.index(parent_abs):]] + [files.rel(parent_abs)]
@@ -571,9 +571,10 @@ def _factor_mistake(v: float) -> str:
 
 
 def _flow_mistake(v: float) -> str:
-    if v > MAX_FLOW_M3S and v / 86_400 <= MAX_FLOW_M3S:
-        return "far beyond the Syr Darya's flows (at most 1,096 m³/s as a decadal mean, 2001–2010); m³ per day instead of m³/s?"
-    return "far beyond the Syr Darya's flows (at most 1,096 m³/s as a decadal mean, 2001–2010)" if v > 0 else ""
+    if v <= 0:
+        return ""
+    text = "far beyond the Syr Darya's flows: its largest decadal mean in 2001–2010 was 1,096 m³/s"
+    return text + ("; m³ per day instead of m³/s?" if v / 86_400 <= MAX_FLOW_M3S else "")
 
 
 def _volume_mistake(v: float) -> str:
@@ -593,6 +594,8 @@ _POWER = _Bound(0.0, MAX_POWER_MW, unit="MW",
                 mistake=lambda v: "the plant has 174 MW installed; kW instead of MW?" if v > 0 else "")
 _HEAD = _Bound(0.0, MAX_HEAD_M, unit="m", mistake=lambda v: "the dam is 29 m high; feet or a level instead of a head?" if v > 0 else "")
 _HEAD_POSITIVE = dataclasses.replace(_HEAD, lo_open=True)
+#: ``approach_days`` of the level rule: more than ten years would never reach a target.
+_APPROACH_DAYS = _Bound(0.0, 3650.0, lo_open=True, unit="days")
 _MEMBERS = _Bound(1.0, MAX_MEMBERS, integer=True, mistake=lambda v: "members are counted before any is made; ask for fewer" if v > 1 else "")
 
 
@@ -1596,11 +1599,11 @@ class _Checker:
                         sw[f"{path}.target_mw"] = _POWER
         elif rule == "level":
             out.setdefault("approach_days", 1)
-            if self.number(f"{path}.approach_days", out["approach_days"], _POSITIVE) is None:
+            if self.number(f"{path}.approach_days", out["approach_days"], _APPROACH_DAYS) is None:
                 ok = False
             else:
                 params["approach_days"] = float(out["approach_days"])
-                sw[f"{path}.approach_days"] = _POSITIVE
+                sw[f"{path}.approach_days"] = _APPROACH_DAYS
             if "target_level_m" not in t:
                 self.add(f"{path}.target_level_m", 'missing; expected a level or a guide curve { "04-01" = 346.0, ... }')
                 ok = False

@@ -135,12 +135,14 @@ def test_validate_mixed_names_each_bad_file(capsys):
     ]
 
 
-def test_run_good_and_bad_file_writes_nothing(capsys, tmp_path):
-    bad = BAD_DIR / "unknown-key.toml"
+@pytest.mark.parametrize("name", ["unknown-key.toml", "regime-plots.toml"])
+def test_run_good_and_bad_file_writes_nothing(capsys, tmp_path, name):
+    # regime-plots.toml passed validation and failed only when written, after baseline's results
+    bad = BAD_DIR / name
     out_dir = tmp_path / "out"
     code, out, err = bakhri(capsys, "run", BASELINE, bad, "--out", out_dir, "--no-plots")
     assert code == 2
-    assert err == f"{bad}: {dict(BAD_CASES)['unknown-key.toml']}\n"
+    assert err == f"{bad}: {dict(BAD_CASES)[name]}\n"
     assert out == ""
     assert not out_dir.exists()
     # the order of the files does not matter
@@ -680,3 +682,37 @@ def test_new_user_copies_a_child_file_elsewhere(capsys, tmp_path):
     assert "baseline.toml" in err and len(err.splitlines()) == 1
     no_traceback(err)
     assert not (tmp_path / "out").exists()
+
+
+# -- issue 7: exit status 2 for what is not a bug ---------------------------------------------
+
+
+def test_run_negative_seed_exits_2(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "run", SCENARIOS / "ensemble-dry.toml", "--seed", "-1", "--out", tmp_path)
+    assert (code, out, err) == (2, "", "--seed is -1; expected a whole number >= 0\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_set_of_a_billion_values_is_refused_before_it_is_made(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0:1:1000000000", "--out", tmp_path)
+    assert code == 2 and out == ""
+    assert err == '--set "inflow.scale=0:1:1000000000": 1,000,000,000 values; expected at most 10,000,000 (a smaller num)\n'
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_grid_of_several_sets_is_counted_before_it_is_made(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0:1:100000",
+                            "--set", "regimes.irrigation-first.hedging.factor=0:1:1000", "--out", tmp_path)
+    assert code == 2 and out == ""
+    assert err == (f"{BASELINE}: the sweep asks for 100,000,000 settings; expected at most 10,000,000: use fewer values "
+                   'of "inflow.scale" (100,000), fewer parameters, or sampling (lhs, sobol) with fewer samples\n')
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_with_a_sweep_table_says_how_to_run_the_sweep(capsys, tmp_path):
+    path = SCENARIOS / "sweep-hedging.toml"
+    code, out, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots")
+    assert code == 0
+    assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
+                   f"(to run the sweep: bakhri sweep {path})\n")
+    assert "written:" in out
