@@ -13,6 +13,13 @@ inputs (DESIGN.md "Scenario files"). Loading goes
    whose message gives, per problem, the dotted key path, what was found and what was
    expected (with a `difflib` "did you mean" for unknown keys, rules and presets).
 
+Limits are part of validation, so that ``bakhri validate`` promises what ``run`` does: every
+numeric key has a plausibility range around DATA.md's figures whose message names the likely
+unit mistake (see ``MAX_FLOW_M3S`` and its neighbours); periods lie in ``MIN_YEAR``..``MAX_YEAR``;
+``extends`` chains and nesting are capped (``MAX_EXTENDS_DEPTH``, ``MAX_NESTING``); ensemble
+members × sweep settings are counted, never built, against ``MAX_MEMBERS``
+(`sweep_size_problem` does the same for ``bakhri sweep --set``).
+
 The result, `Scenario.resolved`, is the whole scenario after inheritance and presets as plain
 TOML data; `Scenario.to_toml()` writes it (``scenario.resolved.toml``) and it loads back to
 the same scenario. `Scenario.build()` turns it into the engine's `Model` and `Regime`
@@ -262,7 +269,7 @@ class _Files:
         return os.path.normpath(os.path.join(os.path.dirname(self.top_given), self.rel(path_abs)))
 
 
-_TOO_DEEP = f"arrays and tables nested more than {MAX_NESTING} levels deep; a scenario file needs at most 4"
+_TOO_DEEP = f"arrays and tables nested more than {MAX_NESTING} levels deep; expected at most {MAX_NESTING}"
 
 
 def _read_toml(path_abs: str, files: _Files, where: str | None = None) -> dict:
@@ -578,7 +585,9 @@ def _flow_mistake(v: float) -> str:
 
 
 def _volume_mistake(v: float) -> str:
-    return "looks like m³; expected hm³ (million m³)" if v >= 1e6 else ("more than twice the annual inflow, 20,700 hm³" if v > 0 else "")
+    if v >= 1e6:
+        return "looks like m³; expected hm³, million m³"
+    return "more than twice the annual inflow, 20,700 hm³" if v > 0 else ""
 
 
 _FRACTION = _Bound(0.0, 1.0, mistake=_percent_hint("0.8"))
@@ -594,6 +603,7 @@ _POWER = _Bound(0.0, MAX_POWER_MW, unit="MW",
                 mistake=lambda v: "the plant has 174 MW installed; kW instead of MW?" if v > 0 else "")
 _HEAD = _Bound(0.0, MAX_HEAD_M, unit="m", mistake=lambda v: "the dam is 29 m high; feet or a level instead of a head?" if v > 0 else "")
 _HEAD_POSITIVE = dataclasses.replace(_HEAD, lo_open=True)
+_AREA = _Bound(0.0, 10_000.0, unit="km²", mistake=lambda v: "looks like m² or hectares; expected km² (513 km² at 347.5 m)")
 #: ``approach_days`` of the level rule: more than ten years would never reach a target.
 _APPROACH_DAYS = _Bound(0.0, 3650.0, lo_open=True, unit="days")
 _MEMBERS = _Bound(1.0, MAX_MEMBERS, integer=True, mistake=lambda v: "members are counted before any is made; ask for fewer" if v > 1 else "")
@@ -1131,7 +1141,16 @@ class _Checker:
                 self.add(f"{key} ({shown}, row {row_numbers[int(m.group(1)) - 1]})", m.group(2))
             else:
                 self.add(f"{key} ({shown})", p)
-        return None if problems else (level, storage, area)
+        if problems:
+            return None
+        # Units: the table is in m a.s.l., hm³ and km²; a table in m³ or m² is consistent in
+        # itself but a thousand or a million times too large (DATA.md: 4,160 hm³, 513 km²).
+        for col, c, bound in ((storage, "storage_hm3", _VOLUME), (area, "area_km2", _AREA)):
+            k = int(np.argmax(col))
+            if not bound.ok(float(col[k])):
+                self.add(f"{key} ({shown}, row {row_numbers[k]}, column {c})", bound.problem(float(col[k])))
+                return None
+        return level, storage, area
 
     def check_plant(self):
         t = self.table("plant", self.data.get("plant"), _PLANT_KEYS)
@@ -1810,11 +1829,13 @@ class _Checker:
             step = self.number(f"{path}.step", spec["step"], _POSITIVE)
             if step is None:
                 return None
-            n = math.floor((hi - lo) / step + 1e-9) + 1
-            if n > MAX_MEMBERS:
-                self.add(f"{path}.step", f"found {_num(step)}, which gives {n:,} values from {_num(lo)} to {_num(hi)}; "
+            span = (hi - lo) / step  # inf for a step of 5e-324
+            if not span < MAX_MEMBERS:
+                many = f"{math.floor(span) + 1:,}" if math.isfinite(span) else "more than 10³⁰⁰"
+                self.add(f"{path}.step", f"found {_num(step)}, which gives {many} values from {_num(lo)} to {_num(hi)}; "
                          f"expected at most {MAX_MEMBERS:,} (a larger step)")
                 return None
+            n = math.floor(span + 1e-9) + 1
             values = lo + step * np.arange(n)
         if bound.integer and not np.all(values == np.round(values)):
             self.add(path, f"gives values that are not whole numbers; expected {bound.expected()}")

@@ -165,5 +165,10 @@ BAD_CASES = [
         "reservoir.hypsometry (survey-area-falls.csv, row 14): area_km2 must not fall as the level rises; "
         "392.9 is followed by 47.08",
     ),
-    ("nested-too-deep.toml", "arrays and tables nested more than 32 levels deep; a scenario file needs at most 4"),
+    ("nested-too-deep.toml", "arrays and tables nested more than 32 levels deep; expected at most 32"),
+    (
+        "hypsometry-in-m3.toml",
+        "reservoir.hypsometry (survey-in-m3.csv, row 16, column storage_hm3): found 5897700000.0; "
+        "expected a number from 0 to 50,000 hm³ (looks like m³; expected hm³, million m³)",
+    ),
 ]

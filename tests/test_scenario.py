@@ -587,3 +587,15 @@ def test_sweep_size_problem_counts_settings_times_inflow_members():
     assert sc.sweep_size_problem(s, {"inflow.scale": (0.0, 1.0)}, "lhs", 10**8) == (
         "the sweep asks for 100,000,000 settings; expected at most 10,000,000: use fewer samples"
     )
+
+
+def test_the_smallest_step_is_refused_without_overflow():
+    # (to - from) / 5e-324 is inf: math.floor(inf) raised OverflowError (exit 1)
+    data = {"scenario": {"extends": str(BAD_DIR / "base.toml"), "name": "tiny"},
+            "sweep": {"inflow.scale": {"from": 0.0, "to": 1.0, "step": 5e-324}}}
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, path=BAD_DIR / "tiny.toml")
+    assert info.value.problems == [
+        'sweep."inflow.scale".step: found 5e-324, which gives more than 10³⁰⁰ values from 0.0 to 1.0; '
+        "expected at most 10,000,000 (a larger step)"
+    ]
