@@ -2330,6 +2330,8 @@ def scenario_from_dict(data: Mapping, path=None) -> Scenario:
     given = None if path is None else os.fspath(path)
     top = None if given is None else os.path.abspath(given)
     files = _Files(top, given)
+    if _depth(dict(data)) > MAX_NESTING:  # before deepcopy recurses into it
+        raise ScenarioError(given, [_TOO_DEEP])
     data = copy.deepcopy(dict(data))
     _absolutize(data, files.folder)
     merged = _resolve_extends(data, top, files, ())

@@ -599,3 +599,13 @@ def test_the_smallest_step_is_refused_without_overflow():
         'sweep."inflow.scale".step: found 5e-324, which gives more than 10³⁰⁰ values from 0.0 to 1.0; '
         "expected at most 10,000,000 (a larger step)"
     ]
+
+
+def test_a_dict_nested_5000_deep_is_refused():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    data = {"scenario": {"extends": str(BAD_DIR / "base.toml"), "name": "deep"}, "reservoir": {"x": deep}}
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.problems == ["arrays and tables nested more than 32 levels deep; expected at most 32"]
