@@ -171,4 +171,9 @@ BAD_CASES = [
         "reservoir.hypsometry (survey-in-m3.csv, row 16, column storage_hm3): found 5897700000.0; "
         "expected a number from 0 to 50,000 hm³ (looks like m³; expected hm³, million m³)",
     ),
+    (
+        "sweep-min-above-max.toml",
+        "sweep: the setting regimes.irrigation-first.min_release_m3s = 5000.0 cannot run: "
+        "max_release_m3s 1000.0 is below min_release_m3s 5000",
+    ),
 ]
