@@ -2284,32 +2284,35 @@ def _finish(data: dict, files: _Files, stem: str | None, sources: list[str]) -> 
         sources=tuple(sources),
         _compiled=c,
     )
-    if scenario.sweep is not None:
-        problem = _sweep_corner_problem(scenario)
-        if problem:
-            raise ScenarioError(files.top_given, [problem])
+    problem = _build_problem(scenario)
+    if problem:
+        raise ScenarioError(files.top_given, [problem])
     return scenario
 
 
-def _sweep_corner_problem(scenario: Scenario) -> str | None:
-    """Build the sweep's corner settings, one at a time, so that validation catches what
-    only a combination refuses (a swept minimum release above the maximum); None if fine.
+def _build_problem(scenario: Scenario) -> str | None:
+    """Build the engine objects as ``run`` will (a millisecond), and the sweep's corner
+    settings one at a time, so that validation catches what only the engine or only a
+    combination refuses (a swept minimum release above the maximum); None if fine.
 
     Each key is checked alone against its bound already; the engine's own checks compare
     keys with each other, and such comparisons are decided at the corners of the ranges.
     """
     import itertools
 
-    ends = {k: sorted({float(np.min(v)), float(np.max(v))}) for k, v in scenario.sweep.parameters.items()}
+    parameters = scenario.sweep.parameters if scenario.sweep is not None else {}
+    ends = {k: sorted({float(np.min(v)), float(np.max(v))}) for k, v in parameters.items()}
     corners = itertools.product(*ends.values()) if len(ends) <= 10 else (
         [v[i] if k == key else ends[k][0] for k in ends] for key, v in ends.items() for i in (0, -1))
     for corner in corners:
         try:
             scenario.build(overrides={k: [x] for k, x in zip(ends, corner)})
         except ValueError as err:  # ScenarioError is one
-            setting = ", ".join(f"{k} = {_num(x)}" for k, x in zip(ends, corner))
             # one-member arrays ("[5000.]") shown as numbers
             text = re.sub(r"\[\s*([^\s\[\]]+?)\.?\s*\]", r"\1", str(err))
+            if not ends:
+                return f"the engine refuses this scenario: {text}"
+            setting = ", ".join(f"{k} = {_num(x)}" for k, x in zip(ends, corner))
             return f"sweep: the setting {setting} cannot run: {text}"
     return None
 

@@ -609,3 +609,13 @@ def test_a_dict_nested_5000_deep_is_refused():
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(data)
     assert info.value.problems == ["arrays and tables nested more than 32 levels deep; expected at most 32"]
+
+
+def test_validation_builds_the_engine_objects_as_run_does(monkeypatch):
+    # whatever the engine refuses is a validation problem, not an error in the middle of a run
+    def refuse(self, overrides=None, n_members=None):
+        raise ValueError("reservoir: spillway_capacity_m3s is [nan]; expected a finite number")
+
+    monkeypatch.setattr(sc.Scenario, "build", refuse)
+    path = BAD_DIR / "base.toml"
+    assert validate(path) == ["the engine refuses this scenario: reservoir: spillway_capacity_m3s is nan; expected a finite number"]
