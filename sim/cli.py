@@ -202,8 +202,10 @@ def _cmd_sweep(args) -> int:
             if args.method in ("lhs", "sobol", "random"):
                 values = (float(values.min()), float(values.max()))
             parameters[key] = values
-    if args.workers < 1:
-        raise InputError(f"--workers is {args.workers}; expected a whole number >= 1")
+    for flag, value, lowest in (("--workers", args.workers, 1), ("--seed", args.seed, 0), ("--members", args.members, 1),
+                                ("--samples", args.samples, 1), ("--chunk-size", args.chunk_size, 1)):
+        if value is not None and value < lowest:
+            raise InputError(f"{flag} is {value}; expected a whole number >= {lowest}")
     method = args.method
     if parameters is None and scenario.sweep is None:
         raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")

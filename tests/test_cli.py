@@ -716,3 +716,12 @@ def test_run_with_a_sweep_table_says_how_to_run_the_sweep(capsys, tmp_path):
     assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
                    f"(to run the sweep: bakhri sweep {path})\n")
     assert "written:" in out
+
+
+@pytest.mark.parametrize(("flag", "value", "lowest"), [("--seed", -1, 0), ("--members", 0, 1), ("--samples", -3, 1),
+                                                       ("--chunk-size", 0, 1), ("--workers", 0, 1)])
+def test_sweep_counts_below_their_minimum_exit_2(capsys, tmp_path, flag, value, lowest):
+    # --members 0 ran a sweep; --seed -1 gave numpy's "expected non-negative integer"
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0.5:1.5:3", flag, value, "--out", tmp_path)
+    assert (code, out, err) == (2, "", f"{flag} is {value}; expected a whole number >= {lowest}\n")
+    assert list(tmp_path.iterdir()) == []
