@@ -105,11 +105,17 @@ def _load(files):
             errors.append(str(err))
     if errors:
         raise InputError("\n".join(errors))
+    collision = _name_collision(scenarios)
+    if collision:
+        raise InputError(collision)
+    return scenarios
+
+
+def _name_collision(scenarios):
+    """The message when two scenarios would write the same output folder, else None."""
     names = [s.name for s in scenarios]
     dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise InputError(f"two files have the scenario name {sorted(dup)[0]!r}; their outputs would collide")
-    return scenarios
+    return f"two files have the scenario name {sorted(dup)[0]!r}; their outputs would collide" if dup else None
 
 
 def _version():
@@ -242,20 +248,21 @@ def _count(n: int, noun: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from .scenario import validate
+    from .scenario import ScenarioError, load_scenario
 
-    bad = 0
+    bad, loaded = 0, []
     for f in args.files:
-        problems = validate(f)
-        if problems:
+        try:
+            loaded.append(load_scenario(f))
+        except ScenarioError as err:
             bad += 1
-            print(f"{f}: {problems[0]}" if len(problems) == 1 else f"{f}: {len(problems)} problems", file=sys.stderr)
-            if len(problems) > 1:
-                for line in problems:
-                    print(f"  {line}", file=sys.stderr)
+            print(err, file=sys.stderr)
         else:
             print(f"{f}: ok")
-    return 2 if bad else 0
+    collision = _name_collision(loaded)  # `bakhri run` of the same files would refuse them
+    if collision:
+        print(collision, file=sys.stderr)
+    return 2 if bad or collision else 0
 
 
 def _cmd_show(args) -> int:

@@ -725,3 +725,13 @@ def test_sweep_counts_below_their_minimum_exit_2(capsys, tmp_path, flag, value, 
     code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0.5:1.5:3", flag, value, "--out", tmp_path)
     assert (code, out, err) == (2, "", f"{flag} is {value}; expected a whole number >= {lowest}\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_refuses_files_that_run_would_refuse_together(capsys, tmp_path):
+    copy = tmp_path / "copy.toml"
+    copy.write_text(BASELINE.read_text(encoding="utf-8"), encoding="utf-8")  # same name = "baseline", other file
+    code, out, err = bakhri(capsys, "validate", BASELINE, copy)
+    assert code == 2
+    assert err == "two files have the scenario name 'baseline'; their outputs would collide\n"
+    code, out, err = bakhri(capsys, "run", BASELINE, copy, "--out", tmp_path / "out", "--no-plots")
+    assert code == 2 and err == "two files have the scenario name 'baseline'; their outputs would collide\n"
