@@ -105,11 +105,17 @@ def _load(files):
             errors.append(str(err))
     if errors:
         raise InputError("\n".join(errors))
+    collision = _name_collision(scenarios)
+    if collision:
+        raise InputError(collision)
+    return scenarios
+
+
+def _name_collision(scenarios):
+    """The message when two scenarios would write the same output folder, else None."""
     names = [s.name for s in scenarios]
     dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise InputError(f"two files have the scenario name {sorted(dup)[0]!r}; their outputs would collide")
-    return scenarios
+    return f"two files have the scenario name {sorted(dup)[0]!r}; their outputs would collide" if dup else None
 
 
 def _version():
@@ -141,7 +147,13 @@ def _cmd_run(args) -> int:
 
     if args.members is not None and args.members < 1:
         raise InputError(f"--members is {args.members}; expected a whole number >= 1")
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"--seed is {args.seed}; expected a whole number >= 0")
     loaded = _load(args.files)
+    for s in loaded:
+        if s.sweep is not None:
+            print(f"bakhri: note: {s.path} has a [sweep] table; run simulates the base case only "
+                  f"(to run the sweep: bakhri sweep {s.path})", file=sys.stderr)
     if (args.members is not None or args.seed is not None) and not any(s.ensemble for s in loaded):
         raise InputError("--members/--seed need a scenario with an [ensemble] table; none of the files has one")
     scenarios = [_members_override(s, args.members, args.seed) for s in loaded]
@@ -181,7 +193,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from . import output, sweep
-    from .scenario import ScenarioError
+    from .scenario import ScenarioError, sweep_size_problem
 
     (scenario,) = _load([args.file])
     parameters = None
@@ -201,8 +213,10 @@ def _cmd_sweep(args) -> int:
             if args.method in ("lhs", "sobol", "random"):
                 values = (float(values.min()), float(values.max()))
             parameters[key] = values
-    if args.workers < 1:
-        raise InputError(f"--workers is {args.workers}; expected a whole number >= 1")
+    for flag, value, lowest in (("--workers", args.workers, 1), ("--seed", args.seed, 0), ("--members", args.members, 1),
+                                ("--samples", args.samples, 1), ("--chunk-size", args.chunk_size, 1)):
+        if value is not None and value < lowest:
+            raise InputError(f"{flag} is {value}; expected a whole number >= {lowest}")
     method = args.method
     if parameters is None and scenario.sweep is None:
         raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")
@@ -210,6 +224,9 @@ def _cmd_sweep(args) -> int:
         raise InputError(f"--method {method} needs --samples N")
     if args.members is not None and scenario.ensemble is None and args.members > 1:
         raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")
+    too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
+    if too_big:
+        raise InputError(f"{scenario.path}: {too_big}")
     interactive = sys.stderr.isatty()
     try:
         result = sweep.run(
@@ -236,20 +253,21 @@ def _count(n: int, noun: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from .scenario import validate
+    from .scenario import ScenarioError, load_scenario
 
-    bad = 0
+    bad, loaded = 0, []
     for f in args.files:
-        problems = validate(f)
-        if problems:
+        try:
+            loaded.append(load_scenario(f))
+        except ScenarioError as err:
             bad += 1
-            print(f"{f}: {problems[0]}" if len(problems) == 1 else f"{f}: {len(problems)} problems", file=sys.stderr)
-            if len(problems) > 1:
-                for line in problems:
-                    print(f"  {line}", file=sys.stderr)
+            print(err, file=sys.stderr)
         else:
             print(f"{f}: ok")
-    return 2 if bad else 0
+    collision = _name_collision(loaded)  # `bakhri run` of the same files would refuse them
+    if collision:
+        print(collision, file=sys.stderr)
+    return 2 if bad or collision else 0
 
 
 def _cmd_show(args) -> int:

@@ -24,7 +24,8 @@ def check_hypsometry(level_m, storage_m3, area_m2) -> list[str]:
     """Problems with a level–storage–area table, one message each (empty if none).
 
     Storage must increase strictly with level (a reservoir holds more water higher up);
-    the first row may be the empty reservoir (storage 0). Area must be finite and >= 0.
+    the first row may be the empty reservoir (storage 0). Area must be finite, >= 0 and
+    must not fall as the level rises.
     """
     problems = []
     level_m, storage_m3, area_m2 = (np.asarray(a, dtype=float) for a in (level_m, storage_m3, area_m2))
@@ -47,6 +48,14 @@ def check_hypsometry(level_m, storage_m3, area_m2) -> list[str]:
             problems.append(
                 f"row {k + 2}: {name} must increase with level; {col[k] * scale:g} is followed by {col[k + 1] * scale:g}"
             )
+    # The water surface cannot shrink as the water rises: a falling area is a typing error
+    # or swapped columns (and storage would not be the integral of area).
+    bad = np.flatnonzero(np.diff(area_m2) < 0) if np.all(area_m2 >= 0) else []
+    if len(bad):
+        k = bad[0]
+        problems.append(
+            f"row {k + 2}: area_km2 must not fall as the level rises; {area_m2[k] * 1e-6:g} is followed by {area_m2[k + 1] * 1e-6:g}"
+        )
     for name, col, scale in (("storage_hm3", storage_m3, 1e-6), ("area_km2", area_m2, 1e-6)):
         bad = np.flatnonzero(col < 0)
         if bad.size:

@@ -12,7 +12,7 @@ of members, each from its own stream ``np.random.default_rng([seed, block])``.
 
     >>> from sim import builtin, calendar
     >>> period = calendar.growing_season(2025)
-    >>> ens = StochasticInflow.from_preset(period, n_members=500, seed=2025, cv=0.39)
+    >>> ens = StochasticInflow.from_preset(period, n_members=500, seed=2025, cv=0.62)
     >>> ens.materialize(slice(0, 4), ens.n_members).shape
     (183, 4)
 
@@ -46,6 +46,11 @@ DEFAULT_BLOCK_SIZE = 1024
 #: Lag-one autocorrelation of successive decadal flows (real space). GUESS: DATA.md gives
 #: the CV of April–September volumes (0.39) but no decade-to-decade correlation.
 DEFAULT_LAG1 = 0.8
+
+#: CV of each decade's flow. DERIVED: with `DEFAULT_LAG1` it gives April–September volumes
+#: the CV 0.39 observed 2001–2010 (DATA.md); 0.39 itself is the season's CV, not a decade's,
+#: and would give the season a CV of about 0.24.
+DEFAULT_CV = 0.62
 
 
 def ar1_phi(cv: float, lag1: float) -> float:
@@ -124,10 +129,10 @@ class StochasticInflow:
         Seed, >= 0. Member ``i`` depends only on ``seed``, ``block_size``, the number of
         decades of the period, ``cv``, ``lag1`` and the profile, never on ``n_members``
         beyond ``i`` or on how the members are chunked. [-]
-    cv : float, default 0.39
-        Coefficient of variation of each decade's flow, >= 0 (0.39 is the CV of
-        April–September volumes 2001–2010, DATA.md; decadal flows vary at least as much, so
-        this is on the low side for single decades). 0 reproduces the profile exactly. [-]
+    cv : float, default 0.62
+        Coefficient of variation of each decade's flow, >= 0. DERIVED: with ``lag1 = 0.8``
+        it gives April–September volumes the CV 0.39 observed 2001–2010 (DATA.md); 0.39 is
+        that season's CV, not a decade's. 0 reproduces the profile exactly. [-]
     lag1 : float, default 0.8
         Lag-one autocorrelation of successive decadal flows, in real space (not of the
         logs), in :math:`(-1/(1+cv^2), 1)`. **GUESS**: DATA.md gives no decade-to-decade
@@ -185,7 +190,7 @@ class StochasticInflow:
     period: Period
     n_members: int
     seed: int
-    cv: float = 0.39
+    cv: float = DEFAULT_CV
     lag1: float = DEFAULT_LAG1
     block_size: int = DEFAULT_BLOCK_SIZE
     n_decades: int = field(init=False, repr=False)
@@ -254,7 +259,7 @@ class StochasticInflow:
         scale: float = 1.0,
         n_members: int,
         seed: int,
-        cv: float = 0.39,
+        cv: float = DEFAULT_CV,
         lag1: float = DEFAULT_LAG1,
         block_size: int = DEFAULT_BLOCK_SIZE,
     ) -> StochasticInflow:

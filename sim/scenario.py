@@ -13,6 +13,13 @@ inputs (DESIGN.md "Scenario files"). Loading goes
    whose message gives, per problem, the dotted key path, what was found and what was
    expected (with a `difflib` "did you mean" for unknown keys, rules and presets).
 
+Limits are part of validation, so that ``bakhri validate`` promises what ``run`` does: every
+numeric key has a plausibility range around DATA.md's figures whose message names the likely
+unit mistake (see ``MAX_FLOW_M3S`` and its neighbours); periods lie in ``MIN_YEAR``..``MAX_YEAR``;
+``extends`` chains and nesting are capped (``MAX_EXTENDS_DEPTH``, ``MAX_NESTING``); ensemble
+members × sweep settings are counted, never built, against ``MAX_MEMBERS``
+(`sweep_size_problem` does the same for ``bakhri sweep --set``).
+
 The result, `Scenario.resolved`, is the whole scenario after inheritance and presets as plain
 TOML data; `Scenario.to_toml()` writes it (``scenario.resolved.toml``) and it loads back to
 the same scenario. `Scenario.build()` turns it into the engine's `Model` and `Regime`
@@ -40,7 +47,6 @@ is ``demand.<name>`` (or ``demand[k]``, counting from 1, when it has no usable n
 from __future__ import annotations
 
 import copy
-import csv
 import dataclasses
 import datetime
 import difflib
@@ -69,6 +75,7 @@ __all__ = [
     "Scenario",
     "load_scenario",
     "scenario_from_dict",
+    "sweep_size_problem",
     "validate",
 ]
 
@@ -115,8 +122,14 @@ RULE_KEYS = {
 _ENSEMBLE_KEYS = ("members", "seed", "inflow_cv", "inflow_lag1")
 _SWEEP_OPTIONS = ("method", "samples", "seed")
 _SERIES_TABLE_FORMS = ("constant", "daily", "decadal", "monthly", "csv")
+#: Regime names that would collide with what `bakhri run` writes next to the regime folders.
+_RESERVED_REGIME_NAMES = ("plots",)
 
 _DEFAULT_LAG1 = 0.8  # GUESS (DATA.md gives no decade-to-decade correlation)
+
+#: Deepest ``extends`` chain, and deepest nesting of arrays and tables, a file may have.
+MAX_EXTENDS_DEPTH = 32
+MAX_NESTING = 32
 
 # Merge: keys that are alternatives to each other (a child giving one drops the parent's others).
 _EXCLUSIVE = (
@@ -256,19 +269,47 @@ class _Files:
         return os.path.normpath(os.path.join(os.path.dirname(self.top_given), self.rel(path_abs)))
 
 
-def _read_toml(path_abs: str, files: _Files) -> dict:
-    shown = files.given(path_abs)
+_TOO_DEEP = f"arrays and tables nested more than {MAX_NESTING} levels deep; expected at most {MAX_NESTING}"
+
+
+def _read_toml(path_abs: str, files: _Files, where: str | None = None) -> dict:
+    """Parse one file. Problems of a parent file (``where`` is the ``extends`` key that
+    names it) are blamed on the parent by name, in an error about the top file."""
+
+    def fail(problem):
+        if where is None:
+            return ScenarioError(files.given(path_abs), [problem])
+        return ScenarioError(files.top_given, [f"{where}: {files.rel(path_abs)}: {problem}"])
+
     try:
         with open(path_abs, "rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read()
+        # A UTF-8 byte-order mark (Windows editors write one) is not TOML: drop it.
+        data = tomllib.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
-        raise ScenarioError(shown, ["file not found"]) from None
+        raise fail("file not found") from None
     except IsADirectoryError:
-        raise ScenarioError(shown, ["not a file (a folder)"]) from None
+        raise fail("not a file (a folder)") from None
     except UnicodeDecodeError as err:
-        raise ScenarioError(shown, [f"not a UTF-8 text file (byte {err.start})"]) from None
+        raise fail(f"not a UTF-8 text file (byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(shown, [_toml_error(err)]) from None
+        raise fail(_toml_error(err)) from None
+    except RecursionError:
+        raise fail(_TOO_DEEP) from None
+    if _depth(data) > MAX_NESTING:
+        raise fail(_TOO_DEEP)
+    return data
+
+
+def _depth(data) -> int:
+    """Deepest nesting of lists and dicts (iterative: no recursion limit to hit)."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, d + 1)
+            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _toml_error(err: tomllib.TOMLDecodeError) -> str:
@@ -329,12 +370,15 @@ def _resolve_extends(data: dict, path_abs: str | None, files: _Files, stack: tup
         raise ScenarioError(top, [f"{where}: found {_describe(extends)}; expected the path of a scenario file"])
     parent_abs = os.path.normpath(os.path.join(folder, os.path.expanduser(extends)))
     chain = stack + ((path_abs,) if path_abs else ())
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(top, [f"scenario.extends: the extends chain is more than {MAX_EXTENDS_DEPTH} files deep "
+                                  f"({files.rel(chain[0])} → {files.rel(chain[1])} → ...); expected at most {MAX_EXTENDS_DEPTH}"])
     if parent_abs in chain:
         names = [files.rel(p) for p in chain[chain.index(parent_abs):]] + [files.rel(parent_abs)]
         raise ScenarioError(top, ["extends cycle: " + " → ".join(names)])
     if not os.path.isfile(parent_abs):
         raise ScenarioError(top, [f"{where}: file not found: {files.rel(parent_abs)}"])
-    parent = _read_toml(parent_abs, files)
+    parent = _read_toml(parent_abs, files, where)
     _absolutize(parent, os.path.dirname(parent_abs))
     parent = _resolve_extends(parent, parent_abs, files, chain)
     sources = [parent_abs] + parent.pop("__sources__", [])
@@ -400,7 +444,7 @@ class SweepSpec:
     def n_members(self) -> int:
         """Members of the sweep: the grid's size, or the number of samples."""
         if self.method == "grid":
-            return int(np.prod([len(v) for v in self.parameters.values()], dtype=np.int64)) if self.parameters else 1
+            return math.prod(len(v) for v in self.parameters.values())
         return int(self.samples or 0)
 
     def grid(self) -> dict[str, np.ndarray]:
@@ -416,26 +460,44 @@ class SweepSpec:
         return {path: m.ravel() for path, m in zip(self.parameters, mesh)}
 
 
+def _g(x: float) -> str:
+    """A bound for messages: ``20,000``, ``0.5``, ``1e+300``."""
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 @dataclass(frozen=True)
 class _Bound:
+    """The values a numeric key accepts; ``unit`` follows the range in messages, and
+    ``mistake(v)`` names the likely mistake behind an out-of-range value (or returns "")."""
+
     lo: float = -math.inf
     hi: float = math.inf
     lo_open: bool = False
     hi_open: bool = False
     integer: bool = False
+    unit: str = ""
+    mistake: Any = field(default=None, compare=False)
+
+    def problem(self, v) -> str:
+        """``found X; expected ...`` for an out-of-range value, with the likely mistake."""
+        hint = self.mistake(float(v)) if self.mistake is not None and math.isfinite(float(v)) else ""
+        return f"found {_num(v)}; expected {self.expected()}" + (f" ({hint})" if hint else "")
 
     def expected(self) -> str:
+        return self._range() + (f" {self.unit}" if self.unit else "")
+
+    def _range(self) -> str:
         what = "a whole number" if self.integer else "a number"
         if math.isfinite(self.lo) and math.isfinite(self.hi):
             if not self.lo_open and not self.hi_open:
-                return f"{what} from {self.lo:g} to {self.hi:g}"
+                return f"{what} from {_g(self.lo)} to {_g(self.hi)}"
             lo = ">" if self.lo_open else ">="
             hi = "<" if self.hi_open else "<="
-            return f"{what} {lo} {self.lo:g} and {hi} {self.hi:g}"
+            return f"{what} {lo} {_g(self.lo)} and {hi} {_g(self.hi)}"
         if math.isfinite(self.lo):
-            return f"{what} {'>' if self.lo_open else '>='} {self.lo:g}"
+            return f"{what} {'>' if self.lo_open else '>='} {_g(self.lo)}"
         if math.isfinite(self.hi):
-            return f"{what} {'<' if self.hi_open else '<='} {self.hi:g}"
+            return f"{what} {'<' if self.hi_open else '<='} {_g(self.hi)}"
         return f"a finite {what[2:]}" if not self.integer else what
 
     def ok(self, v: float) -> bool:
@@ -462,8 +524,89 @@ class _Bound:
 
 _NONNEG = _Bound(0.0)
 _POSITIVE = _Bound(0.0, lo_open=True)
-_FRACTION = _Bound(0.0, 1.0)
 _ANY = _Bound()
+
+# -- Plausibility bounds ----------------------------------------------------------------
+# Inputs whose units are easily confused are bounded, and the message names the likely
+# mistake. Every bound has a generous margin over the figures of DATA.md it comes from:
+# it rejects unit mix-ups, not unusual but possible scenarios.
+
+#: Largest flow [m³/s] any flow key accepts. DATA.md: the largest decadal mean inflow of
+#: 2001–2010 is 1,096 m³/s (wet 2010), the spillway passes 3,960 m³/s and the turbines
+#: 1,080 m³/s; 20,000 m³/s is about 18 times that inflow and 4 times the outlets together.
+MAX_FLOW_M3S = 20_000.0
+#: Largest multiplier (``scale``, ``evaporation_factor``) [-]: 10 times the data.
+MAX_FACTOR = 10.0
+#: Largest volume [hm³] (a protocol volume): DATA.md's annual inflow is 20.7 km³ (20,700 hm³).
+MAX_VOLUME_HM3 = 50_000.0
+#: Largest depth per month [mm/month] (evaporation, precipitation): DATA.md's largest
+#: monthly evaporation is 180 mm (July); the annual total is 985 mm.
+MAX_DEPTH_MM_MONTH = 1_000.0
+#: Largest number of units: the plant has 6 (DATA.md).
+MAX_UNITS = 100
+#: Largest unit capacity [MW]: 29 MW per unit after rehabilitation (DATA.md); the largest
+#: turbines built are about 1,000 MW.
+MAX_UNIT_MW = 1_000.0
+#: Largest power target [MW]: the plant has 174 MW installed (DATA.md).
+MAX_POWER_MW = 10_000.0
+#: Largest head [m]: the dam is 29 m high (crest 351.5 m, bed 322.5 m, DATA.md).
+MAX_HEAD_M = 100.0
+#: Largest decadal inflow CV [-]: 0.62 gives the observed season-volume CV 0.39 (DATA.md).
+MAX_INFLOW_CV = 3.0
+#: Calendar years a period may span: the calendar, the presets (2001–2010 profiles) and
+#: the plots are meant for planning studies, not for year 1 or 9999.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+#: Largest number of members a file may ask for (ensemble members × sweep settings):
+#: 1,000,000 members take 0.8 GiB and 10 s (README benchmarks); ten times that is refused
+#: at validation, before anything is allocated.
+MAX_MEMBERS = 10_000_000
+
+
+def _percent_hint(example: str):
+    def mistake(v: float) -> str:
+        return f"looks like a percentage; expected a fraction, e.g. {example}" if 2 <= v <= 100 else ""
+
+    return mistake
+
+
+def _factor_mistake(v: float) -> str:
+    if v == 86400 or v == 86400.0:
+        return "looks like seconds per day; scale is a dimensionless multiplier"
+    if 10 < v <= 1000:
+        return "looks like a percentage; scale is a multiplier, e.g. 1.2 for 120 %"
+    return "a dimensionless multiplier" if v > 0 else ""
+
+
+def _flow_mistake(v: float) -> str:
+    if v <= 0:
+        return ""
+    text = "far beyond the Syr Darya's flows: its largest decadal mean in 2001–2010 was 1,096 m³/s"
+    return text + ("; m³ per day instead of m³/s?" if v / 86_400 <= MAX_FLOW_M3S else "")
+
+
+def _volume_mistake(v: float) -> str:
+    if v >= 1e6:
+        return "looks like m³; expected hm³, million m³"
+    return "more than twice the annual inflow, 20,700 hm³" if v > 0 else ""
+
+
+_FRACTION = _Bound(0.0, 1.0, mistake=_percent_hint("0.8"))
+_FLOW = _Bound(0.0, MAX_FLOW_M3S, unit="m³/s", mistake=_flow_mistake)
+_FLOW_POSITIVE = _Bound(0.0, MAX_FLOW_M3S, lo_open=True, unit="m³/s", mistake=_flow_mistake)
+_FACTOR = _Bound(0.0, MAX_FACTOR, mistake=_factor_mistake)
+_VOLUME = _Bound(0.0, MAX_VOLUME_HM3, unit="hm³", mistake=_volume_mistake)
+_DEPTH = _Bound(0.0, MAX_DEPTH_MM_MONTH, unit="mm per month",
+                mistake=lambda v: "is this mm per year? expected mm per month" if v > 0 else "")
+_OPEN_FRACTION = _Bound(0.0, 1.0, hi_open=True, mistake=_percent_hint("0.1"))
+_EFFICIENCY = _Bound(0.0, 1.0, lo_open=True, mistake=_percent_hint("0.9"))
+_POWER = _Bound(0.0, MAX_POWER_MW, unit="MW",
+                mistake=lambda v: "the plant has 174 MW installed; kW instead of MW?" if v > 0 else "")
+_HEAD = _Bound(0.0, MAX_HEAD_M, unit="m", mistake=lambda v: "the dam is 29 m high; feet or a level instead of a head?" if v > 0 else "")
+_HEAD_POSITIVE = dataclasses.replace(_HEAD, lo_open=True)
+_AREA = _Bound(0.0, 10_000.0, unit="km²", mistake=lambda v: "looks like m² or hectares; expected km² (513 km² at 347.5 m)")
+#: ``approach_days`` of the level rule: more than ten years would never reach a target.
+_APPROACH_DAYS = _Bound(0.0, 3650.0, lo_open=True, unit="days")
+_MEMBERS = _Bound(1.0, MAX_MEMBERS, integer=True, mistake=lambda v: "members are counted before any is made; ask for fewer" if v > 1 else "")
 
 
 @dataclass
@@ -558,7 +701,7 @@ class _Checker:
             self.add(path, f"found {_describe(value)}; expected {bound.expected()}")
             return None
         if not bound.ok(float(value)):
-            self.add(path, f"found {_num(value)}; expected {bound.expected()}")
+            self.add(path, bound.problem(value))
             return None
         return value
 
@@ -664,7 +807,18 @@ class _Checker:
             if opt in table:
                 spec[opt] = table[opt]
         daily = self.to_daily(_join(path, form), spec)
-        return None if daily is None else (form, daily)
+        if daily is None or not self.within(_join(path, form), daily, _FLOW, form == "constant_m3s"):
+            return None
+        return form, daily
+
+    def within(self, path: str, daily, bound: _Bound, constant: bool = False) -> bool:
+        """Check daily values against ``bound``; the first bad day is reported."""
+        bad = np.flatnonzero(~bound.ok_all(daily))
+        if bad.size:
+            day = "" if constant else f" on {self.period.dates[bad[0]]}"
+            self.add(path, bound.problem(float(daily[bad[0]])).replace(";", f"{day};", 1))
+            return False
+        return True
 
     def preset_series(self, path: str, p):
         values = p.as_dict()
@@ -678,7 +832,7 @@ class _Checker:
         self.add(path, f'the {p.kind} preset "{p.name}" is not a flow series')
         return None
 
-    def value_series(self, path: str, value, *, bound: _Bound = _NONNEG, preset_kind=None, integer=False):
+    def value_series(self, path: str, value, *, bound: _Bound = _FLOW, preset_kind=None, integer=False):
         """A key whose value is a number or a series table ``{constant|daily|...|csv}`` → daily."""
         if self.period is None:
             return None
@@ -706,12 +860,8 @@ class _Checker:
             p = self.preset(_join(path, "preset"), preset_kind, value["preset"])
             return None if p is None else self.preset_series(_join(path, "preset"), p)
         out = self.to_daily(_join(path, form), dict(value), allow_negative=bound.lo < 0)
-        if out is not None:
-            bad = [i for i, v in enumerate(out) if not bound.ok(float(v))]
-            if bad:
-                day = self.period.dates[bad[0]]
-                self.add(_join(path, form), f"found {_num(out[bad[0]])} on {day}; expected {bound.expected()}")
-                return None
+        if out is not None and not self.within(_join(path, form), out, bound, form == "constant"):
+            return None
         return out
 
     # -- sections ---------------------------------------------------------------------
@@ -790,6 +940,10 @@ class _Checker:
                 self.add(f"period.{k}", "missing; expected a TOML date such as 2025-04-01")
             else:
                 got[k] = self.date(f"period.{k}", t[k])
+                if got[k] is not None and not MIN_YEAR <= got[k].year <= MAX_YEAR:
+                    self.add(f"period.{k}", f"found {got[k]}; expected a date in the years {MIN_YEAR}–{MAX_YEAR} "
+                             "(a planning period; the calendar and plots handle no other years)")
+                    got[k] = None
         if got.get("start") and got.get("end"):
             if got["end"] < got["start"]:
                 self.add("period.end", f"{got['end']} is before period.start {got['start']}; expected an end on or after the start (the end is inclusive)")
@@ -824,11 +978,11 @@ class _Checker:
                 ok = False
             out[k] = v
         v = t.get("spillway_capacity_m3s", pv.get("spillway_capacity_m3s"))
-        if "spillway_capacity_m3s" in t and self.number("reservoir.spillway_capacity_m3s", v, _NONNEG) is None:
+        if "spillway_capacity_m3s" in t and self.number("reservoir.spillway_capacity_m3s", v, _FLOW) is None:
             ok = False
         out["spillway_capacity_m3s"] = v
         silt = t.get("siltation_fraction", pv.get("siltation_fraction", 0.0))
-        if "siltation_fraction" in t and self.number("reservoir.siltation_fraction", silt, _Bound(0.0, 1.0, hi_open=True)) is None:
+        if "siltation_fraction" in t and self.number("reservoir.siltation_fraction", silt, _OPEN_FRACTION) is None:
             ok = False
         out["siltation_fraction"] = silt
         # tailwater
@@ -846,6 +1000,9 @@ class _Checker:
                         ok = False
                     elif not isinstance(tt[k], list) or not all(_is_number(x) and math.isfinite(x) for x in tt[k]):
                         self.add(f"reservoir.tailwater.{k}", f"found {_describe(tt[k])}; expected a list of finite numbers")
+                        ok = False
+                    elif k == "flow_m3s" and not all([self.number(f"reservoir.tailwater.flow_m3s[{i + 1}]", x, _FLOW)
+                                                      is not None for i, x in enumerate(tt[k])]):
                         ok = False
         out["tailwater"] = tw
         if ok and p is not None:
@@ -928,20 +1085,19 @@ class _Checker:
         sw["reservoir.initial_storage_hm3"] = _Bound(0.0, units.m3_to_hm3(hyps.max_storage_m3))
         for k in ("min_level_m", "normal_level_m", "max_level_m"):
             sw[f"reservoir.{k}"] = level_bound
-        sw["reservoir.spillway_capacity_m3s"] = _NONNEG
+        sw["reservoir.spillway_capacity_m3s"] = _FLOW
 
     def read_hypsometry(self, f: str):
         shown = self.files.rel(f)
         key = "reservoir.hypsometry"
-        try:
-            with open(f, newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.reader(fh))
-        except (OSError, UnicodeDecodeError, csv.Error) as err:
-            self.add(f"{key} ({shown})", f"cannot read the file: {err}")
-            return None
         need = ("level_m", "storage_hm3", "area_km2")
-        if not rows:
-            self.add(f"{key} ({shown})", f"empty file; expected a header row {','.join(need)}")
+        try:
+            rows = series.read_csv_rows(f, ",".join(need))
+        except series.SeriesError as err:
+            self.series_error(key, err, f)
+            return None
+        except OSError as err:
+            self.add(f"{key} ({shown})", f"cannot read the file: {err.strerror}")
             return None
         header = [h.strip() for h in rows[0]]
         missing = [c for c in need if c not in header]
@@ -985,7 +1141,16 @@ class _Checker:
                 self.add(f"{key} ({shown}, row {row_numbers[int(m.group(1)) - 1]})", m.group(2))
             else:
                 self.add(f"{key} ({shown})", p)
-        return None if problems else (level, storage, area)
+        if problems:
+            return None
+        # Units: the table is in m a.s.l., hm³ and km²; a table in m³ or m² is consistent in
+        # itself but a thousand or a million times too large (DATA.md: 4,160 hm³, 513 km²).
+        for col, c, bound in ((storage, "storage_hm3", _VOLUME), (area, "area_km2", _AREA)):
+            k = int(np.argmax(col))
+            if not bound.ok(float(col[k])):
+                self.add(f"{key} ({shown}, row {row_numbers[k]}, column {c})", bound.problem(float(col[k])))
+                return None
+        return level, storage, area
 
     def check_plant(self):
         t = self.table("plant", self.data.get("plant"), _PLANT_KEYS)
@@ -999,8 +1164,10 @@ class _Checker:
             pv["unit_capacity_mw"] = pv["unit_capacity_mw_each"]
         ok = p is not None
         bounds = {
-            "units": _Bound(0.0, integer=True), "efficiency": _Bound(0.0, 1.0, lo_open=True),
-            "min_head_m": _NONNEG, "max_head_m": _POSITIVE,
+            "units": _Bound(0.0, MAX_UNITS, integer=True, mistake=lambda v: "the plant has 6 units" if v > 0 else ""),
+            "efficiency": _EFFICIENCY, "min_head_m": _HEAD, "max_head_m": _HEAD_POSITIVE,
+            "unit_capacity_mw": _Bound(0.0, MAX_UNIT_MW, unit="MW", mistake=lambda v: "29 MW per unit; kW instead of MW?" if v > 0 else ""),
+            "unit_max_flow_m3s": _FLOW,
         }  # fmt: skip
         for k in ("units", "unit_capacity_mw", "unit_max_flow_m3s", "efficiency", "min_head_m", "max_head_m"):
             v = t.get(k, pv.get(k))
@@ -1009,9 +1176,9 @@ class _Checker:
                 continue
             if k in ("unit_capacity_mw", "unit_max_flow_m3s") and isinstance(v, list):
                 for i, x in enumerate(v):
-                    if self.number(f"plant.{k}[{i + 1}]", x, _NONNEG) is None:
+                    if self.number(f"plant.{k}[{i + 1}]", x, bounds[k]) is None:
                         ok = False
-            elif self.number(f"plant.{k}", v, bounds.get(k, _NONNEG)) is None:
+            elif self.number(f"plant.{k}", v, bounds[k]) is None:
                 ok = False
         if ok:
             n = int(out["units"])
@@ -1057,7 +1224,7 @@ class _Checker:
         out = {k: v for k, v in t.items() if k != "scale"}
         out["scale"] = t.get("scale", 1.0)
         self.out["inflow"] = out
-        scale = self.number("inflow.scale", out["scale"], _NONNEG) if "scale" in t else 1.0
+        scale = self.number("inflow.scale", out["scale"], _FACTOR) if "scale" in t else 1.0
         got = self.flow_form("inflow", t, ("preset",) + _FLOW_FORMS, "inflow", what="inflow")
         if got is None or scale is None:
             return
@@ -1067,7 +1234,7 @@ class _Checker:
         self.c.inflow_source = f'preset "{t["preset"]}"' if form == "preset" else (
             f"csv {self.files.rel(t['csv'])}" if form == "csv" else form
         )
-        self.c.sweepable["inflow.scale"] = _NONNEG
+        self.c.sweepable["inflow.scale"] = _FACTOR
 
     def check_losses(self):
         t = self.table("losses", self.data.get("losses"), _LOSSES_KEYS)
@@ -1080,9 +1247,9 @@ class _Checker:
             "seepage_m3s": t.get("seepage_m3s", {"preset": "residual-2001-2010"}),
         }
         self.out["losses"] = out
-        if self.number("losses.evaporation_factor", out["evaporation_factor"], _NONNEG) is not None:
+        if self.number("losses.evaporation_factor", out["evaporation_factor"], _FACTOR) is not None:
             self.c.evaporation_factor = float(out["evaporation_factor"])
-            self.c.sweepable["losses.evaporation_factor"] = _NONNEG
+            self.c.sweepable["losses.evaporation_factor"] = _FACTOR
         evap = out["evaporation_mm_month"]
         monthly = None
         if isinstance(evap, dict):
@@ -1102,7 +1269,7 @@ class _Checker:
         seep = out["seepage_m3s"]
         self.c.seepage_m3s = self.value_series("losses.seepage_m3s", seep, preset_kind="seepage")
         if _is_number(seep) or (isinstance(seep, dict) and "constant" in seep):
-            self.c.sweepable["losses.seepage_m3s"] = _NONNEG
+            self.c.sweepable["losses.seepage_m3s"] = _FLOW
 
     def twelve(self, path, value):
         if not isinstance(value, list):
@@ -1113,7 +1280,7 @@ class _Checker:
             return None
         ok = True
         for i, v in enumerate(value):
-            if self.number(f"{path}[{i + 1}]", v, _NONNEG) is None:
+            if self.number(f"{path}[{i + 1}]", v, _DEPTH) is None:
                 ok = False
         return value if ok else None
 
@@ -1129,14 +1296,14 @@ class _Checker:
             return
         out = {"reach_loss_fraction": t.get("reach_loss_fraction", 0.0), "lateral_inflow_m3s": t.get("lateral_inflow_m3s", 0.0)}
         self.out["downstream"] = out
-        b = _Bound(0.0, 1.0, hi_open=True)
+        b = _OPEN_FRACTION
         if self.number("downstream.reach_loss_fraction", out["reach_loss_fraction"], b) is not None:
             self.c.reach_loss_fraction = float(out["reach_loss_fraction"])
             self.c.sweepable["downstream.reach_loss_fraction"] = b
         lat = out["lateral_inflow_m3s"]
         self.c.lateral_inflow_m3s = self.value_series("downstream.lateral_inflow_m3s", lat)
         if _is_number(lat) or (isinstance(lat, dict) and "constant" in lat):
-            self.c.sweepable["downstream.lateral_inflow_m3s"] = _NONNEG
+            self.c.sweepable["downstream.lateral_inflow_m3s"] = _FLOW
 
     # -- demand ---------------------------------------------------------------------------
 
@@ -1177,14 +1344,14 @@ class _Checker:
         out.setdefault("location", "downstream")
         out.setdefault("scale", 1.0)
         ok = name is not None
-        prio = self.number(f"{path}.priority", out["priority"], _Bound(1.0, integer=True))
+        prio = self.number(f"{path}.priority", out["priority"], _Bound(1.0, 1000.0, integer=True))
         loc = out["location"]
         if not isinstance(loc, str) or loc not in ("downstream", "reservoir"):
             msg = _unknown("a location", loc, ("downstream", "reservoir")) if isinstance(loc, str) else \
                 f'found {_describe(loc)}; expected "downstream" or "reservoir"'
             self.add(f"{path}.location", msg)
             ok = False
-        scale = self.number(f"{path}.scale", out["scale"], _NONNEG)
+        scale = self.number(f"{path}.scale", out["scale"], _FACTOR)
         if "description" in t:
             self.string(f"{path}.description", t["description"])
         ok = ok and prio is not None and scale is not None
@@ -1250,11 +1417,11 @@ class _Checker:
             name, int(prio), loc, float(scale), demand, kind, vol, unit_m3s, extra_m3s, src,
         ))  # fmt: skip
         sw = self.c.sweepable
-        sw[f"demand.{name}.scale"] = _NONNEG
+        sw[f"demand.{name}.scale"] = _FACTOR
         if kind == "volume":
-            sw[f"demand.{name}.volume_hm3"] = _NONNEG
+            sw[f"demand.{name}.volume_hm3"] = _VOLUME
         if kind == "constant":
-            sw[f"demand.{name}.constant_m3s"] = _NONNEG
+            sw[f"demand.{name}.constant_m3s"] = _FLOW
         return out
 
     def anchor_date(self, value):
@@ -1270,7 +1437,7 @@ class _Checker:
         return d if d >= self.period.start else datetime.date(year + 1, month, day)
 
     def volume_demand(self, path: str, out: dict):
-        ok = self.number(f"{path}.volume_hm3", out.get("volume_hm3"), _NONNEG) is not None
+        ok = self.number(f"{path}.volume_hm3", out.get("volume_hm3"), _VOLUME) is not None
         win = out.get("window")
         dates = None
         if "window" not in out:
@@ -1298,7 +1465,7 @@ class _Checker:
             self.add(f"{path}.{missing}", "missing; extra_m3s and extra_from go together")
             ok = False
         elif has_extra:
-            if self.number(f"{path}.extra_m3s", out["extra_m3s"], _NONNEG) is None:
+            if self.number(f"{path}.extra_m3s", out["extra_m3s"], _FLOW) is None:
                 ok = False
             out["extra_from"] = self.anchor_date(out["extra_from"])
             extra_from = self.date(f"{path}.extra_from", out["extra_from"])
@@ -1344,6 +1511,9 @@ class _Checker:
             if not _NAME_RE.match(name):
                 self.add(path, "regime names must be plain: lower-case letters, digits, - and _")
                 continue
+            if name in _RESERVED_REGIME_NAMES:
+                self.add(path, f'the name "{name}" is taken by the {name}/ folder of the outputs; expected another regime name')
+                continue
             out[name] = self.check_regime(path, name, raw[name])
         self.out["regimes"] = out
 
@@ -1376,8 +1546,10 @@ class _Checker:
         if "description" in t:
             self.string(f"{path}.description", t["description"])
         limits = {}
-        for k, b in (("min_release_m3s", _NONNEG), ("max_release_m3s", _NONNEG), ("max_change_m3s_day", _POSITIVE),
-                     ("initial_release_m3s", _NONNEG)):
+        limit_bounds = (("min_release_m3s", _FLOW), ("max_release_m3s", _FLOW),
+                        ("max_change_m3s_day", dataclasses.replace(_FLOW_POSITIVE, unit="m³/s per day")),
+                        ("initial_release_m3s", _FLOW))  # fmt: skip
+        for k, b in limit_bounds:
             if k in out:
                 v = self.number(f"{path}.{k}", out[k], b)
                 if v is None:
@@ -1387,18 +1559,17 @@ class _Checker:
         if "max_release_m3s" in limits and limits["max_release_m3s"] < limits["min_release_m3s"]:
             self.add(f"{path}.max_release_m3s", f"{_num(out['max_release_m3s'])} is below min_release_m3s {_num(out['min_release_m3s'])}")
             ok = False
-        sw = {f"{path}.{k}": b for k, b in (("min_release_m3s", _NONNEG), ("max_release_m3s", _NONNEG),
-              ("max_change_m3s_day", _POSITIVE), ("initial_release_m3s", _NONNEG))}  # fmt: skip
+        sw = {f"{path}.{k}": b for k, b in limit_bounds}
         params: dict = {}
         describe = rule
         hyps = self.c.hypsometry
         if rule in ("schedule", "demand"):
             out.setdefault("scale", 1.0)
-            if self.number(f"{path}.scale", out["scale"], _NONNEG) is None:
+            if self.number(f"{path}.scale", out["scale"], _FACTOR) is None:
                 ok = False
             else:
                 params["scale"] = float(out["scale"])
-                sw[f"{path}.scale"] = _NONNEG
+                sw[f"{path}.scale"] = _FACTOR
         if rule == "schedule":
             got = self.flow_form(path, t, _FLOW_FORMS, None, what="schedule")
             if got is None:
@@ -1407,7 +1578,7 @@ class _Checker:
                 form, params["release_m3s"] = got
                 describe = f"schedule ({form})"
                 if form == "constant_m3s":
-                    sw[f"{path}.constant_m3s"] = _NONNEG
+                    sw[f"{path}.constant_m3s"] = _FLOW
         elif rule == "demand":
             describe = "release what downstream needs"
             if "hedging" in t:
@@ -1437,26 +1608,26 @@ class _Checker:
                 self.add(f"{path}.target_mw", "missing; expected a number or a series table, e.g. { monthly = [...] }")
                 ok = False
             else:
-                v = self.value_series(f"{path}.target_mw", t["target_mw"])
+                v = self.value_series(f"{path}.target_mw", t["target_mw"], bound=_POWER)
                 if v is None:
                     ok = False
                 else:
                     params["target_mw"] = v
                     describe = f"generate {_num(t['target_mw'])} MW" if _is_number(t["target_mw"]) else "generate a power target"
                     if _is_number(t["target_mw"]) or (isinstance(t["target_mw"], dict) and "constant" in t["target_mw"]):
-                        sw[f"{path}.target_mw"] = _NONNEG
+                        sw[f"{path}.target_mw"] = _POWER
         elif rule == "level":
             from .regimes import MIN_APPROACH_DAYS, check_level_rule
 
             out.setdefault("approach_days", 1)
-            if self.number(f"{path}.approach_days", out["approach_days"], _ANY) is None:
+            if self.number(f"{path}.approach_days", out["approach_days"], _APPROACH_DAYS) is None:
                 ok = False
             elif check_level_rule(out["approach_days"]):
                 self.add(f"{path}.approach_days", "; ".join(check_level_rule(out["approach_days"])))
                 ok = False
             else:
                 params["approach_days"] = float(out["approach_days"])
-                sw[f"{path}.approach_days"] = _Bound(MIN_APPROACH_DAYS)
+                sw[f"{path}.approach_days"] = _Bound(MIN_APPROACH_DAYS, _APPROACH_DAYS.hi, unit="days")
             if "target_level_m" not in t:
                 self.add(f"{path}.target_level_m", 'missing; expected a level or a guide curve { "04-01" = 346.0, ... }')
                 ok = False
@@ -1523,13 +1694,14 @@ class _Checker:
         ok = True
         for k in ("members", "inflow_cv"):
             if out[k] is None:
-                self.add(f"ensemble.{k}", "missing; expected " + ("a whole number >= 1" if k == "members" else "a number >= 0 (0.39 for April–September, DATA.md)"))
+                self.add(f"ensemble.{k}", "missing; expected " + ("a whole number >= 1" if k == "members" else "a number >= 0 (0.62: with inflow_lag1 = 0.8 it gives April–September volumes the observed CV 0.39, DATA.md)"))
                 ok = False
-        if out["members"] is not None and self.number("ensemble.members", out["members"], _Bound(1.0, integer=True)) is None:
+        if out["members"] is not None and self.number("ensemble.members", out["members"], _MEMBERS) is None:
             ok = False
         if self.number("ensemble.seed", out["seed"], _Bound(0.0, integer=True)) is None:
             ok = False
-        if out["inflow_cv"] is not None and self.number("ensemble.inflow_cv", out["inflow_cv"], _NONNEG) is None:
+        cv_bound = _Bound(0.0, MAX_INFLOW_CV, mistake=_percent_hint("0.62"))
+        if out["inflow_cv"] is not None and self.number("ensemble.inflow_cv", out["inflow_cv"], cv_bound) is None:
             ok = False
         lag = self.number("ensemble.inflow_lag1", out["inflow_lag1"], _Bound(-1.0, 1.0, lo_open=True, hi_open=True))
         if lag is None:
@@ -1566,7 +1738,7 @@ class _Checker:
                 self.add("sweep.samples", f'missing; method "{method}" needs the number of samples')
                 ok = False
             else:
-                samples = self.number("sweep.samples", raw["samples"], _Bound(1.0, integer=True))
+                samples = self.number("sweep.samples", raw["samples"], _MEMBERS)
                 ok = ok and samples is not None
             seed = raw.get("seed", 0)
             if self.number("sweep.seed", seed, _Bound(0.0, integer=True)) is None:
@@ -1597,6 +1769,12 @@ class _Checker:
             else:
                 params[key] = values
         self.out["sweep"] = out
+        if ok and method:
+            n_settings = math.prod(len(v) for v in params.values()) if method == "grid" else int(samples)
+            n_inflow = self.ensemble.members if self.ensemble is not None else 1
+            if n_settings * n_inflow > MAX_MEMBERS:
+                self.add("sweep", _too_many(n_settings, n_inflow, params if method == "grid" else None))
+                ok = False
         if ok and method:
             self.sweep = SweepSpec(params, method, None if samples is None else int(samples),
                                    None if method == "grid" else int(seed))
@@ -1645,8 +1823,10 @@ class _Checker:
         if ("num" in spec) == ("step" in spec):
             self.add(path, "expected exactly one of num and step" + ("; found both" if "num" in spec else "; found neither"))
             return None
+        # The number of values is counted before any is made: a range of 10⁹ values is
+        # refused here, not after allocating it.
         if "num" in spec:
-            num = self.number(f"{path}.num", spec["num"], _Bound(1.0, integer=True))
+            num = self.number(f"{path}.num", spec["num"], _MEMBERS)
             if num is None:
                 return None
             values = np.linspace(lo, hi, int(num)) if num > 1 else np.array([lo])
@@ -1654,12 +1834,50 @@ class _Checker:
             step = self.number(f"{path}.step", spec["step"], _POSITIVE)
             if step is None:
                 return None
-            n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+            span = (hi - lo) / step  # inf for a step of 5e-324
+            if not span < MAX_MEMBERS:
+                many = f"{math.floor(span) + 1:,}" if math.isfinite(span) else "more than 10³⁰⁰"
+                self.add(f"{path}.step", f"found {_num(step)}, which gives {many} values from {_num(lo)} to {_num(hi)}; "
+                         f"expected at most {MAX_MEMBERS:,} (a larger step)")
+                return None
+            n = math.floor(span + 1e-9) + 1
             values = lo + step * np.arange(n)
         if bound.integer and not np.all(values == np.round(values)):
             self.add(path, f"gives values that are not whole numbers; expected {bound.expected()}")
             return None
         return tuple(float(round(v, 12)) for v in values)
+
+
+def _too_many(n_settings: int, n_inflow: int, grid: dict | None, what: str = "the [sweep] table") -> str:
+    """The message for a sweep larger than `MAX_MEMBERS`, with how to make it smaller."""
+    count = f"{n_settings:,} settings" + (f" × {n_inflow:,} inflow members = {n_settings * n_inflow:,} members" if n_inflow > 1 else "")
+    if grid:
+        largest = max(grid, key=lambda k: len(grid[k]))
+        how = f'fewer values of "{largest}" ({len(grid[largest]):,}), fewer parameters, or sampling (lhs, sobol) with fewer samples'
+    else:
+        how = "fewer samples" + (" or fewer [ensemble] members" if n_inflow > 1 else "")
+    return f"{what} asks for {count}; expected at most {MAX_MEMBERS:,}: use {how}"
+
+
+def sweep_size_problem(scenario: "Scenario", parameters=None, method=None, samples=None, inflow_members=None):
+    """Why a sweep of ``scenario`` is too large to run, or None: counted, never built.
+
+    The arguments are those of `sim.sweep.run` (``parameters``: path → values; ``None``
+    takes the file's ``[sweep]``). The count is settings × inflow members, against
+    `MAX_MEMBERS`.
+    """
+    spec = scenario.sweep
+    if parameters is None and spec is not None:
+        parameters, method = spec.parameters, method or spec.method
+        samples = samples or spec.samples
+    method = method or "grid"
+    grid = method == "grid"
+    n_settings = math.prod(len(v) for v in (parameters or {}).values()) if grid else int(samples or 0)
+    n_inflow = inflow_members if inflow_members is not None else (scenario.ensemble.members if scenario.ensemble else 1)
+    n_inflow = max(int(n_inflow), 1)
+    if n_settings * n_inflow <= MAX_MEMBERS:
+        return None
+    return _too_many(n_settings, n_inflow, parameters if grid else None, "the sweep")
 
 
 def _flatten_sweep(table: dict, prefix: str, out: dict) -> None:
@@ -1861,7 +2079,7 @@ class Scenario:
             b = c.sweepable[path]
             bad = np.atleast_1d(a)[~b.ok_all(np.atleast_1d(a))]
             if bad.size:
-                problems.append(f"{where}: found {_num(float(bad[0]))}; expected {b.expected()}")
+                problems.append(f"{where}: {b.problem(float(bad[0]))}")
                 continue
             if a.ndim == 1:
                 sizes.add(a.size)
@@ -2058,7 +2276,7 @@ def _finish(data: dict, files: _Files, stem: str | None, sources: list[str]) -> 
     out = checker.out
     resolved = {k: out[k] for k in _SECTIONS if k in out}
     c = checker.c
-    return Scenario(
+    scenario = Scenario(
         name=out["scenario"]["name"],
         title=out["scenario"]["title"],
         description=out["scenario"]["description"],
@@ -2071,6 +2289,37 @@ def _finish(data: dict, files: _Files, stem: str | None, sources: list[str]) -> 
         sources=tuple(sources),
         _compiled=c,
     )
+    problem = _build_problem(scenario)
+    if problem:
+        raise ScenarioError(files.top_given, [problem])
+    return scenario
+
+
+def _build_problem(scenario: Scenario) -> str | None:
+    """Build the engine objects as ``run`` will (a millisecond), and the sweep's corner
+    settings one at a time, so that validation catches what only the engine or only a
+    combination refuses (a swept minimum release above the maximum); None if fine.
+
+    Each key is checked alone against its bound already; the engine's own checks compare
+    keys with each other, and such comparisons are decided at the corners of the ranges.
+    """
+    import itertools
+
+    parameters = scenario.sweep.parameters if scenario.sweep is not None else {}
+    ends = {k: sorted({float(np.min(v)), float(np.max(v))}) for k, v in parameters.items()}
+    corners = itertools.product(*ends.values()) if len(ends) <= 10 else (
+        [v[i] if k == key else ends[k][0] for k in ends] for key, v in ends.items() for i in (0, -1))
+    for corner in corners:
+        try:
+            scenario.build(overrides={k: [x] for k, x in zip(ends, corner)})
+        except ValueError as err:  # ScenarioError is one
+            # one-member arrays ("[5000.]") shown as numbers
+            text = re.sub(r"\[\s*([^\s\[\]]+?)\.?\s*\]", r"\1", str(err))
+            if not ends:
+                return f"the engine refuses this scenario: {text}"
+            setting = ", ".join(f"{k} = {_num(x)}" for k, x in zip(ends, corner))
+            return f"sweep: the setting {setting} cannot run: {text}"
+    return None
 
 
 def load_scenario(path) -> Scenario:
@@ -2117,6 +2366,8 @@ def scenario_from_dict(data: Mapping, path=None) -> Scenario:
     given = None if path is None else os.fspath(path)
     top = None if given is None else os.path.abspath(given)
     files = _Files(top, given)
+    if _depth(dict(data)) > MAX_NESTING:  # before deepcopy recurses into it
+        raise ScenarioError(given, [_TOO_DEEP])
     data = copy.deepcopy(dict(data))
     _absolutize(data, files.folder)
     merged = _resolve_extends(data, top, files, ())

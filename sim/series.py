@@ -40,6 +40,7 @@ __all__ = [
     "monthly",
     "from_dated",
     "read_csv",
+    "read_csv_rows",
     "check_values",
     "to_daily",
     "guide_curve",
@@ -70,7 +71,8 @@ def _as_values(values, what: str = "values") -> np.ndarray:
     except TypeError:
         raise SeriesError(f"expected a list of numbers, found {_short(values)}") from None
     try:
-        if any(isinstance(v, (bool, np.bool_)) for v in items):
+        # numpy would turn "500" into 500.0: a numeric string in a list is refused, as alone
+        if not all(_is_number(v) or isinstance(v, (list, tuple, np.ndarray)) for v in items):
             raise TypeError
         array = np.asarray(items, dtype=np.float64)
     except (TypeError, ValueError):
@@ -355,20 +357,7 @@ def read_csv(path, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         a number``. Rows are numbered as in a spreadsheet: **the header is row 1, the first
         data row is row 2** (the file's line number for files without quoted line breaks).
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise SeriesError(f"file not found: {os.fspath(path)}") from None
-    except IsADirectoryError:
-        raise SeriesError(f"not a file: {os.fspath(path)}") from None
-    except UnicodeDecodeError as err:
-        raise SeriesError(f"not a UTF-8 text file: {os.fspath(path)} (byte {err.start})") from None
-    except csv.Error as err:
-        raise SeriesError(f"not a valid CSV file: {err}") from None
-
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise SeriesError("no header row; expected a first row naming the columns, e.g. date,inflow_m3s")
+    rows = read_csv_rows(path, "date,inflow_m3s")
     header = [name.strip() for name in rows[0]]
     available = ", ".join(header)
     if "date" not in header:
@@ -409,6 +398,39 @@ def read_csv(path, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     if not dates:
         raise SeriesError("no data rows; expected one row per day after the header")
     return np.array(dates, dtype="datetime64[D]"), np.array(values, dtype=np.float64)
+
+
+def read_csv_rows(path, example: str) -> list[list[str]]:
+    """The rows of a CSV file (a UTF-8 byte-order mark is ignored), with one-line errors.
+
+    Refuses what a spreadsheet export gets wrong: no header row, ``;`` or tab instead of
+    commas (``example`` is the header expected, e.g. ``date,inflow_m3s``), and a quote that
+    is never closed (the reader would swallow the rest of the file into one value).
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        raise SeriesError(f"file not found: {os.fspath(path)}") from None
+    except IsADirectoryError:
+        raise SeriesError(f"not a file: {os.fspath(path)}") from None
+    except UnicodeDecodeError as err:
+        raise SeriesError(f"not a UTF-8 text file: {os.fspath(path)} (byte {err.start})") from None
+    except csv.Error as err:
+        raise SeriesError(f"not a valid CSV file: {err}") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise SeriesError(f"no header row; expected a first row naming the columns, e.g. {example}")
+    if len(rows[0]) == 1:
+        for sep, name in ((";", "';'"), ("\t", "tab")):
+            if sep in rows[0][0]:
+                raise SeriesError(f"row 1: looks like {name} separated ({_short(rows[0][0])}); expected commas, e.g. {example}")
+    for row_number, row in enumerate(rows, start=1):
+        if any("\n" in cell or "\r" in cell for cell in row):
+            if row_number == len(rows):  # the open quote swallowed the rest of the file
+                raise SeriesError(f'row {row_number}: a quote (") is never closed, so the rest of the file reads as one '
+                                  "value; expected quotes in pairs, or none")
+            raise SeriesError(f"row {row_number}: a quoted value runs over several lines; expected one row per line")
+    return rows
 
 
 def check_values(values, *, name: str = "value", allow_negative: bool = False) -> list[str]:

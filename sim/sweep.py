@@ -33,6 +33,7 @@ import numpy as np
 
 from .engine import simulate
 from .results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
+from .scenario import MAX_MEMBERS
 
 __all__ = ["grid", "sample", "parse_set", "run", "SweepResult", "CrossedInflow"]
 
@@ -106,10 +107,15 @@ def parse_set(text: str, sampling: bool = False) -> tuple[str, Any]:
                 return key, np.array([lo, hi])
             if num < 1:
                 raise ValueError
-            return key, np.linspace(lo, hi, num)
-        values = np.array([float(v) for v in spec.split(",")])
+            if num <= MAX_MEMBERS:  # more is refused below, before numpy allocates it
+                return key, np.linspace(lo, hi, num)
+            values = None
+        else:
+            values = np.array([float(v) for v in spec.split(",")])
     except ValueError:
         raise ValueError(f'--set "{text}": expected KEY=from:to:num (num a whole number >= 1) or KEY=v1,v2,...') from None
+    if values is None:
+        raise ValueError(f'--set "{text}": {num:,} values; expected at most {MAX_MEMBERS:,} (a smaller num)')
     if not np.all(np.isfinite(values)):
         raise ValueError(f'--set "{text}": values must be finite numbers')
     return key, values

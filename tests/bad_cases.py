@@ -16,7 +16,7 @@ BAD_DIR = Path(__file__).parent / "bad"
 BAD_CASES = [
     ("syntax-error.toml", "TOML syntax error at line 3, column 11: Invalid value"),
     ("unknown-key.toml", 'ensemble.seeed: unknown key; did you mean "seed"?'),
-    ("wrong-type.toml", 'inflow.scale: found the string "1.0"; expected a number >= 0'),
+    ("wrong-type.toml", 'inflow.scale: found the string "1.0"; expected a number from 0 to 10'),
     (
         "decadal-count.toml",
         "inflow.decadal_m3s: expected 36 values (one calendar year, Jan I–Dec III) "
@@ -78,5 +78,107 @@ BAD_CASES = [
         '  regimes.irrigation-first.rule: "demnad" is not a rule; did you mean "demand"? '
         '(choose one of "demand", "level", "power", "schedule")\n'
         '  ensemble.seeed: unknown key; did you mean "seed"?',
+    ),
+    # issue 7: plausibility bounds, sizes counted before anything is built, checks that run needs
+    (
+        "scale-seconds-per-day.toml",
+        "inflow.scale: found 86400; expected a number from 0 to 10 (looks like seconds per day; scale is a "
+        "dimensionless multiplier)",
+    ),
+    ("scale-huge.toml", "inflow.scale: found 1e+308; expected a number from 0 to 10 (a dimensionless multiplier)"),
+    (
+        "constant-inflow-huge.toml",
+        "inflow.constant_m3s: found 1000000000.0; expected a number from 0 to 20,000 m³/s (far beyond the "
+        "Syr Darya's flows: its largest decadal mean in 2001–2010 was 1,096 m³/s; m³ per day instead of "
+        "m³/s?)",
+    ),
+    (
+        "demand-per-day.toml",
+        "demand.downstream.monthly_m3s: found 43200000.0 on 2025-04-01; expected a number from 0 to 20,000 "
+        "m³/s (far beyond the Syr Darya's flows: its largest decadal mean in 2001–2010 was 1,096 m³/s; m³ "
+        "per day instead of m³/s?)",
+    ),
+    (
+        "cv-percent.toml",
+        "ensemble.inflow_cv: found 62; expected a number from 0 to 3 (looks like a percentage; expected a "
+        "fraction, e.g. 0.62)",
+    ),
+    (
+        "cv-missing.toml",
+        "ensemble.inflow_cv: missing; expected a number >= 0 (0.62: with inflow_lag1 = 0.8 it gives "
+        "April–September volumes the observed CV 0.39, DATA.md)",
+    ),
+    (
+        "members-huge.toml",
+        "ensemble.members: found 1000000000; expected a whole number from 1 to 10,000,000 (members are "
+        "counted before any is made; ask for fewer)",
+    ),
+    (
+        "units-huge.toml",
+        "plant.units: found 1000000000.0; expected a whole number from 0 to 100 (the plant has 6 units)",
+    ),
+    (
+        "efficiency-percent.toml",
+        "plant.efficiency: found 90; expected a number > 0 and <= 1 (looks like a percentage; expected a "
+        "fraction, e.g. 0.9)",
+    ),
+    (
+        "year-1.toml",
+        "2 problems\n"
+        "  period.start: found 0001-04-01; expected a date in the years 1900–2200 (a planning period; the "
+        "calendar and plots handle no other years)\n"
+        "  period.end: found 0001-09-30; expected a date in the years 1900–2200 (a planning period; the "
+        "calendar and plots handle no other years)",
+    ),
+    (
+        "regime-plots.toml",
+        'regimes.plots: the name "plots" is taken by the plots/ folder of the outputs; expected another '
+        "regime name",
+    ),
+    (
+        "parent-syntax-error.toml",
+        "scenario.extends: syntax-error.toml: TOML syntax error at line 3, column 11: Invalid value",
+    ),
+    (
+        "sweep-huge.toml",
+        'sweep."inflow.scale".num: found 1000000000; expected a whole number from 1 to 10,000,000 (members '
+        "are counted before any is made; ask for fewer)",
+    ),
+    (
+        "sweep-step-huge.toml",
+        'sweep."inflow.scale".step: found 1e-09, which gives 1,000,000,000 values from 0.0 to 1.0; expected '
+        "at most 10,000,000 (a larger step)",
+    ),
+    (
+        "sweep-grid-huge.toml",
+        "sweep: the [sweep] table asks for 20,000,000 settings; expected at most 10,000,000: use fewer "
+        'values of "inflow.scale" (10,000), fewer parameters, or sampling (lhs, sobol) with fewer samples',
+    ),
+    ("list-numeric-string.toml", 'inflow.monthly_m3s: expected a list of numbers, found "500" among the values'),
+    (
+        "unclosed-quote-csv.toml",
+        'inflow.csv (inflow-unclosed-quote.csv, row 6): a quote (") is never closed, so the rest of the file '
+        "reads as one value; expected quotes in pairs, or none",
+    ),
+    (
+        "semicolon-csv.toml",
+        'inflow.csv (inflow-semicolon.csv, row 1): looks like \';\' separated ("date;inflow_m3s"); expected '
+        "commas, e.g. date,inflow_m3s",
+    ),
+    (
+        "hypsometry-area-falls.toml",
+        "reservoir.hypsometry (survey-area-falls.csv, row 14): area_km2 must not fall as the level rises; "
+        "392.9 is followed by 47.08",
+    ),
+    ("nested-too-deep.toml", "arrays and tables nested more than 32 levels deep; expected at most 32"),
+    (
+        "hypsometry-in-m3.toml",
+        "reservoir.hypsometry (survey-in-m3.csv, row 16, column storage_hm3): found 5897700000.0; "
+        "expected a number from 0 to 50,000 hm³ (looks like m³; expected hm³, million m³)",
+    ),
+    (
+        "sweep-min-above-max.toml",
+        "sweep: the setting regimes.irrigation-first.min_release_m3s = 5000.0 cannot run: "
+        "max_release_m3s 1000.0 is below min_release_m3s 5000",
     ),
 ]

@@ -135,12 +135,14 @@ def test_validate_mixed_names_each_bad_file(capsys):
     ]
 
 
-def test_run_good_and_bad_file_writes_nothing(capsys, tmp_path):
-    bad = BAD_DIR / "unknown-key.toml"
+@pytest.mark.parametrize("name", ["unknown-key.toml", "regime-plots.toml"])
+def test_run_good_and_bad_file_writes_nothing(capsys, tmp_path, name):
+    # regime-plots.toml passed validation and failed only when written, after baseline's results
+    bad = BAD_DIR / name
     out_dir = tmp_path / "out"
     code, out, err = bakhri(capsys, "run", BASELINE, bad, "--out", out_dir, "--no-plots")
     assert code == 2
-    assert err == f"{bad}: {dict(BAD_CASES)['unknown-key.toml']}\n"
+    assert err == f"{bad}: {dict(BAD_CASES)[name]}\n"
     assert out == ""
     assert not out_dir.exists()
     # the order of the files does not matter
@@ -230,8 +232,10 @@ def test_shipped_scenario_runs_and_balances(capsys, tmp_path, path):
     args = ["run", path, "--out", tmp_path, "--no-plots"] + (["--members", "20"] if ensemble else [])
     code, out, err = bakhri(capsys, *args)
     assert code == 0, err
-    assert err == ""
     scenario = load_scenario(path)
+    # a file with a [sweep] table gets a note saying how to run the sweep; others nothing
+    assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
+                   f"(to run the sweep: bakhri sweep {path})\n" if scenario.sweep else "")
     folder = tmp_path / scenario.name
     assert f"written: {folder}/" in out
     assert not (folder / "plots").exists()
@@ -700,3 +704,56 @@ def test_run_that_would_overtop_the_dam_exits_2_naming_the_day(capsys, tmp_path)
     assert len(err.splitlines()) == 1
     no_traceback(err)
     assert not out_dir.exists()
+
+
+# -- issue 7: exit status 2 for what is not a bug ---------------------------------------------
+
+
+def test_run_negative_seed_exits_2(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "run", SCENARIOS / "ensemble-dry.toml", "--seed", "-1", "--out", tmp_path)
+    assert (code, out, err) == (2, "", "--seed is -1; expected a whole number >= 0\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_set_of_a_billion_values_is_refused_before_it_is_made(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0:1:1000000000", "--out", tmp_path)
+    assert code == 2 and out == ""
+    assert err == '--set "inflow.scale=0:1:1000000000": 1,000,000,000 values; expected at most 10,000,000 (a smaller num)\n'
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_grid_of_several_sets_is_counted_before_it_is_made(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0:1:100000",
+                            "--set", "regimes.irrigation-first.hedging.factor=0:1:1000", "--out", tmp_path)
+    assert code == 2 and out == ""
+    assert err == (f"{BASELINE}: the sweep asks for 100,000,000 settings; expected at most 10,000,000: use fewer values "
+                   'of "inflow.scale" (100,000), fewer parameters, or sampling (lhs, sobol) with fewer samples\n')
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_with_a_sweep_table_says_how_to_run_the_sweep(capsys, tmp_path):
+    path = SCENARIOS / "sweep-hedging.toml"
+    code, out, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots")
+    assert code == 0
+    assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
+                   f"(to run the sweep: bakhri sweep {path})\n")
+    assert "written:" in out
+
+
+@pytest.mark.parametrize(("flag", "value", "lowest"), [("--seed", -1, 0), ("--members", 0, 1), ("--samples", -3, 1),
+                                                       ("--chunk-size", 0, 1), ("--workers", 0, 1)])
+def test_sweep_counts_below_their_minimum_exit_2(capsys, tmp_path, flag, value, lowest):
+    # --members 0 ran a sweep; --seed -1 gave numpy's "expected non-negative integer"
+    code, out, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0.5:1.5:3", flag, value, "--out", tmp_path)
+    assert (code, out, err) == (2, "", f"{flag} is {value}; expected a whole number >= {lowest}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_refuses_files_that_run_would_refuse_together(capsys, tmp_path):
+    copy = tmp_path / "copy.toml"
+    copy.write_text(BASELINE.read_text(encoding="utf-8"), encoding="utf-8")  # same name = "baseline", other file
+    code, out, err = bakhri(capsys, "validate", BASELINE, copy)
+    assert code == 2
+    assert err == "two files have the scenario name 'baseline'; their outputs would collide\n"
+    code, out, err = bakhri(capsys, "run", BASELINE, copy, "--out", tmp_path / "out", "--no-plots")
+    assert code == 2 and err == "two files have the scenario name 'baseline'; their outputs would collide\n"

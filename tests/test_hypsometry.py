@@ -132,6 +132,12 @@ def test_check_hypsometry_good_table_has_no_problems():
             ["row 2: area_km2 is -5; expected >= 0"],
         ),
         (
+            [340.0, 341.0, 342.0],
+            [100.0, 200.0, 300.0],
+            [100.0, 100.0, 10.0],  # a misplaced decimal point: the water surface cannot shrink
+            ["row 3: area_km2 must not fall as the level rises; 100 is followed by 10"],
+        ),
+        (
             [340.0, 341.0],
             [100.0, np.nan],
             [10.0, 20.0],

@@ -297,3 +297,15 @@ def test_percentiles_over_members():
     assert percentiles(np.arange(11.0), q=50) == 5.0
     with pytest.raises(ValueError, match=re.escape("expected values in [0, 100]")):
         percentiles(daily, q=(10, 150))
+
+
+def test_default_cv_gives_the_observed_season_volume_cv():
+    # DATA.md: April–September volumes 2001–2010 have a CV of 0.39. That is the season's CV;
+    # the decadal CV that gives it (with the default lag-one 0.8) is 0.62, the default.
+    ens = StochasticInflow.from_preset(PERIOD, n_members=20_000, seed=7)
+    assert (ens.cv, ens.lag1) == (0.62, 0.8)
+    volumes = ens.materialize(slice(0, ens.n_members), ens.n_members).sum(axis=0)
+    assert volumes.std() / volumes.mean() == pytest.approx(0.39, abs=0.01)
+    low = StochasticInflow.from_preset(PERIOD, n_members=20_000, seed=7, cv=0.39)
+    v = low.materialize(slice(0, low.n_members), low.n_members).sum(axis=0)
+    assert v.std() / v.mean() < 0.3  # the old default: far too little variability

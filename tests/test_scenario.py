@@ -459,3 +459,163 @@ def test_guide_curve_is_cyclic_over_the_year_end():
 def test_guide_curve_errors(points, message):
     with pytest.raises(SeriesError, match=re.escape(message)):
         guide_curve(points, growing_season(2025))
+
+
+# -- issue 7: plausibility bounds, limits of size and depth ----------------------------------
+
+
+def _numeric_keys():
+    """(scenario file, key, bound) for every numeric key of every shipped scenario."""
+    return [(path, key, bound) for path in SCENARIOS for key, bound in load_scenario(path)._compiled.sweepable.items()]
+
+
+def test_every_numeric_key_has_a_finite_plausibility_bound():
+    keys = _numeric_keys()
+    assert len({k for _, k, _ in keys}) >= 20  # the shipped files cover the numeric keys
+    unbounded = sorted({k for _, k, b in keys if not (np.isfinite(b.lo) and np.isfinite(b.hi))})
+    assert unbounded == []
+
+
+@pytest.mark.parametrize("value", [1e9, 1e308, -1e9])
+def test_sweep_values_get_the_same_bounds_as_the_file(value):
+    # the values of --set and [sweep] reach the engine as overrides: each is checked
+    seen = set()
+    for path, key, bound in _numeric_keys():
+        if key in seen:
+            continue
+        seen.add(key)
+        s = load_scenario(path)
+        with pytest.raises(ScenarioError) as info:
+            s.build(overrides={key: [value]})
+        assert info.value.problems == [f'overrides["{key}"]: {bound.problem(value)}']
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("inflow.scale", 86400, "looks like seconds per day"),
+        ("inflow.scale", 120, "looks like a percentage"),
+        ("regimes.irrigation-first.hedging.factor", 80, "looks like a percentage"),
+        ("demand.downstream.scale", 1e308, "a dimensionless multiplier"),
+        ("regimes.irrigation-first.min_release_m3s", 150 * 86400, "m³ per day instead of m³/s?"),
+    ],
+)
+def test_out_of_range_values_name_the_likely_mistake(key, value, hint):
+    s = load_scenario(BAD_DIR / "base.toml")
+    with pytest.raises(ScenarioError) as info:
+        s.build(overrides={key: [value]})
+    assert hint in info.value.problems[0]
+
+
+def test_values_inside_the_bounds_still_load():
+    # the bounds reject unit mix-ups, not unusual scenarios: a flood of 8,000 m³/s, 20 units, scale 5
+    base = str(BAD_DIR / "base.toml")
+    s = scenario_from_dict({
+        "scenario": {"extends": base, "name": "edge"},
+        "inflow": {"constant_m3s": 8000.0, "scale": 5},
+        "plant": {"units": 20, "efficiency": 1.0},
+        "ensemble": {"members": 2, "inflow_cv": 3.0},
+    }, path=BAD_DIR / "edge.toml")  # fmt: skip
+    assert s.resolved["inflow"]["constant_m3s"] == 8000.0
+
+
+def _chain(tmp_path, n_files):
+    """n_files scenario files, each extending the previous; the first extends base.toml."""
+    parent = BAD_DIR / "base.toml"
+    for i in range(1, n_files):
+        f = tmp_path / f"f{i}.toml"
+        f.write_text(f'[scenario]\nextends = "{parent}"\n', encoding="utf-8")
+        parent = f
+    return parent
+
+
+def test_extends_chain_at_the_cap_loads(tmp_path):
+    top = _chain(tmp_path, sc.MAX_EXTENDS_DEPTH)
+    assert len(load_scenario(top).sources) == sc.MAX_EXTENDS_DEPTH
+
+
+@pytest.mark.parametrize("n_files", [sc.MAX_EXTENDS_DEPTH + 1, 1500])
+def test_extends_chain_deeper_than_the_cap_is_refused(tmp_path, n_files):
+    top = _chain(tmp_path, n_files)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(top)
+    assert info.value.problems == [
+        f"scenario.extends: the extends chain is more than 32 files deep (f{n_files - 1}.toml → f{n_files - 2}.toml → ...); "
+        "expected at most 32"
+    ]
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    text = (BAD_DIR / "base.toml").read_bytes()
+    f = tmp_path / "base.toml"
+    f.write_bytes(b"\xef\xbb\xbf" + text)
+    assert load_scenario(f).resolved == load_scenario(BAD_DIR / "base.toml").resolved
+
+
+def test_a_parent_problem_names_the_parent(tmp_path):
+    (tmp_path / "parent.toml").write_bytes(b"\xff\xfe")
+    child = tmp_path / "child.toml"
+    child.write_text('[scenario]\nextends = "parent.toml"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert str(info.value) == f"{child}: scenario.extends: parent.toml: not a UTF-8 text file (byte 0)"
+
+
+def test_validate_counts_a_sweep_without_building_it():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        for name in ("sweep-huge.toml", "sweep-step-huge.toml", "sweep-grid-huge.toml", "members-huge.toml"):
+            assert validate(BAD_DIR / name)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # bytes: 10⁹ values would be 8 GB
+
+
+def test_sweep_size_problem_counts_settings_times_inflow_members():
+    s = load_scenario(BAD_DIR / "base.toml")
+    grid = {"inflow.scale": np.zeros(1000), "demand.downstream.scale": np.zeros(1000)}
+    assert sc.sweep_size_problem(s, grid) is None  # 10⁶
+    assert sc.sweep_size_problem(s, grid, inflow_members=10) is None  # 10⁷: the cap itself
+    assert sc.sweep_size_problem(s, grid, inflow_members=11) == (
+        "the sweep asks for 1,000,000 settings × 11 inflow members = 11,000,000 members; expected at most "
+        '10,000,000: use fewer values of "inflow.scale" (1,000), fewer parameters, or sampling (lhs, sobol) '
+        "with fewer samples"
+    )
+    assert sc.sweep_size_problem(s, {"inflow.scale": (0.0, 1.0)}, "lhs", 10**8) == (
+        "the sweep asks for 100,000,000 settings; expected at most 10,000,000: use fewer samples"
+    )
+
+
+def test_the_smallest_step_is_refused_without_overflow():
+    # (to - from) / 5e-324 is inf: math.floor(inf) raised OverflowError (exit 1)
+    data = {"scenario": {"extends": str(BAD_DIR / "base.toml"), "name": "tiny"},
+            "sweep": {"inflow.scale": {"from": 0.0, "to": 1.0, "step": 5e-324}}}
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, path=BAD_DIR / "tiny.toml")
+    assert info.value.problems == [
+        'sweep."inflow.scale".step: found 5e-324, which gives more than 10³⁰⁰ values from 0.0 to 1.0; '
+        "expected at most 10,000,000 (a larger step)"
+    ]
+
+
+def test_a_dict_nested_5000_deep_is_refused():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    data = {"scenario": {"extends": str(BAD_DIR / "base.toml"), "name": "deep"}, "reservoir": {"x": deep}}
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data)
+    assert info.value.problems == ["arrays and tables nested more than 32 levels deep; expected at most 32"]
+
+
+def test_validation_builds_the_engine_objects_as_run_does(monkeypatch):
+    # whatever the engine refuses is a validation problem, not an error in the middle of a run
+    def refuse(self, overrides=None, n_members=None):
+        raise ValueError("reservoir: spillway_capacity_m3s is [nan]; expected a finite number")
+
+    monkeypatch.setattr(sc.Scenario, "build", refuse)
+    path = BAD_DIR / "base.toml"
+    assert validate(path) == ["the engine refuses this scenario: reservoir: spillway_capacity_m3s is nan; expected a finite number"]

@@ -399,3 +399,47 @@ def test_per_period_forms_conserve_volumes(start, n_days, data):
         per_month = data.draw(st.lists(values, min_size=len(months), max_size=len(months)))
         sums = np.bincount(period.period_month_ordinal, weights=monthly(per_month, period))
         assert_allclose(sums, [v * m.n_days_in_period for v, m in zip(per_month, months, strict=True)], atol=1e-9)
+
+
+# -- issue 7: what spreadsheets and careless typing produce -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "found"),
+    [
+        ({"decadal": [500.0] * 17 + ["500"]}, '"500"'),
+        ({"monthly": ["1e3"] + [500.0] * 11}, '"1e3"'),
+        ({"daily": [1.0] * 182 + ["nan"]}, '"nan"'),
+        ({"monthly": [True] + [500.0] * 11}, "True"),
+    ],
+)
+def test_numeric_strings_inside_lists_are_refused_like_one_alone(spec, found):
+    with pytest.raises(SeriesError) as info:
+        to_daily(spec, SEASON)
+    assert str(info.value) == f"expected a list of numbers, found {found} among the values"
+    with pytest.raises(SeriesError):
+        to_daily({"constant": "500"}, SEASON)
+
+
+def test_an_unclosed_quote_gives_one_line(tmp_path):
+    p = Period(D(2025, 4, 1), D(2025, 6, 30))
+    text = _csv_for(p, np.full(p.n_days, 500.0)).replace("2025-04-05,500.0", '2025-04-05,"500.0')
+    with pytest.raises(SeriesError) as info:
+        read_csv(_write(tmp_path, text))
+    message = str(info.value)
+    assert message == 'row 6: a quote (") is never closed, so the rest of the file reads as one value; expected quotes in pairs, or none'
+    assert "\n" not in message
+
+
+def test_a_quoted_value_over_several_lines_is_refused(tmp_path):
+    text = 'date,inflow_m3s\n2025-04-01,"1\n2"\n2025-04-02,1\n'
+    with pytest.raises(SeriesError, match=re.escape("row 2: a quoted value runs over several lines; expected one row per line")):
+        read_csv(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize(("sep", "name"), [(";", "';'"), ("\t", "tab")])
+def test_a_csv_with_another_separator_gets_a_hint(tmp_path, sep, name):
+    text = f"date{sep}inflow_m3s\n2025-04-01{sep}500\n"
+    with pytest.raises(SeriesError) as info:
+        read_csv(_write(tmp_path, text))
+    assert str(info.value) == f'row 1: looks like {name} separated ("date{sep}inflow_m3s"); expected commas, e.g. date,inflow_m3s'
