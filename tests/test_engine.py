@@ -102,14 +102,15 @@ def test_growing_season_plausibility(season):
     precipitation=st.floats(0.0, 10.0),
     reach_loss=st.floats(0.0, 0.3),
     lateral=st.floats(-50.0, 200.0),
+    flood=st.sampled_from([1.0, 1.0, 4.0]),
 )
 def test_water_balance_closes_for_random_inputs(
     seed, levels, min_level, rule, min_release, max_release, ramp, initial_release, evaporation, seepage,
-    withdrawal, units, precipitation, reach_loss, lateral,
+    withdrawal, units, precipitation, reach_loss, lateral, flood,
 ):
     rng = np.random.default_rng(seed)
     n = APRIL.n_days
-    inflow = rng.uniform(0.0, 3000.0, n) * (rng.uniform(size=n) > 0.2)  # some days without inflow
+    inflow = rng.uniform(0.0, 3000.0 * flood, n) * (rng.uniform(size=n) > 0.2)  # some days without inflow; floods
     params = {
         "schedule": {"release_m3s": rng.uniform(0.0, 3000.0, n)},
         "demand": {"hedging_trigger_level_m": 343.0, "hedging_factor": 0.7},
@@ -151,6 +152,11 @@ def test_water_balance_closes_for_random_inputs(
     for name in ("release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s", "seepage_m3s", "withdrawal_m3s"):
         assert np.all(d[name] >= -1e-9), name
     assert_allclose(d["turbine_flow_m3s"] + d["spill_m3s"], d["release_m3s"], rtol=0, atol=1e-9)
+    # Never above the crest; the spillway never passes more than its capacity; the rest overtops.
+    assert np.all(s1 <= HYPS.max_storage_m3) and np.all(d["level_m"] <= 351.5)
+    assert np.all(d["overtopping_m3s"] >= 0) and np.all(d["overtopping_m3s"] <= d["spill_m3s"])
+    assert np.all(d["spill_m3s"] - d["overtopping_m3s"] <= 3960.0 * (1 + 1e-12))
+    assert_allclose(result.metrics["overtopping_days"], np.sum(d["overtopping_m3s"] > 0, axis=0), rtol=0)
     # Downstream users get at most their demand and at most what reaches them.
     water_down = np.maximum(d["release_m3s"] * (1 - reach_loss) + lateral, 0.0)
     down, pump = result.user_daily["downstream"], result.user_daily["pumping"]
@@ -161,8 +167,6 @@ def test_water_balance_closes_for_random_inputs(
     assert_allclose(d["demand_m3s"], down["demand_m3s"] + pump["demand_m3s"], rtol=1e-12)
     assert_allclose(d["supply_m3s"], down["supply_m3s"] + pump["supply_m3s"], rtol=1e-12)
     assert_allclose(d["deficit_m3s"], d["demand_m3s"] - d["supply_m3s"], rtol=1e-12, atol=1e-9)
-    # The spillway never passes more than its capacity.
-    assert np.all(d["spill_m3s"] <= 3960.0 * (1 + 1e-12))
     # Losses never more than requested.
     assert np.all(d["seepage_m3s"] <= seepage + 1e-9)
     assert np.all(d["withdrawal_m3s"] <= withdrawal + 1e-9)
