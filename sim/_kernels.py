@@ -18,12 +18,12 @@ from ._jit import njit
 
 # Indices of the daily output array (N_DAILY, n_steps, n_members).
 INFLOW, RELEASE, TURBINE, SPILL, EVAP, PRECIP, SEEP, WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
-STORAGE, LEVEL, HEAD, POWER, DEMAND, SUPPLY, DEFICIT = 8, 9, 10, 11, 12, 13, 14
-N_DAILY = 15
+STORAGE, LEVEL, HEAD, POWER, DEMAND, SUPPLY, DEFICIT, OVERTOP = 8, 9, 10, 11, 12, 13, 14, 15
+N_DAILY = 16
 DAILY_NAMES = (
     "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s", "precipitation_m3s",
     "seepage_m3s", "withdrawal_m3s", "storage_m3", "level_m", "head_m", "power_w", "demand_m3s",
-    "supply_m3s", "deficit_m3s",
+    "supply_m3s", "deficit_m3s", "overtopping_m3s",
 )
 
 # Indices of the input fields tuple.
@@ -33,7 +33,7 @@ F_LO, F_HI, F_RAMP, F_S_MAX = 14, 15, 16, 17
 N_FIELDS = 18
 
 # Binding codes (sim.regimes.BINDING order).
-RULE, HEDGING, MIN_RELEASE, MAX_RELEASE, RAMP_UP, RAMP_DOWN, CAPACITY, AVAILABLE, SPILLED, HEAD_LIMIT = range(10)
+RULE, HEDGING, MIN_RELEASE, MAX_RELEASE, RAMP_UP, RAMP_DOWN, CAPACITY, AVAILABLE, SPILLED, HEAD_LIMIT, OVERTOPPING = range(11)
 
 # Built-in rule ids.
 SCHEDULE, DEMAND_RULE, POWER_RULE, LEVEL_RULE = 0, 1, 2, 3
@@ -42,11 +42,13 @@ SCHEDULE, DEMAND_RULE, POWER_RULE, LEVEL_RULE = 0, 1, 2, 3
 S_INFLOW, S_RELEASE, S_TURBINE, S_SPILL, S_EVAP, S_PRECIP, S_SEEP, S_WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
 S_STORAGE_MIN, S_STORAGE_MAX, S_RESIDUAL, S_ENERGY_MWH = 8, 9, 10, 11
 S_BELOW_MIN, S_SPILL_DAYS, S_SURCHARGE, S_ABOVE_MAX, S_BELOW_MIN_LOSSES = 12, 13, 14, 15, 16
-N_SUMMARY = 17
+S_OVERTOP, S_OVERTOP_DAYS = 17, 18
+N_SUMMARY = 19
 
-# A member whose day cannot be simulated stops there; `fail` (k, 4) records
-# (day, kind, storage [m³], inflow [m³/s]) and the engine raises SimulationError.
-FAIL_NONFINITE, FAIL_OVERTOPPED = 1, 2
+# A member whose day cannot be simulated (a number that is not finite) stops there; `fail`
+# (k, 4) records (day, FAIL_NONFINITE, release [m³/s], inflow [m³/s]) and the engine raises
+# SimulationError.
+FAIL_NONFINITE = 1
 
 # Tolerances: deficits at or below DEFICIT_TOL are not failures [m³/s]; storage within
 # STORAGE_TOL of a limit is at the limit [m³]; spill above SPILL_TOL counts as a spill day [m³/s].
@@ -159,9 +161,10 @@ def close_events(ustats, ufail, uevent):
 
 # --- Head, outlet capacity and the power rule ----------------------------------------------
 # All of them see a day through the same numbers: start storage s0, the day's net water
-# wn = Q − losses [m³/s], and a release r; end storage s1 = max(s0 + (wn − r)·dt, 0). The
-# head is the level at the mean of s0 and s1 minus the tailwater at the outflow r: the head
-# that the energy of the day uses (step 5 of `advance`).
+# wn = Q − losses [m³/s], and a release r; end storage s1 = s0 + (wn − r)·dt, kept between
+# empty and the table's top (the crest: above it the water overtops, step 4 of `advance`).
+# The head is the level at the mean of s0 and s1 minus the tailwater at the outflow r: the
+# head that the energy of the day uses (step 5 of `advance`).
 # Convergence: iterations stop at a relative change of REL_TOL, or after MAX_ITER.
 REL_TOL = 1e-13
 MAX_ITER = 200
@@ -170,13 +173,14 @@ MAX_ITER = 200
 @njit(inline="always", cache=True)
 def _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope):
     """Net head [m] (never negative) with release r, and its slope dH/dr [m per m³/s]."""
-    s1 = max(s0 + (wn - r) * SECONDS_PER_DAY, 0.0)
+    top = hs[hs.size - 1]
+    s1 = min(max(s0 + (wn - r) * SECONDS_PER_DAY, 0.0), top)
     x = max(0.5 * (s0 + s1), hs[0])
     i = _seg(hs, x, sg)
     it = _seg(tq, r, 0)
     h = hl[i] + hl_slope[i] * (x - hs[i]) - (tl[it] + tl_slope[it] * (r - tq[it]))
     dh = -tl_slope[it]
-    if s1 > 0.0 and 0.5 * (s0 + s1) > hs[0]:
+    if 0.0 < s1 < top and 0.5 * (s0 + s1) > hs[0]:
         dh -= 0.5 * SECONDS_PER_DAY * hl_slope[i]
     if h <= 0.0:
         return 0.0, 0.0
@@ -351,12 +355,16 @@ def advance(
        by the water above the minimum operating level);
     2. (RULE) the built-in rule's request (see sim.regimes);
     3. (POST) limits: regime min/max, ramping, outlet capacity, water above the minimum level;
-    4. end storage, spill above the normal level (never below empty);
+    4. end storage, spill above the normal level (never below empty); water that would
+       still raise the storage above the table's top (the dam crest) overtops it: the
+       storage is held at the top and the excess joins the release;
     5. head at the mean storage of the day, tailwater at the outflow, turbine flow, power;
+       the spillway passes the rest up to its capacity, and on a day at the crest what
+       neither passes is the overtopping flow (part of the spill);
     6. allocation to every user; then the day's contribution to every metric.
 
-    A member whose end storage is not finite or above the table's top (the dam crest) stops
-    on that day, recorded in `fail`; the caller raises.
+    A member with a number that is not finite stops on that day, recorded in `fail`; the
+    caller raises.
     """
     k = s_arr.size
     dt = SECONDS_PER_DAY
@@ -490,18 +498,29 @@ def advance(
                 r += min(excess * INV_DT, max(cap - r, 0.0))
                 s1 = s0 + (wn - r) * dt
                 c = SPILLED
+            # Above the table's top (the dam crest) the water overtops: storage stays at the top.
+            top = hs[hs.size - 1]
+            topped = s1 > top
+            if topped:
+                r += (s1 - top) * INV_DT
+                s1 = top
             # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
             s1 = max(s1, 0.0)
             # 5. Head at the mean storage of the day, tailwater at the outflow.
             head, _ = _head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
             qt = _turbine_flow(r, head, turb_max, cap_w, rge, min_head)
             power = rge * qt * head
-            if not (np.isfinite(s1) and np.isfinite(r) and np.isfinite(power)) or s1 > hs[hs.size - 1] + STORAGE_TOL:
+            if not (np.isfinite(s1) and np.isfinite(r) and np.isfinite(power)):
                 fail[j, 0] = t
-                fail[j, 1] = FAIL_NONFINITE if not np.isfinite(s1 + r + power) else FAIL_OVERTOPPED
-                fail[j, 2] = s1
+                fail[j, 1] = FAIL_NONFINITE
+                fail[j, 2] = r
                 fail[j, 3] = q
                 break
+            # What neither the turbines (at the day's head) nor the spillway pass overtops.
+            over = 0.0
+            if topped and r - qt > spill_cap:
+                over = r - qt - spill_cap
+                c = OVERTOPPING
             # 6. Downstream, and each user's day.
             supplied = 0.0
             if n_down > 0:
@@ -547,6 +566,9 @@ def advance(
                 acc[j, S_SURCHARGE] += 1
             if s1 > _at(f[F_S_MAX], 0, j) + STORAGE_TOL:
                 acc[j, S_ABOVE_MAX] += 1
+            if over > 0.0:
+                acc[j, S_OVERTOP] += over
+                acc[j, S_OVERTOP_DAYS] += 1
             # State for tomorrow.
             x = max(s1, hs[0])
             sg = _seg(hs, x, sg)
@@ -555,6 +577,7 @@ def advance(
             daily[RELEASE, tk, j] = r
             daily[TURBINE, tk, j] = qt
             daily[SPILL, tk, j] = r - qt
+            daily[OVERTOP, tk, j] = over
             daily[STORAGE, tk, j] = s1
             daily[LEVEL, tk, j] = lev
             daily[HEAD, tk, j] = head

@@ -141,6 +141,18 @@ def _members_override(scenario, members, seed):
     return dataclasses.replace(scenario, ensemble=e)
 
 
+def _warn_overtopping(regime, result, crest_m) -> None:
+    """One line on stderr when a regime's water overtops the dam crest (the results stand)."""
+    days, volume = result.metrics["overtopping_days"], result.metrics["overtopping_hm3"]
+    hit = days > 0
+    if not hit.any():
+        return
+    where = (f"on {days[0]:.0f} days ({volume[0]:,.1f} hm³)" if result.n_members == 1 else
+             f"in {hit.sum()} of {result.n_members} members (up to {days.max():.0f} days, {volume.max():,.1f} hm³)")
+    print(f"warning: regime {regime} overtops the dam crest ({crest_m:g} m) {where}; levels are held at the "
+          "crest, the top of the level–storage table", file=sys.stderr)
+
+
 def _cmd_run(args) -> int:
     from . import output
     from .engine import SimulationError, simulate
@@ -170,8 +182,9 @@ def _cmd_run(args) -> int:
         for name, reg in regimes.items():
             try:
                 results[name] = simulate(model, reg, keep_daily=True)
-            except SimulationError as err:  # overtopping or a non-finite number: the input's fault
+            except SimulationError as err:  # a non-finite number: the input's fault
                 raise InputError(f"{s.path}: regime {name}: {err}") from None
+            _warn_overtopping(name, results[name], model.reservoir.hypsometry.max_level_m)
         t_sim = time.perf_counter() - t0 - t_build
         info = {
             "scenario_file": str(s.path),

@@ -20,12 +20,15 @@ One day (DESIGN.md "One daily step"):
    ``max(0, (S − S_min)/dt + Q − L)``.
 4. End storage ``S' = S + (Q − L − R)·dt``; storage above the normal level is spilled, up to
    the capacity left over; what cannot pass stays in the surcharge zone, and days above the
-   maximum level are counted. Storage above the top of the level–storage table (the dam
-   crest) would overtop the dam: the run stops with a `SimulationError` naming the day, as
-   it does for any non-finite storage, release or power.
+   maximum level are counted. Water that would still raise the storage above the top of the
+   level–storage table (the dam crest) overtops the dam: the storage is held at the top
+   (levels are never extrapolated past the table) and the excess joins the release R.
 5. Turbine flow = min(outflow, flow of the available units, generator capacity / (ρgηH)),
-   zero below the minimum head; the rest passes the spillway. Head = level at the mean of S
-   and S' − tailwater(outflow). Power = ρgηQ_tH.
+   zero below the minimum head; the rest passes the spillway, up to its capacity; on a day
+   at the crest what neither passes is overtopping (``overtopping_m3s``, part of
+   ``spill_m3s``; binding ``overtopping``). Head = level at the mean of S and S' −
+   tailwater(outflow). Power = ρgηQ_tH. A storage, release or power that is not finite
+   stops the run with a `SimulationError` naming the day.
 6. Downstream: outflow × (1 − reach loss) + lateral inflow, shared among users by priority.
    The totals (demand, supply, deficit, reliability) count every user, downstream and at
    the reservoir.
@@ -55,14 +58,14 @@ from .results import SimulationResult
 __all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError"]
 
 #: Members per chunk: large enough to amortise the per-chunk set-up, small enough that memory
-#: stays bounded when daily series are kept (15 series × days × members × 8 bytes).
+#: stays bounded when daily series are kept (16 series × days × members × 8 bytes).
 DEFAULT_CHUNK_SIZE = 10_000
 
 _LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
 
 
 class SimulationError(ValueError):
-    """A day that cannot be simulated: a non-finite number, or storage above the dam crest.
+    """A day that cannot be simulated: a storage, release or power that is not a finite number.
 
     The message names the day, the member and the inflow of that day, which is nearly always
     the input to check (a unit mix-up in a scale or a flow). Callers that know the file add it.
@@ -339,7 +342,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     down_order, down_end = _groups(downstream)
     res_order, res_end = _groups(at_reservoir)
     nd = n if keep_daily else 1  # days stored: all, or only the current one
-    # Rows of a power-of-two length put the 15 series of a member in the same cache sets
+    # Rows of a power-of-two length put the 16 series of a member in the same cache sets
     # (k = 8192 ran 30 % slower): pad the member axis of the stored arrays.
     kp = k + 8 if k % 256 == 0 else k
     down_sup = np.zeros((len(downstream), nd, kp))
@@ -438,20 +441,11 @@ def _raise_on_failure(fail, period, model):
     if not np.any(days >= 0):
         return
     j = int(np.argmin(np.where(days >= 0, days, np.inf)))
-    t, kind, s1, q = int(days[j]), int(fail[j, 1]), fail[j, 2], fail[j, 3]
-    where = f"on {period.dates[t]} (day {t + 1}, member {j})"
-    inflow = f"the inflow that day was {q:.6g} m³/s (after the inflow scale)"
-    if kind == _kernels.FAIL_NONFINITE:
-        raise SimulationError(
-            f"{where} the storage, release or power is not a finite number ({s1:g} m³); {inflow}: "
-            "check the inflow and its scale for a unit mix-up"
-        )
-    hyps = model.reservoir.hypsometry
+    t, r, q = int(days[j]), fail[j, 2], fail[j, 3]
     raise SimulationError(
-        f"{where} the storage would reach {s1 * 1e-6:,.6g} hm³, above the top of the level–storage table "
-        f"({hyps.max_storage_m3 * 1e-6:,.6g} hm³ at {hyps.max_level_m:g} m, taken as the dam crest): the dam "
-        f"would be overtopped, which the model does not simulate; {inflow}: check the inflow and its scale "
-        "(a per-second/per-day mix-up?), or the release limits"
+        f"on {period.dates[t]} (day {t + 1}, member {j}) the storage, release or power is not a finite number "
+        f"(release {r:g} m³/s); the inflow that day was {q:.6g} m³/s (after the inflow scale): "
+        "check the inflow and its scale for a unit mix-up"
     )
 
 
@@ -484,6 +478,8 @@ def _metrics_from(summary, s0, s_end, level_end, hyps):
         "spill_days": summary[K.S_SPILL_DAYS],
         "surcharge_days": summary[K.S_SURCHARGE],
         "days_above_max_level": summary[K.S_ABOVE_MAX],
+        "overtopping_hm3": summary[K.S_OVERTOP] * hm3,
+        "overtopping_days": summary[K.S_OVERTOP_DAYS],
     }
 
 

@@ -4,8 +4,9 @@ The table (levels increasing, storage increasing, area non-negative) is interpol
 piecewise-linearly in both directions, so that ``level_m(storage_m3(h)) == h`` exactly on
 table points and to round-off between them. The public functions raise `ValueError` outside
 the table; the engine uses the unchecked fast path, counts the days above the normal and
-maximum levels, and stops with `sim.engine.SimulationError` when storage would rise above the
-table's top (taken as the dam crest): it never extrapolates a level past it.
+maximum levels, and holds the storage at the table's top (taken as the dam crest) when more
+water would overtop the dam, reporting that water as overtopping: it never extrapolates a
+level past the table.
 """
 
 from __future__ import annotations
@@ -213,8 +214,9 @@ class Reservoir:
     normal_level_m : float or ndarray
         Normal pool level: storage above it is spilled, up to the spillway capacity. [m]
     max_level_m : float or ndarray
-        Maximum (flood) level: days above it are counted (``days_above_max_level``); storage
-        above the table's top (the dam crest) stops a run as overtopping. [m]
+        Maximum (flood) level: days above it are counted (``days_above_max_level``); water
+        that would rise above the table's top (the dam crest) overtops it
+        (``overtopping_hm3``, ``overtopping_days``). [m]
     spillway_capacity_m3s : float or ndarray
         Spillway capacity. [m³/s]
     tailwater : TailwaterRating

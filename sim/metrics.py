@@ -68,6 +68,8 @@ DIRECTION = {
     "spill_days": "min",
     "surcharge_days": "min",
     "days_above_max_level": "min",
+    "overtopping_hm3": "min",
+    "overtopping_days": "min",
 }
 
 

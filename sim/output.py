@@ -57,17 +57,17 @@ __all__ = [
 
 WRITTEN_BY = "bakhri"
 
-#: daily.csv columns (DESIGN.md), before the per-user columns.
+#: daily.csv columns (DESIGN.md's, then overtopping_m3s), before the per-user columns.
 DAILY_COLUMNS = (
     "date", "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s",
     "precipitation_m3s", "seepage_m3s", "withdrawal_m3s", "storage_hm3", "level_m", "head_m",
-    "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s", "binding",
+    "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s", "binding", "overtopping_m3s",
 )  # fmt: skip
 
 #: Columns summarised in daily_percentiles.csv (each as _p10, _p50, _p90).
 PERCENTILE_COLUMNS = (
     "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "storage_hm3", "level_m",
-    "head_m", "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s",
+    "head_m", "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s", "overtopping_m3s",
 )  # fmt: skip
 
 PERCENTILES = (10, 50, 90)
@@ -196,10 +196,9 @@ def daily_rows(result: SimulationResult, member: int = 0) -> tuple[list[str], li
     if not 0 <= member < result.n_members:
         raise OutputError(f"member {member} is out of range; the result has {result.n_members}")
     header = _daily_header(result)
-    cols = []
-    for c in DAILY_COLUMNS[1:-1]:
-        cols.append(_column(result, c)[:, member])
     codes = np.asarray(d["binding"])[:, member]
+    names = [BINDING[int(c)] for c in codes]
+    cols = [names if c == "binding" else [_num(x) for x in _column(result, c)[:, member]] for c in DAILY_COLUMNS[1:]]
     users = result.user_daily or {}
     user_cols = []
     for u in users.values():
@@ -210,8 +209,7 @@ def daily_rows(result: SimulationResult, member: int = 0) -> tuple[list[str], li
     rows = []
     for t, date in enumerate(result.dates):
         row = [str(np.datetime64(date, "D"))]
-        row += [_num(c[t]) for c in cols]
-        row.append(BINDING[int(codes[t])])
+        row += [c[t] for c in cols]
         row += [_num(c[t]) for c in user_cols]
         rows.append(row)
     return header, rows

@@ -536,6 +536,20 @@ def _finish_time_axes(ax, results, colors, title, legend, footnote):
     return ax
 
 
+def _downstream(result, key):
+    """Daily ``"demand"`` or ``"deficit"`` of the users downstream of the dam, summed, shape
+    (n_steps, n_members) [m³/s]: what the release serves (the totals count the users at the
+    reservoir too)."""
+    _daily(result)
+    total = np.zeros((result.n_steps, result.n_members))
+    for name, location, _ in result.users:
+        if location == "downstream":
+            u = result.user_daily[name]
+            dem = np.broadcast_to(u["demand_m3s"], total.shape)
+            total = total + (dem if key == "demand" else np.maximum(dem - u["supply_m3s"], 0.0))
+    return total
+
+
 def plot_release(results, ax=None, demand=True, *, title=None, legend=True, footnote=None):
     """Release schedule of every regime by decade, against total downstream demand.
 
@@ -546,8 +560,8 @@ def plot_release(results, ax=None, demand=True, *, title=None, legend=True, foot
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
     demand : bool
-        Draw the total downstream demand (decadal mean of the first result's
-        ``demand_m3s``) as a black dashed step.
+        Draw the total downstream demand (decadal mean of the first result's downstream
+        users' demand) as a black dashed step.
     title, footnote : str, optional
         Title (a default is given) and a small source/assumption note under the figure.
     legend : bool
@@ -570,8 +584,7 @@ def plot_release(results, ax=None, demand=True, *, title=None, legend=True, foot
         _line_with_bands(ax, edges, means, colors[name], name, step=True, linewidth=widths[name],
                          outer_lines=_outer_lines(results))
     if demand:
-        d = _daily(first)
-        _, means = decade_means(first.dates, d["demand_m3s"])
+        _, means = decade_means(first.dates, _downstream(first, "demand"))
         _, edges, _ = decade_groups(first.dates)
         _line_with_bands(ax, edges, means, REFERENCE_COLOR, "Total downstream demand", step=True,
                          linestyle=(0, (5, 2)), linewidth=1.5, bands=False, zorder=4)
@@ -735,7 +748,7 @@ def plot_deficits(results, ax=None, *, title=None, legend=True, footnote=None):
     w = group / n
     any_deficit = False
     for i, (name, r) in enumerate(results.items()):
-        _, vol = _decade_sums(r.dates, _as_2d(_daily(r)["deficit_m3s"]) * _HM3_PER_M3S_DAY)
+        _, vol = _decade_sums(r.dates, _downstream(r, "deficit") * _HM3_PER_M3S_DAY)
         med = np.median(vol, axis=1)
         any_deficit |= bool(np.any(vol > 0))
         x = edges[:-1].astype("datetime64[h]") + ((length - group) / 2 * 24 + i * w * 24).astype("timedelta64[h]")

@@ -56,13 +56,14 @@ class _Day:
     def head(self, r):
         """Net head at release r (level at mid-day storage − tailwater at r) and dH/dr."""
         dt = units.SECONDS_PER_DAY
-        s1 = max(self.s0 + (self.wn - r) * dt, 0.0)
+        top = self.hs[-1]  # the crest: above it the water overtops, the storage stays at the top
+        s1 = min(max(self.s0 + (self.wn - r) * dt, 0.0), top)
         x = max(0.5 * (self.s0 + s1), self.hs[0])
         i = _segment(self.hs, x)
         it = _segment(self.tq, r)
         h = self.hl[i] + self.hl_sl[i] * (x - self.hs[i]) - (self.tl[it] + self.tl_sl[it] * (r - self.tq[it]))
         dh = -self.tl_sl[it]
-        if s1 > 0.0 and 0.5 * (self.s0 + s1) > self.hs[0]:
+        if 0.0 < s1 < top and 0.5 * (self.s0 + s1) > self.hs[0]:
             dh -= 0.5 * dt * self.hl_sl[i]
         return (0.0, 0.0) if h <= 0.0 else (h, dh)
 
@@ -174,18 +175,19 @@ class _Day:
 def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
     """Run one member with plain Python floats; returns daily lists and the main totals.
 
-    Raises `sim.engine.SimulationError` on the day the storage would leave the table's top
-    (overtopping) or a number is not finite, as the engine does.
+    Water that would raise the storage above the table's top (the dam crest) overtops: the
+    storage stays at the top. Raises `sim.engine.SimulationError` on the day a number is not
+    finite, as the engine does.
 
     Returns
     -------
     dict
-        ``release_m3s``, ``turbine_flow_m3s``, ``spill_m3s``, ``storage_m3``, ``level_m``,
+        ``release_m3s``, ``turbine_flow_m3s``, ``spill_m3s``, ``overtopping_m3s``, ``storage_m3``, ``level_m``,
         ``head_m``, ``power_w``, ``demand_m3s``, ``supply_m3s``, ``deficit_m3s`` (totals of
         every user), ``binding`` (names) as lists over days, and ``energy_gwh``,
         ``demand_hm3``, ``deficit_hm3``, ``reliability_time``, ``storage_end_hm3``,
         ``days_below_min_level``, ``days_below_min_by_losses``, ``spill_days``,
-        ``surcharge_days``, ``days_above_max_level``.
+        ``surcharge_days``, ``days_above_max_level``, ``overtopping_days``, ``overtopping_hm3``.
     """
     if not isinstance(regime.rule, str):
         raise ValueError("the reference supports the built-in rules only")
@@ -240,13 +242,14 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
         return supply
 
     s = _value(model.initial_storage_m3, 0, j)
-    keys = ("release_m3s", "turbine_flow_m3s", "spill_m3s", "storage_m3", "level_m", "head_m", "power_w",
+    keys = ("release_m3s", "turbine_flow_m3s", "spill_m3s", "overtopping_m3s", "storage_m3", "level_m", "head_m", "power_w",
             "demand_m3s", "supply_m3s", "deficit_m3s", "binding")
     out = {k: [] for k in keys}
     counts = dict.fromkeys(
-        ("days_below_min_level", "days_below_min_by_losses", "spill_days", "surcharge_days", "days_above_max_level"), 0
+        ("days_below_min_level", "days_below_min_by_losses", "spill_days", "surcharge_days", "days_above_max_level",
+         "overtopping_days"), 0
     )
-    energy_mwh = deficit = demand_sum = 0.0
+    energy_mwh = deficit = demand_sum = overtopping = 0.0
     fail_days = 0
     for t in range(period.n_days):
         x = max(s, hs[0])
@@ -311,6 +314,11 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
             r += min((s1 - s_norm) / dt, max(cap - r, 0.0))
             s1 = s + (q - net - r) * dt
             code = "spill"
+        # Above the table's top (the dam crest) the water overtops; the storage stays at the top.
+        topped = s1 > hs[-1]
+        if topped:
+            r += (s1 - hs[-1]) / dt
+            s1 = hs[-1]
         s1 = max(s1, 0.0)
         # 5. Head at mid-day storage, tailwater at the outflow; turbines; power.
         head = day.head(r)[0]
@@ -318,8 +326,12 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
         power = rge * qt * head
         if not (math.isfinite(s1) and math.isfinite(r) and math.isfinite(power)):
             raise SimulationError(f"on {period.dates[t]} (day {t + 1}, member {j}) a number is not finite")
-        if s1 > hs[-1] + 1e-3:
-            raise SimulationError(f"on {period.dates[t]} (day {t + 1}, member {j}) the dam would be overtopped")
+        # What neither the turbines nor the spillway pass goes over the crest.
+        over = r - qt - spill_cap if topped and r - qt > spill_cap else 0.0
+        if over > 0.0:
+            code = "overtopping"
+            counts["overtopping_days"] += 1
+            overtopping += over * units.HM3_PER_M3S_DAY
         # 6. Every user; totals count them all.
         supply = allocate(r * (1.0 - loss_frac) + lateral, downstream, t)
         supplied = sum(supply.values()) + withdrawal
@@ -335,7 +347,8 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
         counts["spill_days"] += r - qt > 1e-6
         counts["surcharge_days"] += s1 > s_norm + 1e-3
         counts["days_above_max_level"] += s1 > s_max + 1e-3
-        for key, v in (("release_m3s", r), ("turbine_flow_m3s", qt), ("spill_m3s", r - qt), ("storage_m3", s1),
+        for key, v in (("release_m3s", r), ("turbine_flow_m3s", qt), ("spill_m3s", r - qt), ("overtopping_m3s", over),
+                       ("storage_m3", s1),
                        ("level_m", _interp(hs, hl, hl_sl, max(s1, hs[0]))), ("head_m", head), ("power_w", power),
                        ("demand_m3s", demand_total), ("supply_m3s", supplied), ("deficit_m3s", day_deficit),
                        ("binding", code)):
@@ -344,5 +357,5 @@ def simulate_member(model: Model, regime: Regime, member: int = 0) -> dict:
     assert all(c in BINDING_CODE for c in out["binding"])
     out.update(counts)
     out.update(energy_gwh=energy_mwh * 1e-3, demand_hm3=demand_sum, deficit_hm3=deficit, storage_end_hm3=s * 1e-6,
-               reliability_time=1.0 - fail_days / period.n_days)
+               reliability_time=1.0 - fail_days / period.n_days, overtopping_hm3=overtopping)
     return out

@@ -68,6 +68,7 @@ BINDING = (
     "available",  # water above the minimum operating level
     "spill",  # the reservoir was full: forced spill above normal level
     "head",  # power rule: the head (minimum head, or tailwater) limits the power
+    "overtopping",  # the reservoir was at the dam crest and water flowed over it
 )
 BINDING_CODE = {name: i for i, name in enumerate(BINDING)}
 

@@ -16,7 +16,8 @@ from .regimes import BINDING
 __all__ = ["SimulationResult", "DAILY_FIELDS", "SUMMARY_COLUMNS", "USER_METRICS"]
 
 #: Daily series kept by the engine, with their units. Storage and level are end of day;
-#: fluxes are day means. `release_m3s` is all water leaving through the dam.
+#: fluxes are day means. `release_m3s` is all water leaving through the dam; `spill_m3s` is
+#: the part that does not pass the turbines, `overtopping_m3s` the part of it over the crest.
 DAILY_FIELDS = {
     "inflow_m3s": "m³/s",
     "release_m3s": "m³/s",
@@ -34,6 +35,7 @@ DAILY_FIELDS = {
     "demand_m3s": "m³/s",
     "supply_m3s": "m³/s",
     "deficit_m3s": "m³/s",
+    "overtopping_m3s": "m³/s",
     "binding": "code (see sim.regimes.BINDING)",
 }
 
@@ -67,6 +69,8 @@ SUMMARY_COLUMNS = (
     "spill_days",
     "surcharge_days",
     "days_above_max_level",
+    "overtopping_hm3",
+    "overtopping_days",
 )
 
 #: Metrics computed for each user.

@@ -200,7 +200,7 @@ def check_run_folder(folder: Path, scenario, n_members: int) -> None:
             rows = [r[1:] for r in rows]
         else:
             member_of = [0] * len(rows)
-        assert header == DESIGN_DAILY + expected_users
+        assert header == DESIGN_DAILY + ["overtopping_m3s"] + expected_users
         col = {c: i for i, c in enumerate(header)}
         assert all(re.fullmatch(r"[a-z_-]+", r[col["binding"]]) for r in rows)
         for m in sorted(set(member_of)):
@@ -684,26 +684,51 @@ def test_new_user_copies_a_child_file_elsewhere(capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_run_that_would_overtop_the_dam_exits_2_naming_the_day(capsys, tmp_path):
-    # Issue 7: a flood the outlets cannot pass ended at absurd levels with exit 0. From the
-    # normal level with no unit running, 9000 m³/s against the 3960 m³/s spillway add
-    # 435.5 hm³ a day; the table's top (351.5 m, the crest) is 2410.9 hm³ above: day 6.
+def test_run_that_overtops_the_dam_warns_and_writes_the_results(capsys, tmp_path):
+    # Issue 7: a flood the outlets cannot pass ended at absurd levels with exit 0, then
+    # stopped the run. Now the water over the crest is reported. From the normal level
+    # (4160 hm³) with no unit running, 9000 m³/s against the 3960 m³/s spillway add
+    # 435.456 hm³ a day; the crest (351.5 m) is 2410.8861 hm³ above: full on day 6. Over
+    # 20 days: 20 × 435.456 − 2410.8861 = 6298.2339 hm³ over the crest, on 15 days.
     path = tmp_path / "flood.toml"
     path.write_text(
         '[scenario]\nname = "flood"\n[period]\nstart = 2025-04-01\nend = 2025-04-20\n'
         "[reservoir]\ninitial_level_m = 347.5\n[plant]\nunits_available = 0\n"
-        "[inflow]\nconstant_m3s = 9000\n"
+        "[inflow]\nconstant_m3s = 9000\n[losses]\nevaporation_factor = 0\nseepage_m3s = 0\n"
         '[regimes.hold]\nrule = "schedule"\nconstant_m3s = 0\n',
         encoding="utf-8",
     )
     out_dir = tmp_path / "out"
-    code, out, err = bakhri(capsys, "run", path, "--out", out_dir)
-    assert code == 2
-    assert err.startswith(f"{path}: regime hold: on 2025-04-06 (day 6, member 0) the storage would reach ")
-    assert "the dam would be overtopped" in err and "inflow that day was 9000 m³/s" in err
-    assert len(err.splitlines()) == 1
-    no_traceback(err)
-    assert not out_dir.exists()
+    code, out, err = bakhri(capsys, "run", path, "--out", out_dir, "--no-plots")
+    assert code == 0, err
+    assert err == ("warning: regime hold overtops the dam crest (351.5 m) on 15 days (6,298.2 hm³); levels are held "
+                   "at the crest, the top of the level–storage table\n")
+    summary = read_dicts(out_dir / "flood" / "summary.csv")[0]
+    assert float(summary["overtopping_days"]) == 15
+    assert abs(float(summary["overtopping_hm3"]) - 6298.2339) < 1e-9
+    assert float(summary["level_max_m"]) == 351.5
+    d = read_dicts(out_dir / "flood" / "hold" / "daily.csv")
+    assert [r["binding"] for r in d] == ["spill"] * 5 + ["overtopping"] * 15
+    storage = np.array([float(r["storage_hm3"]) for r in d])
+    release = np.array([float(r["release_m3s"]) for r in d])
+    np.testing.assert_allclose(np.diff(storage), (9000.0 - release[1:]) * HM3_PER_M3S_DAY, rtol=0, atol=1e-9)
+    spillway = np.array([float(r["spill_m3s"]) - float(r["overtopping_m3s"]) for r in d])
+    np.testing.assert_allclose(spillway, 3960.0, rtol=1e-12)
+
+
+def test_ensemble_that_overtops_in_some_members_says_how_many(capsys, tmp_path):
+    path = tmp_path / "wet.toml"
+    path.write_text(f'[scenario]\nname = "wet"\nextends = "{(SCENARIOS / "ensemble-dry.toml").as_posix()}"\n'
+                    'regimes = ["irrigation-first"]\n[inflow]\nscale = 6\n', encoding="utf-8")
+    code, _, err = bakhri(capsys, "run", path, "--members", "20", "--out", tmp_path / "out", "--no-plots")
+    assert code == 0, err
+    summary = read_dicts(tmp_path / "out" / "wet" / "summary.csv")
+    days = np.array([float(r["overtopping_days"]) for r in summary])
+    volume = np.array([float(r["overtopping_hm3"]) for r in summary])
+    assert 0 < np.sum(days > 0) < 20 and np.all((days > 0) == (volume > 0))
+    assert err == (f"warning: regime irrigation-first overtops the dam crest (351.5 m) in {np.sum(days > 0)} of 20 "
+                   f"members (up to {days.max():.0f} days, {volume.max():,.1f} hm³); levels are held at the crest, "
+                   "the top of the level–storage table\n")
 
 
 # -- issue 7: exit status 2 for what is not a bug ---------------------------------------------

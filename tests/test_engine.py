@@ -102,14 +102,15 @@ def test_growing_season_plausibility(season):
     precipitation=st.floats(0.0, 10.0),
     reach_loss=st.floats(0.0, 0.3),
     lateral=st.floats(-50.0, 200.0),
+    flood=st.sampled_from([1.0, 1.0, 4.0]),
 )
 def test_water_balance_closes_for_random_inputs(
     seed, levels, min_level, rule, min_release, max_release, ramp, initial_release, evaporation, seepage,
-    withdrawal, units, precipitation, reach_loss, lateral,
+    withdrawal, units, precipitation, reach_loss, lateral, flood,
 ):
     rng = np.random.default_rng(seed)
     n = APRIL.n_days
-    inflow = rng.uniform(0.0, 3000.0, n) * (rng.uniform(size=n) > 0.2)  # some days without inflow
+    inflow = rng.uniform(0.0, 3000.0 * flood, n) * (rng.uniform(size=n) > 0.2)  # some days without inflow; floods
     params = {
         "schedule": {"release_m3s": rng.uniform(0.0, 3000.0, n)},
         "demand": {"hedging_trigger_level_m": 343.0, "hedging_factor": 0.7},
@@ -151,6 +152,11 @@ def test_water_balance_closes_for_random_inputs(
     for name in ("release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s", "seepage_m3s", "withdrawal_m3s"):
         assert np.all(d[name] >= -1e-9), name
     assert_allclose(d["turbine_flow_m3s"] + d["spill_m3s"], d["release_m3s"], rtol=0, atol=1e-9)
+    # Never above the crest; the spillway never passes more than its capacity; the rest overtops.
+    assert np.all(s1 <= HYPS.max_storage_m3) and np.all(d["level_m"] <= 351.5)
+    assert np.all(d["overtopping_m3s"] >= 0) and np.all(d["overtopping_m3s"] <= d["spill_m3s"])
+    assert np.all(d["spill_m3s"] - d["overtopping_m3s"] <= 3960.0 * (1 + 1e-12))
+    assert_allclose(result.metrics["overtopping_days"], np.sum(d["overtopping_m3s"] > 0, axis=0), rtol=0)
     # Downstream users get at most their demand and at most what reaches them.
     water_down = np.maximum(d["release_m3s"] * (1 - reach_loss) + lateral, 0.0)
     down, pump = result.user_daily["downstream"], result.user_daily["pumping"]
@@ -161,8 +167,6 @@ def test_water_balance_closes_for_random_inputs(
     assert_allclose(d["demand_m3s"], down["demand_m3s"] + pump["demand_m3s"], rtol=1e-12)
     assert_allclose(d["supply_m3s"], down["supply_m3s"] + pump["supply_m3s"], rtol=1e-12)
     assert_allclose(d["deficit_m3s"], d["demand_m3s"] - d["supply_m3s"], rtol=1e-12, atol=1e-9)
-    # The spillway never passes more than its capacity.
-    assert np.all(d["spill_m3s"] <= 3960.0 * (1 + 1e-12))
     # Losses never more than requested.
     assert np.all(d["seepage_m3s"] <= seepage + 1e-9)
     assert np.all(d["withdrawal_m3s"] <= withdrawal + 1e-9)
@@ -304,19 +308,47 @@ def test_flood_above_the_spillway_capacity_stays_in_the_reservoir():
     assert running[0, 0] == False and running[-1, 0] == True  # noqa: E712 - low at first, high at the end
 
 
-def test_storage_above_the_dam_crest_is_an_error_naming_the_day():
-    # From the normal level, no units: +349.056 hm³ a day; the table's top (351.5 m, the
-    # crest) holds 6570.89 hm³, 2410.89 above 4160: passed on day 7 (4160 + 7 × 349.056 = 6603.39).
+def test_water_above_the_dam_crest_overtops_it_and_is_reported():
+    # Issue 7: a flood the outlets cannot pass stopped the run (before: extrapolated levels).
+    # From the normal level (4160 hm³), no units, 8000 m³/s for ten days against the
+    # 3960 m³/s spillway: +349.056 hm³ a day. The table's top (351.5 m, the crest) holds
+    # 6570.8861 hm³, 2410.8861 hm³ of room: full during day 7. Overtopping = inflow volume
+    # − spillway volume − room = 10 × (8000 − 3960) × 0.0864 − 2410.8861 = 1079.6739 hm³.
     ten_days = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 10))
     model = _model(period=ten_days, level_m=347.5, inflow=8000.0, units_available=np.zeros(10))
-    with pytest.raises(SimulationError, match=r"on 2025-04-07 \(day 7, member 0\) the storage would reach 6,603.39 hm³, "
-                       r"above the top of the level–storage table \(6,570.89 hm³ at 351.5 m, taken as the dam crest\): "
-                       r"the dam would be overtopped.*inflow that day was 8000 m³/s"):
-        simulate(model, _schedule(1e5, period=ten_days))
-    # A flow of 1e9 m³/s (a unit mix-up) overtops on the first day, in any member.
+    result = simulate(model, _schedule(1e5, period=ten_days))
+    d, m = result.daily, result.metrics
+    _assert_balance(result)
+    assert_allclose(m["overtopping_hm3"], 1079.6739, rtol=1e-12)
+    assert m["overtopping_days"][0] == 4
+    assert_allclose(d["overtopping_m3s"][:, 0].sum() * 0.0864, 1079.6739, rtol=1e-12)
+    # Day 7 fills the last 2410.8861 − 6 × 349.056 = 316.5501 hm³; the rest goes over.
+    assert_allclose(d["overtopping_m3s"][:, 0], [0.0] * 6 + [4040.0 - 316.5501 / 0.0864] + [4040.0] * 3, rtol=1e-12)
+    assert result.binding_names() == ["spill"] * 6 + ["overtopping"] * 4
+    # Levels are held at the crest, never extrapolated; the spillway passes its capacity.
+    assert_allclose(d["storage_m3"][6:, 0], HYPS.max_storage_m3, rtol=0)
+    assert np.all(d["level_m"][6:, 0] == 351.5) and np.all(d["level_m"] <= 351.5)
+    assert_allclose(d["spill_m3s"] - d["overtopping_m3s"], 3960.0, rtol=1e-12)
+    assert_allclose(d["release_m3s"], d["spill_m3s"], rtol=0)  # no units: every drop is spill
+    assert m["surcharge_days"][0] == 10 and m["days_above_max_level"][0] == np.sum(d["level_m"][:, 0] > 349.0) == 8
+
+
+def test_overtopping_in_one_member_leaves_the_others_alone():
+    # A flow of 1e9 m³/s (a unit mix-up) overtops on the first day in its member; member 0
+    # runs as it would alone. The balance closes to round-off of the flows it carries.
+    ten_days = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 10))
     model = _model(period=ten_days, level_m=345.0, inflow=np.tile([[500.0, 1e9]], (10, 1)))
-    with pytest.raises(SimulationError, match=r"on 2025-04-01 \(day 1, member 1\).*overtopped"):
-        simulate(model, _schedule(500.0, period=ten_days))
+    result = simulate(model, _schedule(500.0, period=ten_days))
+    alone = simulate(_model(period=ten_days, level_m=345.0, inflow=500.0), _schedule(500.0, period=ten_days))
+    for k in result.metrics:
+        assert_allclose(result.metrics[k][0], alone.metrics[k][0], rtol=0, err_msg=k)
+    d, m = result.daily, result.metrics
+    assert m["overtopping_days"].tolist() == [0, 10]
+    assert np.all(d["level_m"][:, 1] == 351.5) and np.all(np.isfinite(d["power_w"]))
+    room_hm3 = (HYPS.max_storage_m3 - HYPS.storage_m3_at(345.0)) * 1e-6  # the tailwater drowns the turbines
+    assert_allclose(m["overtopping_hm3"][1], (1e9 - 3960.0) * 10 * 0.0864 - room_hm3, rtol=1e-12)
+    assert np.all(d["spill_m3s"][:, 1] - d["overtopping_m3s"][:, 1] <= 3960.0)
+    assert np.abs(result.balance_residual_m3()[:, 1]).max() <= 1e-15 * 1e9 * DAY_S * 10
 
 
 def test_initial_storage_above_the_table_is_rejected():

@@ -18,7 +18,8 @@ from sim.regimes import BINDING, Regime
 
 DAILY_HEADER = (
     "date,inflow_m3s,release_m3s,turbine_flow_m3s,spill_m3s,evaporation_m3s,precipitation_m3s,seepage_m3s,"
-    "withdrawal_m3s,storage_hm3,level_m,head_m,power_mw,energy_mwh,demand_m3s,supply_m3s,deficit_m3s,binding"
+    "withdrawal_m3s,storage_hm3,level_m,head_m,power_mw,energy_mwh,demand_m3s,supply_m3s,deficit_m3s,binding,"
+    "overtopping_m3s"
 ).split(",")
 TOML = '[scenario]\nname = "demo"\n\n[period]\nstart = 2025-04-01\nend = 2025-09-30\n'
 REGIMES = (
@@ -123,7 +124,7 @@ def test_ensemble_daily_and_percentiles(ensemble, tmp_path):
     assert rep["p50"] == int(np.argmin(np.abs(inflow - np.median(inflow))))
     path = output.write_daily_csv(tmp_path / "daily.csv", r, member=None)
     rows = _read(path)
-    assert rows[0][0] == "member" and rows[0][1:19] == DAILY_HEADER
+    assert rows[0][0] == "member" and rows[0][1 : 1 + len(DAILY_HEADER)] == DAILY_HEADER
     members = sorted({int(row[0]) for row in rows[1:]})
     assert members == sorted(set(rep.values()))
     assert len(rows) - 1 == len(members) * r.n_steps

@@ -314,3 +314,21 @@ def _check_header(fig, question, words):
     notes = boxes["comparison-notes"]
     for ax in fig.axes:
         assert ax.get_tightbbox(renderer).y0 >= notes.y1 - 1
+
+
+def test_release_and_deficit_plots_compare_the_dam_with_downstream_users_only():
+    # Totals count users at the reservoir (pumps) too; the dam's release serves only the
+    # users downstream, so the release plot's demand and the deficit bars are theirs.
+    period = calendar.Period(np.datetime64("2025-06-01").item(), np.datetime64("2025-06-30").item())
+    users = (User("down", np.full(30, 700.0)), User("pump", np.full(30, 40.0), location="reservoir"))
+    model = builtin.model(period, users=users, initial_storage_m3=20e6, inflow_scale=0.0)  # the pump runs dry
+    result = simulate(model, Regime("schedule", params={"release_m3s": np.full(30, 300.0)}, name="short"))
+    assert np.all(result.daily["demand_m3s"] == 740.0)  # the total: both users
+    assert result.user_metrics["pump"]["deficit_hm3"][0] > 0
+    ax = plotting.plot_release(result)
+    (line,) = [l for l in ax.get_lines() if l.get_label() == "Total downstream demand"]
+    np.testing.assert_allclose(line.get_ydata(), 700.0)
+    ax = plotting.plot_deficits(result)
+    heights = sum(p.get_height() for p in ax.patches)
+    down = result.user_daily["down"]
+    np.testing.assert_allclose(heights, np.sum(700.0 - down["supply_m3s"]) * 0.0864, rtol=1e-12)

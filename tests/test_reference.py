@@ -26,9 +26,10 @@ from sim.scenario import load_scenario
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
 RTOL = 1e-9
 HM3 = 0.0864  # hm³ per m³/s·day
-DAILY = ("release_m3s", "turbine_flow_m3s", "spill_m3s", "storage_m3", "level_m", "head_m", "power_w",
+DAILY = ("release_m3s", "turbine_flow_m3s", "spill_m3s", "overtopping_m3s", "storage_m3", "level_m", "head_m", "power_w",
          "demand_m3s", "supply_m3s", "deficit_m3s")
-COUNTS = ("days_below_min_level", "days_below_min_by_losses", "spill_days", "surcharge_days", "days_above_max_level")
+COUNTS = ("days_below_min_level", "days_below_min_by_losses", "spill_days", "surcharge_days", "days_above_max_level",
+          "overtopping_days")
 
 
 def _close(a, b, what):
@@ -46,7 +47,7 @@ def _agree(model, regime):
         for k in DAILY:
             _close(d[k][:, j], ref[k], f"{regime.name} member {j}: {k}")
         assert result.binding_names(j) == ref["binding"], f"{regime.name} member {j}: binding"
-        for k in ("energy_gwh", "demand_hm3", "deficit_hm3", "storage_end_hm3", "reliability_time"):
+        for k in ("energy_gwh", "demand_hm3", "deficit_hm3", "storage_end_hm3", "reliability_time", "overtopping_hm3"):
             _close(m[k][j], ref[k], f"{regime.name} member {j}: {k}")
         for k in COUNTS:
             assert m[k][j] == ref[k], f"{regime.name} member {j}: {k}"
@@ -57,6 +58,12 @@ def _agree(model, regime):
     _close(m["vulnerability_hm3"], metrics.vulnerability(d["deficit_m3s"], d["deficit_m3s"] * HM3), "vulnerability")
     _close(m["deficit_hm3"], d["deficit_m3s"].sum(axis=0) * HM3, "deficit_hm3")
     _close(m["energy_gwh"], d["energy_mwh"].sum(axis=0) * 1e-3, "energy_gwh")
+    _close(m["overtopping_hm3"], d["overtopping_m3s"].sum(axis=0) * HM3, "overtopping_hm3")
+    assert np.all(m["overtopping_days"] == np.sum(d["overtopping_m3s"] > 0, axis=0))
+    # The spillway never passes more than its capacity; storage never leaves the table.
+    spill_cap = np.asarray(model.reservoir.spillway_capacity_m3s, dtype=float)
+    assert np.all(d["spill_m3s"] - d["overtopping_m3s"] <= spill_cap * (1 + 1e-12))
+    assert np.all(d["storage_m3"] <= model.reservoir.hypsometry.max_storage_m3)
     for u, um in result.user_metrics.items():
         ud = result.user_daily[u]
         deficit = np.maximum(ud["demand_m3s"] - ud["supply_m3s"], 0.0)
@@ -127,16 +134,24 @@ USERS = (User("down", np.full(30, 700.0)), User("pump", np.full(30, 40.0), locat
         ("low head", dict(level_m=[334.0, 337.0], inflow=1200.0, reservoir=builtin.reservoir(min_level_m=330.0))),
         ("pumps at the reservoir", dict(level_m=[323.5, 341.0], inflow=30.0, users=USERS,
                                         reservoir=builtin.reservoir(min_level_m=322.5))),
+        ("overtopping", dict(level_m=[347.5, 350.0, 351.4], inflow=np.linspace(6000.0, 12000.0, 30),
+                             evaporation_mm_day=6.0, units_available=np.where(np.arange(30) < 15, 2, 0))),
+        ("overtopping, turbines running", dict(level_m=[351.5, 351.5], inflow=np.tile([[5060.0, 5120.0]], (30, 1)))),
     ],
 )
 def test_engine_and_reference_agree_at_the_limits(rule, case, kwargs):
-    _agree(_model(**kwargs), ALL_RULES[rule])
+    result = _agree(_model(**kwargs), ALL_RULES[rule])
+    if case.startswith("overtopping"):  # the case reaches the crest in every member, under every rule
+        assert np.all(result.metrics["overtopping_days"] > 0)
+    if case == "overtopping, turbines running":  # a little over the crest: the head still runs them
+        over = result.daily["overtopping_m3s"] > 0
+        assert np.all(result.daily["turbine_flow_m3s"][over] > 0)
 
 
-def test_both_refuse_to_overtop_the_dam():
-    model = _model(level_m=347.5, inflow=9000.0, units_available=np.zeros(30))
+def test_both_still_refuse_a_number_that_is_not_finite():
+    model = _model(level_m=347.5, inflow=1e305)  # 1e305 m³/s × 86,400 s overflows
     regime = ALL_RULES["schedule"]
-    with pytest.raises(SimulationError, match=r"on 2025-06-06 \(day 6, member 0\).*overtopped"):
+    with pytest.raises(SimulationError, match=r"on 2025-06-01 \(day 1, member 0\).*not a finite number"):
         simulate(model, regime)
-    with pytest.raises(SimulationError, match=r"on 2025-06-06 \(day 6, member 0\).*overtopped"):
+    with pytest.raises(SimulationError, match=r"on 2025-06-01 \(day 1, member 0\).*not finite"):
         simulate_member(model, regime)

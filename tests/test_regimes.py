@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sim import builtin
+from sim import _kernels, builtin
 from sim.calendar import Period
 from sim.demand import User
 from sim.engine import Model, simulate
@@ -39,9 +39,12 @@ def test_binding_names():
     assert BINDING[0] == "rule"
     assert set(BINDING) == {
         "rule", "hedging", "min_release", "max_release", "ramp_up", "ramp_down", "capacity", "available", "spill",
-        "head",
+        "head", "overtopping",
     }
     assert all(BINDING[BINDING_CODE[n]] == n for n in BINDING)
+    # The compiled kernel writes the same codes.
+    assert (_kernels.SPILLED, _kernels.HEAD_LIMIT, _kernels.OVERTOPPING) == (
+        BINDING_CODE["spill"], BINDING_CODE["head"], BINDING_CODE["overtopping"])
     assert rule_names() == ["demand", "level", "power", "schedule"] == sorted(RULES)
 
 
