@@ -1512,24 +1512,76 @@ def _save_png(fig, path, dpi):
 
     ``savefig`` of a figure with a layout engine first draws the whole figure without
     rendering to run the layout, then draws it again to render. Running the layout engine
-    directly at the saving dpi and switching it off before saving skips that extra draw;
-    the pixels are the same.
+    directly at the saving dpi and removing it before saving skips that extra draw; the
+    pixels are the same.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
 
     try:
         engine = fig.get_layout_engine()
-        if engine is not None:
-            screen_dpi = fig.dpi
-            fig.dpi = dpi
-            try:
+        screen_dpi = fig.dpi
+        fig.dpi = dpi
+        try:
+            # The renderer savefig will draw with (the canvas keeps one per size and dpi).
+            _FontHeights.attach(fig.canvas.get_renderer())
+            if engine is not None:
                 engine.execute(fig)
-            finally:
-                fig.dpi = screen_dpi
-            fig.set_layout_engine("none")
+        finally:
+            fig.dpi = screen_dpi
+        if engine is not None:
+            # No layout engine at all: with a placeholder engine savefig would still draw once
+            # without rendering. The rc settings keep None from meaning a default engine.
+            with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+                fig.set_layout_engine(None)
         fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     finally:
         plt.close(fig)
+
+
+class _FontHeights:
+    """Cached font height metrics for a renderer.
+
+    matplotlib (>= 3.10) looks up the font file and reads its OS/2 or hhea table for every
+    layout of every text, several times per text and figure, unless the renderer answers
+    ``_get_font_height_metrics(prop)``. This gives the same numbers from a cache (per font
+    properties and dpi). It is attached to the renderers of the figures we save, only.
+    """
+
+    _cache: dict = {}
+
+    def __init__(self, dpi):
+        self.dpi = dpi
+
+    @classmethod
+    def attach(cls, renderer):
+        from matplotlib.font_manager import fontManager
+
+        if hasattr(fontManager, "_find_fonts_by_props") and hasattr(renderer, "dpi"):
+            renderer._get_font_height_metrics = cls(renderer.dpi)
+
+    def __call__(self, prop):
+        key = (prop, self.dpi)
+        if key not in self._cache:
+            self._cache[(prop.copy(), self.dpi)] = self._measure(prop, self.dpi)
+        return self._cache[key]
+
+    @staticmethod
+    def _measure(prop, dpi):
+        # As matplotlib.text.Text._get_layout does without the hook.
+        from matplotlib.font_manager import fontManager, get_font
+
+        font = get_font(fontManager._find_fonts_by_props(prop))
+        for table_name, gap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent"),
+        ):
+            table = font.get_sfnt_table(table_name)
+            if table is None:
+                continue
+            scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+            return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+        return None, None, None
 
 
 def _png_writer(out_dir, dpi, written):

@@ -485,3 +485,17 @@ def test_no_process_left_behind_on_error_or_ctrl_c(tmp_path, error):
     assert time.perf_counter() - t0 < 30
     assert _no_children_left()
     assert not (tmp_path / "plots" / "slow.png").exists()
+
+
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_cached_font_heights_give_matplotlibs_text_extents(dpi):
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig = plt.figure(dpi=dpi)
+    texts = [fig.text(0.1, 0.5, s, fontsize=size, fontweight=weight, linespacing=spacing)
+             for s in ("Level [m a.s.l.]", "Energy\n[GWh]", "Jan\n2025\nx")
+             for size in (7, 9.5, 15) for weight in ("normal", "bold") for spacing in (1.2, "normal")]
+    plain, cached = RendererAgg(10, 10, dpi), RendererAgg(10, 10, dpi)
+    plotting._FontHeights.attach(cached)
+    for t in texts:
+        assert t.get_window_extent(cached).bounds == t.get_window_extent(plain).bounds
