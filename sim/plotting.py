@@ -1584,20 +1584,6 @@ class _FontHeights:
         return None, None, None
 
 
-def _png_writer(out_dir, dpi, written):
-    """``save(fig, name)``: write ``out_dir/plots/name`` at `dpi`, close the figure, and
-    append the path to `written` (figures are closed even when saving fails)."""
-    plots = Path(out_dir) / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
-
-    def save(fig, name):
-        path = plots / name
-        _save_png(fig, path, dpi)
-        written.append(path)
-
-    return save
-
-
 #: Environment variable: number of processes that render plots (1: all in this process).
 WORKERS_ENV = "BAKHRI_PLOT_WORKERS"
 
@@ -1669,6 +1655,16 @@ def _fork_share(jobs, share, plots, dpi):
     return pid
 
 
+def _exited_cleanly(pid) -> bool:
+    """Wait for child `pid`; True if it exited with status 0 (False when it cannot be told,
+    e.g. when SIGCHLD is ignored and the system reaped it)."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return False
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def write_pngs(out_dir, jobs, dpi=150, *, workers=None) -> list[Path]:
     """Render figures and write them to ``out_dir/plots/``, in parallel processes if possible.
 
@@ -1697,17 +1693,20 @@ def write_pngs(out_dir, jobs, dpi=150, *, workers=None) -> list[Path]:
     n = plot_workers(workers, len(jobs))
     shares = _shares([w for _, _, w in jobs], n)
     children = {}
+    here = list(shares[0])
     try:
-        for share in shares[1:]:
-            if share:
+        for share in filter(None, shares[1:]):
+            try:
                 children[_fork_share(jobs, share, plots, dpi)] = share
-        _run_share(jobs, shares[0], plots, dpi)
+            except OSError:  # no process to be had (e.g. EAGAIN): render the share here
+                here.extend(share)
+        _run_share(jobs, sorted(here), plots, dpi)
         failed = []
-        for pid in list(children):
-            _, status = os.waitpid(pid, 0)
-            share = children.pop(pid)
-            if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-                failed.extend(share)
+        while children:
+            pid = next(iter(children))
+            if not _exited_cleanly(pid):
+                failed.extend(children[pid])
+            del children[pid]
         _run_share(jobs, sorted(failed), plots, dpi)
     finally:
         for pid in children:  # still running: we are leaving on an exception
@@ -1715,7 +1714,7 @@ def write_pngs(out_dir, jobs, dpi=150, *, workers=None) -> list[Path]:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-            os.waitpid(pid, 0)
+            _exited_cleanly(pid)
     return [plots / name for name, _, _ in jobs]
 
 
@@ -1752,35 +1751,39 @@ def save_all(results, out_dir, limits=None, title=None, *, footnote=None, reserv
     return write_pngs(out_dir, jobs, dpi, workers=workers)
 
 
-def save_sweep_plots(sweep_result, out_dir, *, title="", dpi=150) -> list[Path]:
+def _figure_of(plot, *args, **kwargs):
+    """The figure of ``plot(*args, **kwargs)`` (plot functions return their Axes)."""
+    return plot(*args, **kwargs).figure
+
+
+def save_sweep_plots(sweep_result, out_dir, *, title="", dpi=150, workers=None) -> list[Path]:
     """Write the standard plots of a sweep into ``out_dir/plots/`` and return their paths.
 
     ``tradeoff.png`` (energy against deficit, every member and regime, Pareto front),
     ``exceedance_deficit.png`` and ``exceedance_energy.png`` (per regime, over all members),
     ``heatmap_<metric>.png`` for volumetric reliability, deficit and energy over the first two
     parameters (when at least two are swept, one figure per regime), and
-    ``failure_ranges.png`` (share of members failing, by parameter range).
+    ``failure_ranges.png`` (share of members failing, by parameter range). The figures are
+    rendered by `workers` processes (`write_pngs`).
     """
     table = sweep_result.table
-    written = []
-    save = _png_writer(out_dir, dpi, written)
     suffix = f" — {title}" if title else ""
+    part = functools.partial
 
-    ax = plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime",
-                       title=f"Energy–irrigation trade-off across the sweep{suffix}")
-    save(ax.figure, "tradeoff.png")
+    jobs = [("tradeoff.png", part(_figure_of, plot_tradeoff, table, x="deficit_hm3", y="energy_gwh", by="regime",
+                                  title=f"Energy–irrigation trade-off across the sweep{suffix}"), 1.0)]
     for metric, name in (("deficit_hm3", "deficit"), ("energy_gwh", "energy")):
         values = {regime: r.metrics[metric] for regime, r in sweep_result.results.items()}
-        ax = plot_exceedance(values, xlabel=label_for(metric), column=metric,
-                             title=f"Exceedance of season {label_for(metric).split(' [')[0].lower()}{suffix}")
-        save(ax.figure, f"exceedance_{name}.png")
+        jobs.append((f"exceedance_{name}.png", part(
+            _figure_of, plot_exceedance, values, xlabel=label_for(metric), column=metric,
+            title=f"Exceedance of season {label_for(metric).split(' [')[0].lower()}{suffix}"), 1.0))
     params = list(sweep_result.parameters)
     if len(params) >= 2:
         for metric in ("reliability_volume", "deficit_hm3", "energy_gwh"):
             for regime in sweep_result.results:
-                ax = plot_sweep_heatmap(table, params[0], params[1], metric, regime=regime)
-                save(ax.figure, f"heatmap_{metric}_{_safe_name(regime)}.png")
+                jobs.append((f"heatmap_{metric}_{_safe_name(regime)}.png", part(
+                    _figure_of, plot_sweep_heatmap, table, params[0], params[1], metric, regime=regime), 1.0))
     if params:
-        ax = plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.9)
-        save(ax.figure, "failure_ranges.png")
-    return written
+        jobs.append(("failure_ranges.png", part(_figure_of, plot_failure_ranges, table, params,
+                                                metric="reliability_volume", threshold=0.9), 1.0))
+    return write_pngs(out_dir, jobs, dpi, workers=workers)

@@ -499,3 +499,14 @@ def test_cached_font_heights_give_matplotlibs_text_extents(dpi):
     plotting._FontHeights.attach(cached)
     for t in texts:
         assert t.get_window_extent(cached).bounds == t.get_window_extent(plain).bounds
+
+
+@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+def test_writer_renders_here_when_no_process_can_be_forked(tmp_path, monkeypatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    jobs = [(f"{i}.png", _figure, 1.0) for i in range(3)]
+    paths = plotting.write_pngs(tmp_path, jobs, 50, workers=2)
+    assert all(p.exists() for p in paths) and len(paths) == 3
