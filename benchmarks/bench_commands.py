@@ -67,7 +67,7 @@ class Tree:
 
     def env(self, cache, extra):
         env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "BAKHRI_CACHE_DIR")}
-        env.update(PYTHONPATH=str(self.root), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+        env.update(PYTHONPATH=str(self.root), MPLBACKEND="Agg")
         # Newer trees keep numba's cache under BAKHRI_CACHE_DIR (sim/_jit.py); older ones honour
         # only numba's own NUMBA_CACHE_DIR.
         env["BAKHRI_CACHE_DIR" if (self.root / "sim" / "_jit.py").exists() else "NUMBA_CACHE_DIR"] = str(cache)
