@@ -5,8 +5,10 @@ also with one plotting process, ``BAKHRI_PLOT_WORKERS=1``) as ``python -m sim ..
 source tree, so that it times that tree's code. Warm figures are the median of `--runs`
 runs after one untimed run that fills the compiled-code cache; cold figures are one run with
 a fresh, empty cache folder (the first run after an install: the engine compiles). The
-wall time is what the user waits; the CPU time (user + system, the command's process and
-every process it started) is steadier on a loaded machine.
+wall time is what the user waits (median and best of the runs: the best is the least
+disturbed by other load); the CPU time (user + system, the command's process and every
+process it started) is steadier on a loaded machine, but adds up the work of parallel
+plot processes, so it does not drop when they share it.
 
 The baseline is another version of the code (`--baseline`, a git ref; default: the last
 commit before the work on whole-command speed), extracted with ``git archive`` and timed in
@@ -138,15 +140,17 @@ def main(argv=None):
                     samples[tree.name].append(tree.time(cmd, extra))
             rows.append((label, [_median(samples[t.name]) for t in trees]))
             if cold and not args.no_cold:
-                rows.append((label + "  [cold: empty cache]",
-                             [t.time(cmd, extra, cache=t.fresh_cache()) for t in trees]))
+                cold_runs = [t.time(cmd, extra, cache=t.fresh_cache()) for t in trees]
+                rows.append((label + "  [cold: empty cache]", [(w, w, c) for w, c in cold_runs]))
         _print_table(trees, rows)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _median(samples):
-    return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+    """Median wall, best wall, median CPU."""
+    walls = [w for w, _ in samples]
+    return statistics.median(walls), min(walls), statistics.median(c for _, c in samples)
 
 
 def _print_table(trees, rows):
@@ -154,20 +158,19 @@ def _print_table(trees, rows):
     head = f"{'command':<{width}}"
     sub = " " * width
     for tree in trees:
-        head += f"  {tree.name:>15.15}"
-        sub += f"  {'wall s':>7} {'cpu s':>7}"
+        head += f"  {tree.name:>23.23}"
+        sub += f"  {'wall s':>7} {'best s':>7} {'cpu s':>7}"
     if len(trees) > 1:
-        head += f"  {'baseline / this':>15}"
-        sub += f"  {'wall':>7} {'cpu':>7}"
+        head += f"  {'baseline / this':>23}"
+        sub += f"  {'wall':>7} {'best':>7} {'cpu':>7}"
     print(head)
     print(sub)
     for label, values in rows:
         line = f"{label:<{width}}"
-        for wall, cpu in values:
-            line += f"  {_fmt(wall):>7} {_fmt(cpu):>7}"
+        for wall, best, cpu in values:
+            line += f"  {_fmt(wall):>7} {_fmt(best):>7} {_fmt(cpu):>7}"
         if len(values) > 1:
-            (w0, c0), (w1, c1) = values[0], values[1]
-            line += f"  {w1 / w0:6.1f}x {c1 / c0:6.1f}x" if w0 > 0 and c0 > 0 else ""
+            line += "".join(f" {b / a:6.1f}x" if a > 0 else "       -" for a, b in zip(values[0], values[1]))
         print(line)
 
 
