@@ -1632,20 +1632,36 @@ def _run_share(jobs, share, plots, dpi):
         _save_png(make(), plots / name, dpi)
 
 
+def _end_with_parent(parent):
+    """In a forked child: be sent SIGTERM when the parent process ends (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
+
+
 def _fork_share(jobs, share, plots, dpi):
     """Render `share` in a forked child; return its pid.
 
     The child inherits the results and the plot functions (nothing is pickled), writes its
     files and leaves with ``os._exit`` (status 0 when all were written), so that none of the
     parent's cleanup (e.g. removing a temporary output folder) runs in it. Ctrl-C and SIGTERM
-    end it at once.
+    end it at once, and so does the end of the parent, even by SIGKILL (Linux).
     """
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # child
         status = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _end_with_parent(parent)
             _run_share(jobs, share, plots, dpi)
             status = 0
         except BaseException:

@@ -320,6 +320,9 @@ def _check_header(fig, question, words):
 # Speed without a change of look: date ticks, text wrapping, the PNG writer
 # --------------------------------------------------------------------------------------
 
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import matplotlib.dates as mdates  # noqa: E402
@@ -510,3 +513,52 @@ def test_writer_renders_here_when_no_process_can_be_forked(tmp_path, monkeypatch
     jobs = [(f"{i}.png", _figure, 1.0) for i in range(3)]
     paths = plotting.write_pngs(tmp_path, jobs, 50, workers=2)
     assert all(p.exists() for p in paths) and len(paths) == 3
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+from sim import plotting
+
+def slow():  # the child's share: writes its pid, then waits
+    Path(sys.argv[1]).write_text(str(os.getpid()))
+    time.sleep(60)
+
+def wait():  # the parent's share: waits to be killed
+    time.sleep(60)
+
+plotting.write_pngs(sys.argv[2], [("wait.png", wait, 2.0), ("slow.png", slow, 1.0)], 50, workers=2)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_child_ends_when_the_parent_is_killed(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(pid_file), str(tmp_path)],
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        parent.kill()  # SIGKILL: no cleanup runs in the parent
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _state(child) not in ("Z", "gone"):
+            assert time.monotonic() < deadline, "the child outlived its parent"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid_file.exists() and pid_file.read_text() and _state(int(pid_file.read_text())) not in ("Z", "gone"):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)  # do not leave it behind when the test fails
+
+
+def _state(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
