@@ -332,3 +332,251 @@ def test_release_and_deficit_plots_compare_the_dam_with_downstream_users_only():
     heights = sum(p.get_height() for p in ax.patches)
     down = result.user_daily["down"]
     np.testing.assert_allclose(heights, np.sum(700.0 - down["supply_m3s"]) * 0.0864, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# Speed without a change of look: date ticks, text wrapping, the PNG writer
+# --------------------------------------------------------------------------------------
+
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import matplotlib.dates as mdates  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from PIL import Image  # noqa: E402
+
+_DAY0 = float(mdates.date2num(np.datetime64("2020-01-01")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=st.floats(0, 3000), span=st.floats(1, 1500))
+def test_month_day_ticks_are_matplotlibs_date_ticks(start, span):
+    """The numpy locators give MonthLocator's and DayLocator(bymonthday=[11, 21])'s ticks."""
+    vmin, vmax = _DAY0 + start, _DAY0 + start + span
+    for days, reference in (((1,), mdates.MonthLocator()), ((11, 21), mdates.DayLocator(bymonthday=[11, 21]))):
+        ref = np.asarray(reference.tick_values(mdates.num2date(vmin), mdates.num2date(vmax)))
+        ref = ref[(ref >= vmin - 1e-6) & (ref <= vmax + 1e-6)]  # the axis keeps the ticks inside the view
+        got = plotting._MonthDayLocator(days).tick_values(vmin, vmax)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)  # datetime keeps microseconds only
+
+
+@pytest.mark.parametrize("start, end, labels", [
+    ("2025-04-01", "2025-10-01", ["Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct"]),
+    ("2024-10-01", "2025-10-01", ["Oct", "Nov", "Dec", "Jan\n2025", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                  "Aug", "Sep", "Oct"]),
+    ("2024-12-15", "2025-01-01", ["Jan"]),  # the last day's midnight does not start a second year
+])
+def test_month_labels_carry_the_year_only_across_years(start, end, labels):
+    fig, ax = plt.subplots()
+    ax.set_xlim(np.datetime64(start), np.datetime64(end))
+    plotting._date_axis(ax)
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == labels
+
+
+def _greedy_wrap(fig, text, width_frac, *, fontsize, fontweight="normal", max_lines=3):
+    """The plain word-by-word greedy wrap that `_wrap_to_width` must reproduce."""
+    limit = fig.bbox.width * width_frac * plotting._DPI_SAFETY
+    fits = lambda s: plotting._text_width_px(fig, s, fontsize, fontweight) <= limit  # noqa: E731
+    if not text.split():
+        return []
+    lines, current = [], ""
+    for word in text.split():
+        trial = f"{current} {word}" if current else word
+        if fits(trial):
+            current = trial
+            continue
+        if current:
+            lines.append(current)
+        pieces, current = plotting._break_word(word, fits)
+        lines += pieces
+    lines.append(current)
+    return plotting._cut_lines(lines, max_lines, fits, "…")
+
+
+_WORDS = ["the", "a", "of", "Kairakkum", "m³/s", "hm³", "(GUESS)", "2008", "irrigation-first", "Wmmmmmmmmmmmmmmmm",
+          "iiiiiii", "Syr", "Darya", "—", "DERIVED:"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(words=st.lists(st.sampled_from(_WORDS), max_size=60), width=st.sampled_from([2.0, 5.0, 11.69]),
+       dpi=st.sampled_from([72, 100, 150]), fontsize=st.sampled_from([7, 9.5, 15]),
+       fontweight=st.sampled_from(["normal", "bold"]), max_lines=st.sampled_from([2, 3, 50]))
+def test_wrap_gives_the_word_by_word_greedy_lines(words, width, dpi, fontsize, fontweight, max_lines):
+    fig = plt.figure(figsize=(width, 3), dpi=dpi)
+    try:
+        text = " ".join(words)
+        kw = dict(fontsize=fontsize, fontweight=fontweight, max_lines=max_lines)
+        assert plotting._wrap_to_width(fig, text, 0.98, **kw) == _greedy_wrap(fig, text, 0.98, **kw)
+    finally:
+        plt.close(fig)
+
+
+def _pixels(path):
+    return np.asarray(Image.open(path).convert("RGBA"))
+
+
+def test_save_png_gives_savefigs_pixels(single, tmp_path):
+    """One layout pass and a faster zlib level: the same image as a plain savefig."""
+    for name, make in (("level.png", lambda: plotting.plot_level(single, limits=LIMITS, footnote="Source: test").figure),
+                       ("comparison.png", lambda: plotting.plot_comparison(single, limits=LIMITS, question="Why?"))):
+        make().savefig(tmp_path / f"plain-{name}", dpi=150)
+        plotting._save_png(make(), tmp_path / name, 150)
+        np.testing.assert_array_equal(_pixels(tmp_path / name), _pixels(tmp_path / f"plain-{name}"))
+
+
+def _no_children_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+def test_parallel_writer_gives_the_serial_files(single, tmp_path):
+    serial = plotting.save_all(single, tmp_path / "serial", limits=LIMITS, title="T", footnote="Source: test",
+                               workers=1)
+    parallel = plotting.save_all(single, tmp_path / "parallel", limits=LIMITS, title="T", footnote="Source: test",
+                                 workers=2)
+    assert [p.name for p in parallel] == [p.name for p in serial]
+    assert sorted(p.name for p in (tmp_path / "parallel" / "plots").iterdir()) == sorted(p.name for p in serial)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(_pixels(a), _pixels(b))
+    assert _no_children_left()
+
+
+def test_writer_falls_back_to_serial_without_fork(single, tmp_path, monkeypatch):
+    monkeypatch.delattr(os, "fork", raising=False)
+    assert plotting.plot_workers(4, 8) == 1
+    paths = plotting.save_all(single, tmp_path, limits=LIMITS, workers=4)
+    assert all(p.exists() for p in paths) and len(paths) == 6
+
+
+def test_plot_workers_reads_the_environment(monkeypatch):
+    monkeypatch.setattr(plotting, "_can_fork", lambda: True)
+    monkeypatch.setenv(plotting.WORKERS_ENV, "3")
+    assert plotting.plot_workers(None, 8) == 3
+    assert plotting.plot_workers(None, 2) == 2  # never more processes than figures
+    assert plotting.plot_workers(1, 8) == 1  # the argument wins
+    monkeypatch.setenv(plotting.WORKERS_ENV, "many")
+    with pytest.raises(ValueError, match="BAKHRI_PLOT_WORKERS is 'many'"):
+        plotting.plot_workers(None, 8)
+
+
+def _figure():
+    fig, ax = plt.subplots(layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.set(title="t", xlabel="x [-]", ylabel="y [-]")
+    return fig
+
+
+@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+def test_failed_child_share_is_rendered_here(tmp_path):
+    parent = os.getpid()
+
+    def only_here():
+        if os.getpid() != parent:
+            raise RuntimeError("fails in the child")
+        return _figure()
+
+    jobs = [("heavy.png", _figure, 2.0), ("light.png", only_here, 1.0)]
+    paths = plotting.write_pngs(tmp_path, jobs, 50, workers=2)
+    assert [p.name for p in paths] == ["heavy.png", "light.png"] and all(p.exists() for p in paths)
+    assert _no_children_left()
+
+
+@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
+def test_no_process_left_behind_on_error_or_ctrl_c(tmp_path, error):
+    def slow():  # the child's share: still running when the parent stops
+        time.sleep(60)
+        return _figure()
+
+    def stop():
+        raise error("stop")
+
+    jobs = [("stop.png", stop, 2.0), ("slow.png", slow, 1.0)]
+    t0 = time.perf_counter()
+    with pytest.raises(error):
+        plotting.write_pngs(tmp_path, jobs, 50, workers=2)
+    assert time.perf_counter() - t0 < 30
+    assert _no_children_left()
+    assert not (tmp_path / "plots" / "slow.png").exists()
+
+
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_cached_font_heights_give_matplotlibs_text_extents(dpi):
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    fig = plt.figure(dpi=dpi)
+    texts = [fig.text(0.1, 0.5, s, fontsize=size, fontweight=weight, linespacing=spacing)
+             for s in ("Level [m a.s.l.]", "Energy\n[GWh]", "Jan\n2025\nx")
+             for size in (7, 9.5, 15) for weight in ("normal", "bold") for spacing in (1.2, "normal")]
+    plain, cached = RendererAgg(10, 10, dpi), RendererAgg(10, 10, dpi)
+    plotting._FontHeights.attach(cached)
+    for t in texts:
+        assert t.get_window_extent(cached).bounds == t.get_window_extent(plain).bounds
+
+
+@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+def test_writer_renders_here_when_no_process_can_be_forked(tmp_path, monkeypatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    jobs = [(f"{i}.png", _figure, 1.0) for i in range(3)]
+    paths = plotting.write_pngs(tmp_path, jobs, 50, workers=2)
+    assert all(p.exists() for p in paths) and len(paths) == 3
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from pathlib import Path
+import matplotlib
+matplotlib.use("Agg")
+from sim import plotting
+
+def slow():  # the child's share: writes its pid, then waits
+    Path(sys.argv[1]).write_text(str(os.getpid()))
+    time.sleep(60)
+
+def wait():  # the parent's share: waits to be killed
+    time.sleep(60)
+
+plotting.write_pngs(sys.argv[2], [("wait.png", wait, 2.0), ("slow.png", slow, 1.0)], 50, workers=2)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_child_ends_when_the_parent_is_killed(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(pid_file), str(tmp_path)],
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        parent.kill()  # SIGKILL: no cleanup runs in the parent
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _state(child) not in ("Z", "gone"):
+            assert time.monotonic() < deadline, "the child outlived its parent"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid_file.exists() and pid_file.read_text() and _state(int(pid_file.read_text())) not in ("Z", "gone"):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)  # do not leave it behind when the test fails
+
+
+def _state(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
