@@ -306,8 +306,8 @@ def main(argv=None) -> int:
         what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
         print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",
               file=sys.stderr)
-        if argv is None:  # the program: workers are stopped and folders cleared, so end for sure
-            _exit_soon(128 + signum)
+        if argv is None:
+            _exit_now(128 + signum)
         return 128 + signum
     except MemoryError:
         if args.debug:
@@ -331,18 +331,16 @@ def main(argv=None) -> int:
         _restore_signals(previous)
 
 
-def _exit_soon(status: int, seconds: float = 1.5) -> None:
-    """End the process with `status` after `seconds` if the interpreter's own exit hangs
-    (e.g. on a thread of an interrupted process pool); everything of ours is cleaned up."""
-    import threading
-
-    def end():
-        sys.stderr.flush()
-        os._exit(status)
-
-    timer = threading.Timer(seconds, end)
-    timer.daemon = True
-    timer.start()
+def _exit_now(status: int) -> None:
+    """End the program at once after an interrupt. Workers are stopped and temporary folders
+    removed by then; the interpreter's own exit could still wait on, or print a traceback
+    from, the threads of an interrupted process pool (races in concurrent.futures)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
 
 
 def _on_signal(signum, frame):

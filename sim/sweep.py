@@ -295,6 +295,15 @@ def _terminate(pool: ProcessPoolExecutor, timeout: float = 1.0) -> None:
             writer.close()
         except OSError:
             pass
+    # Once the pool's thread has ended, the interpreter's exit must not wake it (its pipe is
+    # closed: "Exception ignored ... Bad file descriptor").
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if thread is not None:
+        thread.join(timeout)
+        if not thread.is_alive():
+            from concurrent.futures import process
+
+            getattr(process, "_threads_wakeups", {}).pop(thread, None)
 
 
 def _n_settings(parameters: Mapping[str, Any], method: str, samples: int | None) -> int:
