@@ -51,8 +51,9 @@ class Interrupted(KeyboardInterrupt):
 RUN_ADVICE = ("Use fewer inflow members (--members N), or run the ensemble as a sweep, which keeps "
               "per-member metrics only: bakhri sweep FILE --set inflow.scale=1 --members N --regime NAME.")
 
-OUT_OF_MEMORY = ("bakhri: out of memory; the run needs more than this machine can give. Use fewer inflow "
-                 "members (--members N), fewer sweep settings or regimes (--regime NAME), or split the work.")
+OUT_OF_MEMORY = ("bakhri: out of memory; the input asks for more than this machine can hold. Check the sizes in "
+                 "it (members, sweep values, plant units, days); use fewer inflow members (--members N), fewer "
+                 "sweep settings or regimes (--regime NAME), or split the work.")
 
 
 def _parser() -> argparse.ArgumentParser:
