@@ -1,14 +1,17 @@
 """The ``bakhri`` command: run, sweep, validate and show scenario files; list presets.
 
-Exit status: 0 on success, 2 on bad input (one line per problem on stderr, no traceback,
-nothing written), 1 on an internal error (a bug: the message asks for a report; ``--debug``
-shows the traceback).
+Exit status: 0 on success; 2 on bad input or a limit of the machine (one line per problem on
+stderr, no traceback, nothing written): a bad file, an output folder that cannot be written
+(a file, read-only, not bakhri's, disk full), a run that will not fit in memory; 130 on
+Ctrl-C (SIGINT) and 143 on SIGTERM (workers stopped, nothing half-written left); 1 on an
+internal error (a bug: the message asks for a report; ``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,6 +38,22 @@ EPILOG_OTHER = """examples:
 
 class InputError(Exception):
     """Bad input found by the command itself (exit status 2)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwind (removing temporary folders, stopping workers)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+RUN_ADVICE = ("Use fewer inflow members (--members N), or run the ensemble as a sweep, which keeps "
+              "per-member metrics only: bakhri sweep FILE --set inflow.scale=1 --members N --regime NAME.")
+
+OUT_OF_MEMORY = ("bakhri: out of memory; the input asks for more than this machine can hold. Check the sizes in "
+                 "it (members, sweep values, plant units, days); use fewer inflow members (--members N), fewer "
+                 "sweep settings or regimes (--regime NAME), or split the work.")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,7 +173,7 @@ def _warn_overtopping(regime, result, crest_m) -> None:
 
 
 def _cmd_run(args) -> int:
-    from . import output
+    from . import memory, output
     from .engine import SimulationError, simulate
 
     if args.members is not None and args.members < 1:
@@ -170,10 +189,12 @@ def _cmd_run(args) -> int:
         raise InputError("--members/--seed need a scenario with an [ensemble] table; none of the files has one")
     scenarios = [_members_override(s, args.members, args.seed) for s in loaded]
     out = Path(args.out)
-    for s in scenarios:
-        target = out / s.name
-        if target.exists() and not output._is_ours(target):
-            raise InputError(f"{target} exists and was not written by bakhri; choose another --out")
+    for s in scenarios:  # before any work: where the results go, and the memory they need
+        output.prepare(out, s.name)
+        n = s.ensemble.members if s.ensemble else 1
+        need = memory.run_bytes(s.period.n_days, n, len(s.regime_names), len(s.resolved.get("demand") or []))
+        memory.require(need, f"{s.path}: {n:,} members × {len(s.regime_names)} regimes × {s.period.n_days} days "
+                       "of daily series", RUN_ADVICE)
     for s in scenarios:
         t0 = time.perf_counter()
         model, regimes = s.build()
@@ -240,6 +261,7 @@ def _cmd_sweep(args) -> int:
     too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
     if too_big:
         raise InputError(f"{scenario.path}: {too_big}")
+    output.prepare(Path(args.out), scenario.name + "-sweep")
     interactive = sys.stderr.isatty()
     try:
         result = sweep.run(
@@ -305,18 +327,36 @@ def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+    from .memory import MemoryLimitError
     from .output import OutputError
     from .presets import PresetError
     from .scenario import ScenarioError
 
+    previous = _catch_signals()
     try:
         return COMMANDS[args.command](args)
-    except (InputError, ScenarioError, PresetError, OutputError) as err:
-        print(f"bakhri: {err}" if isinstance(err, OutputError) else str(err), file=sys.stderr)
+    except (InputError, ScenarioError, PresetError, OutputError, MemoryLimitError) as err:
+        print(f"bakhri: {err}" if isinstance(err, (OutputError, MemoryLimitError)) else str(err), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("bakhri: interrupted; nothing was written for the unfinished scenario", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",
+              file=sys.stderr)
+        if argv is None:
+            _exit_now(128 + signum)
+        return 128 + signum
+    except MemoryError:
+        if args.debug:
+            raise
+        print(OUT_OF_MEMORY, file=sys.stderr)
+        return 2
+    except OSError as err:  # the machine, not the model: a file or folder that cannot be used
+        if args.debug:
+            raise
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        print(f"bakhri: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback for users
         if args.debug:
             raise
@@ -324,4 +364,43 @@ def main(argv=None) -> int:
               "This is a bug; please report it with the command and the scenario file "
               "(run with --debug for the traceback).", file=sys.stderr)
         return 1
+    finally:
+        _restore_signals(previous)
+
+
+def _exit_now(status: int) -> None:
+    """End the program at once after an interrupt. Workers are stopped and temporary folders
+    removed by then; the interpreter's own exit could still wait on, or print a traceback
+    from, the threads of an interrupted process pool (races in concurrent.futures)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
+def _on_signal(signum, frame):
+    # Once: a second Ctrl-C must not break the clean-up that the first one started.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _catch_signals():
+    """SIGINT and SIGTERM raise `Interrupted` (main thread only); returns the old handlers."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.getsignal(sig)
+        signal.signal(sig, _on_signal)
+    return previous
+
+
+def _restore_signals(previous):
+    for sig, handler in previous.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 

@@ -52,6 +52,9 @@ __all__ = [
     "write_daily_csv",
     "write_daily_percentiles_csv",
     "write_run",
+    "write_sweep",
+    "prepare",
+    "clear_stale",
     "format_table",
 ]
 
@@ -433,39 +436,226 @@ def _write_json(path, doc):
         f.write("\n")
 
 
-def _write_atomically(out_dir: Path, name: str, fill) -> Path:
-    """Fill a hidden sibling folder with `fill(tmp)`, then swap it into ``out_dir/name``.
+#: Temporary and set-aside folders of a write: ``.<name>.tmp-<pid>-<tag>``, ``.<name>.old-<pid>-<tag>``.
+_TEMP = re.compile(r"^\.(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\.(?P<kind>tmp|old)-(?P<pid>[0-9]+)-(?P<tag>[0-9a-f]{8})$")
+#: Marker file in a temporary folder: who is writing it.
+_MARKER = ".bakhri-writing"
 
-    An earlier result is moved aside, the new folder renamed with `os.replace`, then the
-    earlier one removed; on any error the temporary folder is removed and an earlier result is
-    left as it was. A folder that bakhri did not write is never touched (`OutputError`).
-    """
-    final = out_dir / name
+
+def _reason(err: OSError) -> str:
+    return err.strerror or str(err) or type(err).__name__
+
+
+def _output_error(final: Path, err: OSError) -> OutputError:
+    """An OSError while writing `final`, as one line naming the folder and the OS reason."""
+    where = Path(err.filename).name if getattr(err, "filename", None) else ""
+    detail = f" (writing {where})" if where and where != final.name and not where.startswith(".") else ""
+    return OutputError(f"cannot write {final}: {_reason(err)}{detail}; nothing was changed there")
+
+
+def _check_target(final: Path) -> None:
     if final.exists() or final.is_symlink():
         if not (final.is_dir() and not final.is_symlink() and _is_ours(final)):
             raise OutputError(f"{final} exists and was not written by bakhri; choose another --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    tmp = out_dir / f".{name}.tmp-{tag}"
+
+
+def prepare(out_dir, name: str) -> Path:
+    """Check, before any work, that a run can be written to ``out_dir/<name>``.
+
+    Refuses (`OutputError`, one line naming the path and the reason) when ``out_dir`` or one
+    of its parents is a file, when ``out_dir/<name>`` exists and was not written by bakhri,
+    or when the folder cannot be written (read-only, no permission); clears stale temporary
+    folders of bakhri's own there (see `clear_stale`). Creates nothing that is not already
+    there: a missing ``out_dir`` is checked through its nearest existing parent.
+
+    Returns
+    -------
+    Path
+        ``out_dir/<name>``.
+    """
+    out_dir = Path(out_dir)
+    name = _check_name(name, "scenario name")
+    final = out_dir / name
+    probe = out_dir
+    while not probe.exists() and not probe.is_symlink() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "--out" if probe == out_dir else f"--out {out_dir}: its parent"
+        raise OutputError(f"{what} {probe} is a file, not a folder; choose another --out")
+    if probe == out_dir:
+        with _locked(out_dir):  # not while another writer has moved it aside
+            _check_target(final)
+        clear_stale(out_dir)
+        try:  # a real write proves it (access() may say yes to root on a read-only mount)
+            tmp = _make_temp(out_dir, name)
+        except OSError as err:
+            raise OutputError(f"cannot write to {out_dir}: {_reason(err)}; choose another --out") from None
+        shutil.rmtree(tmp, ignore_errors=True)
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        reason = "read-only file system" if _read_only(probe) else "permission denied"
+        raise OutputError(f"cannot create {out_dir}: {probe} is not writable ({reason}); choose another --out")
+    return final
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _make_temp(out_dir: Path, name: str, kind: str = "tmp") -> Path:
+    """A new hidden folder ``.<name>.<kind>-<pid>-<tag>`` with a marker naming its writer."""
+    tmp = out_dir / f".{name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        fill(tmp)
-        # Swap into place.
-        old = None
-        if final.exists():
-            if not _is_ours(final):  # appeared or changed while we were writing
-                raise OutputError(f"{final} exists and was not written by bakhri; choose another --out")
-            old = out_dir / f".{name}.old-{tag}"
-            os.replace(final, old)
-        try:
-            os.replace(tmp, final)
-        except BaseException:
-            if old is not None:
-                os.replace(old, final)
-            raise
+        (tmp / _MARKER).write_text(json.dumps({"written_by": WRITTEN_BY, "pid": os.getpid(),
+                                               "host": platform.node()}) + "\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return tmp
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _stale(folder: Path) -> re.Match | None:
+    """The name match of a temporary folder of bakhri's own whose writer is gone, else None.
+
+    Ours: the name pattern, and a marker saying bakhri, this host and the pid of the name
+    (while being filled) or a run.json saying bakhri (complete, or an earlier result set
+    aside); and no process with that pid exists.
+    """
+    m = _TEMP.match(folder.name)
+    if m is None or folder.is_symlink() or not folder.is_dir():
+        return None
+    pid = int(m["pid"])
+    try:
+        info = json.loads((folder / _MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = None
+    if isinstance(info, dict):
+        if not (info.get("written_by") == WRITTEN_BY and info.get("pid") == pid and info.get("host") == platform.node()):
+            return None
+    elif not _is_ours(folder):  # complete (marker removed) or an earlier result set aside
+        return None
+    return None if _alive(pid) else m
+
+
+def clear_stale(out_dir) -> list[Path]:
+    """Remove temporary folders that a killed bakhri left in `out_dir`; return what was done.
+
+    Only folders proven ours (see `_stale`) whose writer process is gone are touched. A
+    set-aside earlier result (``.<name>.old-…``) whose writer died mid-swap is put back as
+    ``<name>`` when that is missing, else removed.
+    """
+    out_dir = Path(out_dir)
+    done = []
+    try:
+        entries = [p for p in out_dir.iterdir() if p.name.startswith(".")]
+    except OSError:
+        return done
+    if not any(_TEMP.match(p.name) for p in entries):
+        return done
+    with _locked(out_dir):
+        for p in entries:
+            m = _stale(p)
+            if m is None:
+                continue
+            final = out_dir / m["name"]
+            if m["kind"] == "old" and not (final.exists() or final.is_symlink()):
+                try:
+                    os.rename(p, final)
+                    done.append(final)
+                    continue
+                except OSError:
+                    pass
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(p)
+    return done
+
+
+class _locked:
+    """An exclusive lock on a folder (``flock`` on the folder itself: no lock file is left);
+    a no-op where ``fcntl`` is missing."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        self.fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self.fd)
+            self.fd = None
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
+        return False
+
+
+def _swap(out_dir: Path, final: Path, tmp: Path) -> Path | None:
+    """Move `tmp` into place as `final` under the folder lock; return the set-aside earlier
+    result to remove (or None). Other bakhri writers wait for the lock, so the folder is
+    always exactly one writer's complete output."""
+    with _locked(out_dir):
+        old = None
+        if final.exists() or final.is_symlink():
+            _check_target(final)  # appeared or changed while we were writing
+            m = _TEMP.match(tmp.name)
+            old = out_dir / f".{m['name']}.old-{m['pid']}-{m['tag']}"
+            os.rename(final, old)
+        try:
+            os.rename(tmp, final)
+        except BaseException:
+            if old is not None:
+                os.rename(old, final)
+            raise
+    return old
+
+
+def _write_atomically(out_dir: Path, name: str, fill) -> Path:
+    """Fill a hidden sibling folder with `fill(tmp)`, then swap it into ``out_dir/name``.
+
+    An earlier result is moved aside, the new folder renamed into place, then the earlier one
+    removed, all under an exclusive lock on `out_dir` (concurrent writers take turns: the
+    last one wins whole). On any error or interrupt the temporary folder is removed and an
+    earlier result is left as it was; an OSError (disk full, read-only, ...) becomes an
+    `OutputError` naming the folder and the reason. A folder that bakhri did not write is
+    never touched. Temporary folders of killed writers are cleared (`clear_stale`).
+    """
+    final = prepare(out_dir, name)
+    tmp = None
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = _make_temp(out_dir, name)
+        fill(tmp)
+        (tmp / _MARKER).unlink()
+        old = _swap(out_dir, final, tmp)
+        tmp = None
+    except OSError as err:
+        raise _output_error(final, err) from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return final

@@ -22,7 +22,9 @@ processes (``workers=N``) or through any `concurrent.futures.Executor` (e.g. a D
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
+import signal
 import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -31,11 +33,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .engine import simulate
+from . import memory
+from .engine import DEFAULT_CHUNK_SIZE, simulate
 from .results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
 from .scenario import MAX_MEMBERS
 
-__all__ = ["grid", "sample", "parse_set", "run", "SweepResult", "CrossedInflow"]
+__all__ = ["grid", "sample", "parse_set", "run", "check_memory", "SweepResult", "CrossedInflow"]
 
 
 def grid(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -108,6 +111,9 @@ def parse_set(text: str, sampling: bool = False) -> tuple[str, Any]:
             if num < 1:
                 raise ValueError
             if num <= MAX_MEMBERS:  # more is refused below, before numpy allocates it
+                # the least any sweep of num settings needs, before allocating the values
+                memory.require(memory.sweep_bytes(num, 1, 0, 1, n_days=1, chunk_size=1),
+                               f'--set "{text}" ({num:,} values)', SWEEP_ADVICE)
                 return key, np.linspace(lo, hi, num)
             values = None
         else:
@@ -243,13 +249,87 @@ def _fmt(x):
     return repr(float(x)) if np.isfinite(x) else str(float(x))
 
 
+SWEEP_ADVICE = ("Use fewer settings (fewer values per parameter, or fewer --samples), fewer inflow members "
+                "(--members N) or fewer regimes (--regime NAME), or split the sweep into several runs.")
+
+
+def _worker_init():
+    """Workers leave Ctrl-C to the parent (which terminates them) and die quietly on SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _executor_for(workers: int | None, executor: Executor | None):
     if executor is not None:
         return executor, False
     if workers and workers > 1:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)), True
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                                   initializer=_worker_init)
+        return pool, True
     return None, False
+
+
+def _terminate(pool: ProcessPoolExecutor, timeout: float = 1.0) -> None:
+    """Stop a pool at once: cancel queued chunks, terminate the workers (busy or blocked on
+    a pipe), and kill any that do not exit within `timeout` seconds."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    queue = getattr(pool, "_call_queue", None)
+    if queue is not None:  # its feeder thread may be blocked on a pipe no worker reads any more
+        queue.cancel_join_thread()
+    for p in procs:
+        try:
+            p.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.join(max(deadline - time.monotonic(), 0.0))
+            if p.is_alive():
+                p.kill()
+                p.join(timeout)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
+    # A worker killed while sending a result leaves half a message: the pool's thread would
+    # wait for the rest for ever, as this process holds the pipe's other end. Closing that
+    # end gives it an end-of-file instead.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass
+    # Once the pool's thread has ended, the interpreter's exit must not wake it (its pipe is
+    # closed: "Exception ignored ... Bad file descriptor").
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if thread is not None:
+        thread.join(timeout)
+        if not thread.is_alive():
+            from concurrent.futures import process
+
+            getattr(process, "_threads_wakeups", {}).pop(thread, None)
+
+
+def _n_settings(parameters: Mapping[str, Any], method: str, samples: int | None) -> int:
+    """Settings a sweep will have, counted without building them."""
+    if method != "grid":
+        return int(samples or 0)
+    return math.prod(int(np.size(v)) for v in parameters.values()) if parameters else 1
+
+
+def check_memory(scenario, n_settings: int, n_inflow: int, n_regimes: int, n_parameters: int, *,
+                 chunk_size: int | None = None, workers: int | None = None) -> int:
+    """Refuse (`sim.memory.MemoryLimitError`) a sweep that will not fit in memory; return the
+    estimate [bytes]. Counts only: nothing is allocated."""
+    n = n_settings * n_inflow
+    users = scenario.resolved.get("demand") or []
+    need = memory.sweep_bytes(n, n_regimes, len(users), n_parameters, n_days=scenario.period.n_days,
+                              chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, workers=workers or 1)
+    memory.require(need, f"{scenario.path or scenario.name}: the sweep of {n_settings:,} settings × {n_inflow:,} "
+                   f"inflow members × {n_regimes} regimes", SWEEP_ADVICE)
+    return need
 
 
 def run(
@@ -305,6 +385,14 @@ def run(
         parameters = dict(spec.parameters) if spec is not None else {}
         samples = samples or (spec.samples if spec is not None else None)
         seed = seed if seed is not None else (spec.seed if spec is not None else None)
+    ensemble = scenario.ensemble
+    n_inflow = inflow_members if inflow_members is not None else (ensemble.members if ensemble is not None else 1)
+    n_inflow = max(int(n_inflow), 1)
+    if n_inflow > 1 and ensemble is None:
+        raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
+    check_memory(scenario, _n_settings(parameters, method, samples), n_inflow,
+                 len(regimes or scenario.regime_names), len(parameters), chunk_size=chunk_size,
+                 workers=workers if executor is None else 1)
     if method == "grid":
         settings = grid(parameters)
     else:
@@ -314,11 +402,6 @@ def run(
         bounds = {k: (float(np.min(v)), float(np.max(v))) for k, v in parameters.items()}
         settings = sample(bounds, samples, method, seed)
     n_settings = len(next(iter(settings.values()))) if settings else 1
-    ensemble = scenario.ensemble
-    n_inflow = inflow_members if inflow_members is not None else (ensemble.members if ensemble is not None else 1)
-    n_inflow = max(int(n_inflow), 1)
-    if n_inflow > 1 and ensemble is None:
-        raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
     n = n_settings * n_inflow
     overrides = {path: np.repeat(values, n_inflow) for path, values in settings.items()}
     model, built = scenario.build(overrides=overrides, n_members=n)
@@ -340,6 +423,7 @@ def run(
         bar = tqdm(total=n * len(names), unit="member", unit_scale=True, desc=scenario.name, file=sys.stderr)
     pool, own = _executor_for(workers, executor)
     results: dict[str, SimulationResult] = {}
+    finished = False
     try:
         for i, name in enumerate(names):
             done_before = i * n
@@ -355,9 +439,13 @@ def run(
                 model, built[name], n_members=n, keep_daily=keep_daily, chunk_size=chunk_size,
                 executor=pool, progress=report,
             )
+        finished = True
     finally:
         if own:
-            pool.shutdown()
+            if finished:
+                pool.shutdown()
+            else:  # an error or Ctrl-C: waiting for the running chunks could take minutes
+                _terminate(pool)
         if bar is not None:
             bar.close()
 

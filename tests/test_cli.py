@@ -338,7 +338,7 @@ def test_folder_not_written_by_bakhri_is_left_alone(capsys, tmp_path, kind):
     before = mine.read_text()
     code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
     assert code == 2
-    assert err == f"{target} exists and was not written by bakhri; choose another --out\n"
+    assert err == f"bakhri: {target} exists and was not written by bakhri; choose another --out\n"
     no_traceback(err)
     assert mine.read_text() == before
     if target.is_dir():
@@ -782,3 +782,280 @@ def test_validate_refuses_files_that_run_would_refuse_together(capsys, tmp_path)
     assert err == "two files have the scenario name 'baseline'; their outputs would collide\n"
     code, out, err = bakhri(capsys, "run", BASELINE, copy, "--out", tmp_path / "out", "--no-plots")
     assert code == 2 and err == "two files have the scenario name 'baseline'; their outputs would collide\n"
+
+
+# --------------------------------------------------------------------------------------
+# limits of the machine: exit 2, one line, nothing written, nothing simulated
+# --------------------------------------------------------------------------------------
+
+
+def _no_simulation(monkeypatch):
+    """Make any simulation fail loudly: the refusals below must come before any work."""
+    import sim.engine
+    import sim.sweep
+
+    def simulate(*a, **k):
+        raise AssertionError("simulated although the output or memory check should have refused")
+
+    monkeypatch.setattr(sim.engine, "simulate", simulate)
+    monkeypatch.setattr(sim.sweep, "simulate", simulate)
+
+
+def test_out_naming_a_file_exits_2_before_simulating(capsys, tmp_path, monkeypatch):
+    _no_simulation(monkeypatch)
+    (tmp_path / "afile").write_text("mine")
+    for out, message in ((tmp_path / "afile", f"--out {tmp_path / 'afile'} is a file, not a folder"),
+                         (tmp_path / "afile" / "sub", f"--out {tmp_path / 'afile' / 'sub'}: its parent "
+                          f"{tmp_path / 'afile'} is a file, not a folder")):
+        for command in (("run", BASELINE), ("sweep", HEDGING)):
+            code, _, err = bakhri(capsys, *command, "--out", out, "--no-plots")
+            assert code == 2
+            assert err == f"bakhri: {message}; choose another --out\n"
+    assert (tmp_path / "afile").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_unwritable_out_exits_2_before_simulating(capsys, tmp_path, monkeypatch):
+    """A read-only folder (as root, chmod would not stop us: the OS error is simulated)."""
+    import errno
+
+    _no_simulation(monkeypatch)
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *a, **k):
+        if Path(self).parent == tmp_path:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        return real_mkdir(self, *a, **k)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    code, _, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    assert code == 2
+    assert err == f"bakhri: cannot write to {tmp_path}: Read-only file system; choose another --out\n"
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path / "new", "--no-plots")
+    assert code == 2
+    assert err.startswith(f"bakhri: cannot create {tmp_path / 'new'}: {tmp_path} is not writable")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [("run", BASELINE), ("sweep", HEDGING)])
+def test_disk_full_while_writing_exits_2_and_keeps_the_earlier_result(capsys, tmp_path, monkeypatch, command):
+    import errno
+
+    import sim.output
+
+    code, _, err = bakhri(capsys, *command, "--out", tmp_path, "--no-plots")
+    assert code == 0, err
+    (folder,) = tmp_path.iterdir()
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    real = sim.output._write_json
+
+    def full(path, doc):
+        real(path, doc)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(sim.output, "_write_json", full)
+    code, _, err = bakhri(capsys, *command, "--out", tmp_path, "--no-plots")
+    assert code == 2
+    assert err == f"bakhri: cannot write {folder}: No space left on device; nothing was changed there\n"
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert list(tmp_path.iterdir()) == [folder]  # no temporary folder left
+
+
+def test_run_too_big_for_memory_exits_2_with_estimate_and_advice(capsys, tmp_path, monkeypatch):
+    _no_simulation(monkeypatch)
+    monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "2G")
+    code, _, err = bakhri(capsys, "run", SCENARIOS / "ensemble-dry.toml", "--members", "30000", "--out", tmp_path)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"bakhri: {SCENARIOS / 'ensemble-dry.toml'}: 30,000 members × 4 regimes × 183 days of "
+                          "daily series needs about 4.3 GiB of memory; 2.0 GiB is available. Use fewer inflow members")
+    assert "bakhri sweep FILE --set inflow.scale=1 --members N" in err and "BAKHRI_MEMORY_LIMIT" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_too_big_for_memory_exits_2_without_allocating(capsys, tmp_path, monkeypatch):
+    # Within the count cap (10,000,000 settings; a billion is refused by count, see above) but
+    # more than the memory allowed: refused before numpy allocates the values.
+    import sim.sweep
+
+    def linspace(*a, **k):
+        raise AssertionError("allocated the values before the memory check")
+
+    monkeypatch.setattr(sim.sweep.np, "linspace", linspace)
+    monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "16M")
+    code, _, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0:1:5000000", "--out", tmp_path)
+    assert code == 2
+    assert err.startswith('bakhri: --set "inflow.scale=0:1:5000000" (5,000,000 values) needs about ')
+    assert "GiB of memory" in err and "Use fewer settings" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_estimate_counts_every_factor(capsys, tmp_path, monkeypatch):
+    """300 × 300 settings × 50 inflow members × 4 regimes: each --set alone is small."""
+    _no_simulation(monkeypatch)
+    monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "1G")
+    code, _, err = bakhri(capsys, "sweep", SCENARIOS / "ensemble-dry.toml", "--set", "inflow.scale=0.5:1.5:300",
+                          "--set", "losses.evaporation_factor=0.5:1.5:300", "--members", "50", "--out", tmp_path)
+    assert code == 2
+    assert "the sweep of 90,000 settings × 50 inflow members × 4 regimes needs about " in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_memory_error_exits_2_with_advice(capsys, tmp_path, monkeypatch):
+    import sim.engine
+
+    def out_of_memory(*a, **k):
+        raise MemoryError()
+
+    monkeypatch.setattr(sim.engine, "simulate", out_of_memory)
+    code, _, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    assert code == 2
+    assert err == cli.OUT_OF_MEMORY + "\n"
+    no_traceback(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------
+# interrupts: exit 130 / 143 within seconds, no traceback, no process and no folder left
+# --------------------------------------------------------------------------------------
+
+LONG_SWEEP = ("sweep", SCENARIOS / "ensemble-dry.toml", "--set", "inflow.scale=0.5:1.5:200", "--members", "500",
+              "--workers", "2", "--chunk-size", "2000", "--no-plots")
+
+
+def _descendants(pid):
+    """Process ids of every descendant of `pid` (from /proc)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _interrupt(argv, sig, *, wait_for, group, cwd, env=None):
+    """Start ``python -m sim ARGV`` in its own session, wait until `wait_for(proc, stderr_so_far)`,
+    send `sig` (to the whole group, as a terminal's Ctrl-C does, or to the process alone);
+    return (exit status, seconds from the signal to the exit, stderr, processes left)."""
+    import signal
+    import time
+
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT), **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *map(str, argv)], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    os.set_blocking(proc.stderr.fileno(), False)
+    err = b""
+    try:
+        deadline = time.monotonic() + 120
+        while not wait_for(proc, err):
+            assert proc.poll() is None, f"ended before the signal: {err.decode()}"
+            assert time.monotonic() < deadline, "did not start within 120 s"
+            err += proc.stderr.read() or b""
+            time.sleep(0.05)
+        family = _descendants(proc.pid)
+        t0 = time.monotonic()
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        code = proc.wait(timeout=60)
+        elapsed = time.monotonic() - t0
+        os.set_blocking(proc.stderr.fileno(), True)
+        err += proc.stderr.read()
+        time.sleep(0.2)
+        return code, elapsed, err.decode(), [p for p in family if _alive(p)]
+    finally:  # whatever happened, leave no process of this test behind (orphaned workers too)
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+def _workers_busy(proc, err):
+    import time
+
+    kids = _descendants(proc.pid)
+    if len(kids) < 2:
+        _workers_busy.since = None
+        return False
+    _workers_busy.since = getattr(_workers_busy, "since", None) or time.monotonic()
+    return time.monotonic() - _workers_busy.since > 1.0  # the workers have been running for a second
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("sig, group, status", [(2, True, 130), (2, False, 130), (15, False, 143)],
+                         ids=["ctrl-c", "sigint-parent", "sigterm"])
+def test_interrupted_sweep_with_workers_ends_at_once_and_leaves_nothing(tmp_path, sig, group, status):
+    _workers_busy.since = None
+    code, elapsed, err, left = _interrupt([*LONG_SWEEP, "--out", tmp_path], sig, wait_for=_workers_busy,
+                                          group=group, cwd=ROOT)
+    assert code == status, err
+    assert elapsed < 5.0, f"took {elapsed:.1f} s"  # 2 s asked; margin for a loaded machine
+    no_traceback(err)
+    assert err.count("\n") == 1 and "the unfinished scenario was not written" in err
+    assert left == []
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+WRITING = """
+import sys, time
+import sim.sweep
+real = sim.sweep.SweepResult.to_csv
+def slow(self, path):
+    real(self, path)
+    print("WRITING", file=sys.stderr, flush=True)
+    time.sleep(60)
+sim.sweep.SweepResult.to_csv = slow
+from sim.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("sig", [15, 9], ids=["sigterm", "sigkill"])
+def test_killed_while_writing_leaves_no_temporary_folder(capsys, tmp_path, sig):
+    """SIGTERM while sweep.csv is written: nothing left. SIGKILL cannot be caught: the next
+    run into the same folder clears what the killed one left."""
+    driver = tmp_path / "driver.py"
+    driver.write_text(WRITING)
+    out = tmp_path / "out"
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(driver), "sweep", HEDGING, "--out", out, "--no-plots"],
+                            env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        line = proc.stderr.readline()
+        assert line == "WRITING\n", line + proc.stderr.read()
+        assert [p.name.split(".tmp-")[0] for p in out.iterdir()] == [".sweep-hedging-sweep"]
+        proc.send_signal(sig)
+        code = proc.wait(timeout=30)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if sig == 15:
+        assert code == 143
+        no_traceback(err)
+        assert list(out.iterdir()) == []
+    else:
+        assert code == -9
+        assert len(list(out.iterdir())) == 1  # the killed writer's temporary folder
+        code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", out, "--no-plots")
+        assert code == 0, err
+        assert [p.name for p in out.iterdir()] == ["sweep-hedging-sweep"]

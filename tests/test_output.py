@@ -255,3 +255,140 @@ def test_format_table(single, ensemble):
     ens = output.format_table(ensemble).splitlines()
     assert "10–90 %" in ens[3] and "(" in ens[3]
     assert ens[-1].startswith("Ensembles: median")
+
+
+# --------------------------------------------------------------------------------------
+# concurrency, interrupts, stale temporary folders, OS errors
+# --------------------------------------------------------------------------------------
+
+
+def _writer(out_dir, writer, n, single, failures):
+    """Write `n` runs of `single` into out_dir/demo, tagging run.json with `writer`."""
+    for i in range(n):
+        try:
+            output.write_run(out_dir, "demo", single, TOML, {"writer": writer, "i": i}, plots=False)
+        except Exception as err:  # noqa: BLE001 - counted, reported by the test
+            failures.put(f"{writer}#{i}: {type(err).__name__}: {err}")
+
+
+def test_concurrent_writers_take_turns_and_end_consistent(tmp_path):
+    """Two processes × 400 swaps into one folder: no failure, the folder is one writer's
+    complete output, nothing hidden left. Ten-day results, so that the swaps collide often
+    (before: 3–10 of 800 swaps failed with ENOTEMPTY, FileNotFoundError or a false "not
+    written by bakhri", and set-aside folders were left behind)."""
+    import datetime
+    import multiprocessing
+
+    period = calendar.Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 10))
+    single = {r.name: simulate(builtin.model(period), r) for r in REGIMES[:1]}
+    ctx = multiprocessing.get_context("fork")
+    failures = ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(tmp_path, w, 400, single, failures)) for w in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+    errors = []
+    while not failures.empty():
+        errors.append(failures.get())
+    assert errors == []
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
+    alone = output.write_run(tmp_path / "alone", "demo", single, TOML, {"writer": "a", "i": 399}, plots=False)
+    final = tmp_path / "demo"
+    info = json.loads((final / "run.json").read_text())
+    assert (info["writer"], info["i"]) in (("a", 399), ("b", 399))
+    names = sorted(str(p.relative_to(final)) for p in final.rglob("*"))
+    assert names == sorted(str(p.relative_to(alone)) for p in alone.rglob("*"))
+    for p in final.rglob("*.csv"):
+        assert p.read_bytes() == (alone / p.relative_to(final)).read_bytes()
+
+
+def test_interrupt_while_writing_leaves_nothing(single, tmp_path):
+    earlier = output.write_run(tmp_path, "demo", single, TOML, {"seed": 1}, plot_fn=_no_plots)
+    before = _snapshot(earlier)
+
+    def interrupted(results, folder, **kwargs):
+        (Path(folder) / "plots").mkdir()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        output.write_run(tmp_path, "demo", single, TOML, {"seed": 2}, plot_fn=interrupted)
+    assert _snapshot(earlier) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def _leftover(folder, kind, pid, *, marker=True, run_json=False, host=None):
+    import platform
+
+    folder.mkdir(exist_ok=True)
+    left = folder / f".demo.{kind}-{pid}-0123abcd"
+    left.mkdir()
+    (left / "summary.csv").write_text("half")
+    if marker:
+        info = {"written_by": "bakhri", "pid": pid, "host": host or platform.node()}
+        (left / ".bakhri-writing").write_text(json.dumps(info))
+    if run_json:
+        (left / "run.json").write_text('{"written_by": "bakhri"}')
+    return left
+
+
+def test_stale_temporary_folders_of_killed_writers_are_cleared(single, tmp_path):
+    dead = _dead_pid()
+    being_filled = _leftover(tmp_path, "tmp", dead)
+    live = _leftover(tmp_path, "tmp", os.getpid())
+    older_name = tmp_path / ".demo.tmp-0123abcd"  # no pid in the name: not ours to judge
+    older_name.mkdir()
+    output.write_run(tmp_path, "demo", single, TOML, {}, plot_fn=_no_plots)
+    assert not being_filled.exists()
+    assert live.exists() and older_name.exists()
+    complete = _leftover(tmp_path / "complete", "tmp", dead, marker=False, run_json=True)
+    assert output.clear_stale(tmp_path / "complete") == [complete] and not complete.exists()
+    for case, kw in (("unproven", {"marker": False}), ("other-host", {"host": "elsewhere"})):
+        left = _leftover(tmp_path / case, "tmp", dead, **kw)
+        assert output.clear_stale(tmp_path / case) == [] and left.exists()
+
+
+def test_earlier_result_set_aside_by_a_killed_writer_is_restored(single, tmp_path):
+    """Killed between moving the earlier result aside and moving the new one in."""
+    earlier = output.write_run(tmp_path, "demo", single, TOML, {"seed": 1}, plot_fn=_no_plots)
+    before = _snapshot(earlier)
+    aside = tmp_path / f".demo.old-{_dead_pid()}-0123abcd"
+    os.rename(earlier, aside)
+    assert output.clear_stale(tmp_path) == [earlier]
+    assert _snapshot(earlier) == before and not aside.exists()
+
+
+@pytest.mark.parametrize("errno_name", ["ENOSPC", "EROFS", "EACCES", "EIO"])
+def test_os_error_while_writing_is_an_output_error(single, tmp_path, monkeypatch, errno_name):
+    import errno
+
+    code = getattr(errno, errno_name)
+
+    def failing(path, result, member=0):
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(output, "write_daily_csv", failing)
+    with pytest.raises(output.OutputError) as err:
+        output.write_run(tmp_path, "demo", single, TOML, {}, plot_fn=_no_plots)
+    assert str(err.value) == f"cannot write {tmp_path / 'demo'}: {os.strerror(code)} (writing daily.csv); nothing was changed there"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_prepare_refuses_before_any_work(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(output.OutputError, match="is a file, not a folder"):
+        output.prepare(tmp_path / "f", "demo")
+    with pytest.raises(output.OutputError, match="its parent .* is a file"):
+        output.prepare(tmp_path / "f" / "g", "demo")
+    assert output.prepare(tmp_path / "new" / "deeper", "demo") == tmp_path / "new" / "deeper" / "demo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]  # prepare creates nothing

@@ -1,6 +1,7 @@
 """sim.sweep: grids, samples, --set parsing, and sweeps as one ensemble, whatever runs them."""
 
 import csv
+import os
 import importlib.util
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -409,3 +410,83 @@ def test_sweep_reports_overtopping_only_for_the_members_that_overtop():
         assert np.all(volume[:3] == 0) and np.all(volume[3:] > 0), name
         assert np.all(np.asarray(table["level_max_m"])[mine] <= 351.5)
         assert np.all(np.abs(np.asarray(table["balance_error_hm3"])[mine]) < 1e-8)
+
+
+# --------------------------------------------------------------------------------------
+# limits: memory refused before allocating; an interrupted pool stops at once
+# --------------------------------------------------------------------------------------
+
+
+def test_sweep_too_big_for_memory_is_refused_before_building(ensemble, monkeypatch):
+    from sim import memory
+
+    def build(*a, **k):
+        raise AssertionError("built the members before the memory check")
+
+    monkeypatch.setenv(memory.ENV, "1G")
+    monkeypatch.setattr(type(ensemble), "build", build)
+    with pytest.raises(memory.MemoryLimitError) as err:
+        sweep.run(ensemble, {"inflow.scale": np.linspace(0.5, 1.5, 1000)}, inflow_members=1000)
+    assert "the sweep of 1,000 settings × 1,000 inflow members × 4 regimes needs about 2.8 GiB" in str(err.value)
+    assert "Use fewer settings" in str(err.value)
+
+
+def test_parse_set_refuses_a_range_too_big_to_hold(monkeypatch):
+    from sim import memory
+
+    # above the count cap (10,000,000) it is refused by count; below it, by memory
+    with pytest.raises(ValueError, match=r'--set "inflow.scale=0:1:100000000": 100,000,000 values; expected at most'):
+        sweep.parse_set("inflow.scale=0:1:100000000")
+    monkeypatch.setenv(memory.ENV, "16M")
+    with pytest.raises(memory.MemoryLimitError, match=r'--set "inflow.scale=0:1:5000000" \(5,000,000 values\)'):
+        sweep.parse_set("inflow.scale=0:1:5000000")
+    monkeypatch.setenv(memory.ENV, "1G")
+    assert sweep.parse_set("inflow.scale=0:1:1000")[1].size == 1000
+
+
+def _children():
+    me = str(os.getpid())
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _slow_last_chunk(task):
+    """The engine's chunk runner, but the last (short) chunk takes a minute."""
+    import time
+
+    from sim import engine
+
+    if task[2] != 1000:
+        time.sleep(60)
+    return engine._chunk(engine._realize(task[0]), task[1], task[2], task[3])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_interrupt_terminates_the_worker_pool_at_once(ensemble, monkeypatch):
+    """Ctrl-C after the first chunk, while a worker is busy for a minute with the second:
+    the pool is terminated, not waited for, and no worker is left (before: a minute)."""
+    import time
+
+    from sim import engine
+
+    monkeypatch.setattr(engine, "_run_chunk", _slow_last_chunk)
+    before = set(_children())
+    t = {}
+
+    def interrupt(done):
+        t["signal"] = time.monotonic()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run(ensemble, {"inflow.scale": [0.9, 1.1]}, inflow_members=750, chunk_size=1000, workers=2,
+                  regimes=["irrigation-first"], progress=interrupt)
+    elapsed = time.monotonic() - t["signal"]
+    assert elapsed < 2.0, f"{elapsed:.1f} s"
+    assert set(_children()) - before == set()
