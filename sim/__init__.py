@@ -10,14 +10,45 @@ The public API in one place::
 Sweeps: ``sim.sweep.run(scenario, {...})``; built-in objects for notebooks: `sim.builtin`.
 """
 
-from .calendar import Period
-from .demand import User
-from .engine import Model, simulate
-from .hydropower import Plant, TailwaterRating
-from .hypsometry import Hypsometry, Reservoir
-from .regimes import Regime
-from .results import SimulationResult
-from .scenario import Scenario, ScenarioError, load_scenario
+import importlib
+
+# The public names, imported on first use (PEP 562): `import sim` and `bakhri --help` do not
+# load numba, scipy or matplotlib, and a Ctrl-C in the first second of a command reaches the
+# command's own handler rather than an import.
+_PUBLIC = {
+    "Period": "calendar",
+    "User": "demand",
+    "Model": "engine",
+    "simulate": "engine",
+    "Plant": "hydropower",
+    "TailwaterRating": "hydropower",
+    "Hypsometry": "hypsometry",
+    "Reservoir": "hypsometry",
+    "Regime": "regimes",
+    "SimulationResult": "results",
+    "Scenario": "scenario",
+    "ScenarioError": "scenario",
+    "load_scenario": "scenario",
+}
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    else:
+        try:  # a submodule: `import sim; sim.sweep.run(...)` as before
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __version__ = "0.1.0"
 

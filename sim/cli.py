@@ -323,6 +323,22 @@ COMMANDS = {"run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "sh
 
 def main(argv=None) -> int:
     """Entry point of ``bakhri`` and ``python -m sim``; returns the exit status."""
+    previous = _catch_signals()  # first: a Ctrl-C while modules load is an interrupt too
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",
+              file=sys.stderr)
+        if argv is None:
+            _exit_now(128 + signum)
+        return 128 + signum
+    finally:
+        _restore_signals(previous)
+
+
+def _main(argv) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = _parser()
     args = parser.parse_args(argv)
@@ -332,20 +348,11 @@ def main(argv=None) -> int:
     from .presets import PresetError
     from .scenario import ScenarioError
 
-    previous = _catch_signals()
     try:
         return COMMANDS[args.command](args)
     except (InputError, ScenarioError, PresetError, OutputError, MemoryLimitError) as err:
         print(f"bakhri: {err}" if isinstance(err, (OutputError, MemoryLimitError)) else str(err), file=sys.stderr)
         return 2
-    except KeyboardInterrupt as err:
-        signum = getattr(err, "signum", signal.SIGINT)
-        what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-        print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",
-              file=sys.stderr)
-        if argv is None:
-            _exit_now(128 + signum)
-        return 128 + signum
     except MemoryError:
         if args.debug:
             raise
@@ -364,8 +371,6 @@ def main(argv=None) -> int:
               "This is a bug; please report it with the command and the scenario file "
               "(run with --debug for the traceback).", file=sys.stderr)
         return 1
-    finally:
-        _restore_signals(previous)
 
 
 def _exit_now(status: int) -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
@@ -1059,3 +1060,32 @@ def test_killed_while_writing_leaves_no_temporary_folder(capsys, tmp_path, sig):
         code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", out, "--no-plots")
         assert code == 0, err
         assert [p.name for p in out.iterdir()] == ["sweep-hedging-sweep"]
+
+
+# -- start-up: light imports, interrupts covered from the first line ----------------------------
+
+
+def test_interrupt_while_the_command_loads_exits_130_without_traceback(capsys, monkeypatch):
+    # A Ctrl-C in the first second (modules still loading) printed Python's traceback.
+    from sim import cli
+
+    def loading(*a, **k):
+        raise cli.Interrupted(signal.SIGINT)
+
+    monkeypatch.setattr(cli, "_parser", loading)
+    code = cli.main(["validate", str(BASELINE)])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err == "bakhri: interrupted (Ctrl-C); the unfinished scenario was not written, nothing half-written was left\n"
+    assert signal.getsignal(signal.SIGINT) is not cli._on_signal  # handlers restored
+
+
+def test_help_and_import_sim_load_no_numerical_library():
+    code = ("import sys, sim, sim.cli; heavy = [m for m in ('numba', 'scipy', 'matplotlib') if m in sys.modules]; "
+            "print(heavy); from sim import simulate, load_scenario; import sim as s; print(callable(s.sweep.run))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.splitlines() == ["[]", "True"]
+    with pytest.raises(AttributeError, match="module 'sim' has no attribute 'nonesuch'"):
+        import sim
+
+        sim.nonesuch  # noqa: B018
