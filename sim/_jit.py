@@ -81,3 +81,19 @@ def njit(**options):
         with _caching_in(_CACHE_DIR):
             return numba.njit(**options)(fn)
     return decorate
+
+
+def will_compile(dispatcher) -> bool:
+    """True when calling `dispatcher` will compile it: not yet compiled in this process and no
+    cache entry on disk (after an install, or when the source changed). Best effort: it reads
+    numba's cache index, and answers False when it cannot tell."""
+    try:
+        if dispatcher.signatures:
+            return False
+        cache = getattr(dispatcher, "_cache", None)
+        index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+        if index is None:
+            return True  # no cache at all: every process compiles
+        return not pathlib.Path(index).is_file()
+    except Exception:  # noqa: BLE001 - a private numba detail changed: say nothing
+        return False

@@ -172,6 +172,16 @@ def _warn_overtopping(regime, result, crest_m) -> None:
           "crest, the top of the level–storage table", file=sys.stderr)
 
 
+def _say_if_compiling() -> None:
+    """One line on stderr before the engine compiles (the first run after an install)."""
+    from . import _jit, _kernels
+
+    if _jit.will_compile(_kernels.advance):
+        where = _jit.cache_dir()
+        print("bakhri: compiling the engine for this machine (once after an install, about 10 s)"
+              + (f"; cached in {where}" if where else ""), file=sys.stderr, flush=True)
+
+
 def _cmd_run(args) -> int:
     from . import memory, output
     from .engine import SimulationError, simulate
@@ -195,6 +205,7 @@ def _cmd_run(args) -> int:
         need = memory.run_bytes(s.period.n_days, n, len(s.regime_names), len(s.resolved.get("demand") or []))
         memory.require(need, f"{s.path}: {n:,} members × {len(s.regime_names)} regimes × {s.period.n_days} days "
                        "of daily series", RUN_ADVICE)
+    _say_if_compiling()
     for s in scenarios:
         t0 = time.perf_counter()
         model, regimes = s.build()

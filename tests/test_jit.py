@@ -54,3 +54,38 @@ def test_unwritable_cache_folder_falls_back(tmp_path):
     # A path below a regular file can never be created, even as root.
     fallback = _cache_dir_in_subprocess({"BAKHRI_CACHE_DIR": str(blocker / "sub")}, tmp_path)
     assert not fallback.startswith(str(blocker)) and str(PACKAGE) not in fallback
+
+
+def test_will_compile_is_true_only_before_the_first_compilation(tmp_path):
+    (tmp_path / "tiny.py").write_text(
+        "from sim._jit import njit, will_compile\n"
+        "@njit(cache=True)\n"
+        "def f(x):\n    return x + 1\n"
+        "before = will_compile(f)\n"
+        "f(1)\n"
+        "print(before, will_compile(f))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["BAKHRI_CACHE_DIR"] = str(tmp_path / "cache")
+    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE.parent), str(tmp_path)])
+
+    def run():
+        proc = subprocess.run([sys.executable, "-c", "import tiny"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=True)
+        return proc.stdout.split()
+
+    assert run() == ["True", "False"]  # a new install: compiles, then compiled
+    assert run() == ["False", "False"]  # the next process loads it from the cache
+
+
+def test_run_says_so_when_the_engine_compiles(capsys, tmp_path, monkeypatch):
+    from sim import cli
+
+    monkeypatch.setattr(_jit, "will_compile", lambda dispatcher: True)
+    code = cli.main(["run", str(PACKAGE.parent / "tests" / "bad" / "base.toml"), "--out", str(tmp_path), "--no-plots"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.startswith("bakhri: compiling the engine for this machine (once after an install, about 10 s)")
+    monkeypatch.setattr(_jit, "will_compile", lambda dispatcher: False)
+    assert cli.main(["run", str(PACKAGE.parent / "tests" / "bad" / "base.toml"), "--out", str(tmp_path), "--no-plots"]) == 0
+    assert "compiling" not in capsys.readouterr().err
