@@ -28,7 +28,9 @@ EPILOG_SWEEP = """examples:
   bakhri sweep scenarios/baseline.toml --regime irrigation-first \\
       --set inflow.scale=0.6:1.4:9 --set regimes.irrigation-first.hedging.factor=0.5:1:6
   bakhri sweep scenarios/baseline.toml --set inflow.scale=0.5:1.5:0 --method lhs --samples 1000 --seed 1
-  bakhri sweep scenarios/ensemble-dry.toml --set inflow.scale=0.8,1.0 --workers 2"""
+  bakhri sweep scenarios/ensemble-dry.toml --set inflow.scale=0.8,1.0 --workers 2
+  bakhri sweep scenarios/sweep-hedging.toml --format csv
+  bakhri sweep scenarios/sweep-hedging.toml --resume     # after Ctrl-C: continue from the chunks on disk"""
 
 EPILOG_OTHER = """examples:
   bakhri validate scenarios/*.toml
@@ -82,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Run a parameter sweep as one ensemble: every setting is a member. "
                         "Parameters come from --set (repeatable) or the file's [sweep] table; with an "
                         "[ensemble], every setting meets the same inflow members. Writes "
-                        "DIR/<scenario-name>-sweep/sweep.csv (one row per member and regime) and plots.",
+                        "DIR/<scenario-name>-sweep/sweep.parquet (or sweep.csv; one row per member and regime, streamed to disk "
+                        "chunk by chunk) and plots; an interrupted sweep continues with --resume.",
                         epilog=EPILOG_SWEEP, formatter_class=fmt)
     sw.add_argument("file", metavar="FILE", help="scenario TOML file")
     sw.add_argument("--set", action="append", default=[], metavar="KEY=SPEC",
@@ -97,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--chunk-size", type=int, metavar="N", help="members per chunk")
     sw.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
     sw.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    sw.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                    help="file of the rows: sweep.parquet (default; pandas, polars, xarray read it) or sweep.csv")
+    sw.add_argument("--resume", action="store_true",
+                    help="continue an interrupted sweep from the chunks it completed (same inputs only)")
 
     val = sub.add_parser("validate", help="check scenario files, report every problem",
                          description="Check scenario files without running them; every problem is reported "
@@ -272,25 +279,40 @@ def _cmd_sweep(args) -> int:
     too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
     if too_big:
         raise InputError(f"{scenario.path}: {too_big}")
-    output.prepare(Path(args.out), scenario.name + "-sweep")
+    from .stream import ResumeError, partial_folder
+
+    name = scenario.name + "-sweep"
+    output.prepare(Path(args.out), name)
+    part = partial_folder(Path(args.out), name)
+    if part.is_dir() and not args.resume:
+        print(f"bakhri: note: discarding the interrupted sweep in {part} (--resume continues it)", file=sys.stderr)
     interactive = sys.stderr.isatty()
+    t0 = time.perf_counter()
     try:
-        result = sweep.run(
+        folder = sweep.run(
             scenario, parameters, method=method, samples=args.samples, seed=args.seed,
             inflow_members=args.members, regimes=args.regime, chunk_size=args.chunk_size,
-            workers=args.workers, progress=interactive,
+            workers=args.workers, progress=interactive, out=Path(args.out), name=name, format=args.format,
+            resume=args.resume, plots=not args.no_plots,
         )
     except ScenarioError as err:
         raise InputError(str(err)) from None
+    except ResumeError as err:
+        raise InputError(f"bakhri: {err}") from None
     except ValueError as err:
         raise InputError(f"{scenario.path}: {err}") from None
-    folder = output.write_sweep(Path(args.out), scenario.name + "-sweep", result, scenario.to_toml(),
-                                plots=not args.no_plots, title=scenario.title)
+    except KeyboardInterrupt as err:
+        if part.is_dir():
+            err.kept = part
+        raise
+    # the columns of the console table only: memory stays small whatever the sweep's size
+    result = sweep.load(folder, columns=("energy_gwh", "deficit_hm3", "reliability_volume", "level_end_m"))
     print(f"{scenario.name}: {_count(result.n_settings, 'setting')} × {_count(result.n_inflow_members, 'inflow member')} × "
           f"{_count(len(result.results), 'regime')} = {result.n_members * len(result.results):,} member-seasons "
-          f"in {result.timings['total_s']:.2f} s")
+          f"in {time.perf_counter() - t0:.2f} s")
     print(output.format_sweep_table(result))
-    print(f"written: {folder}/ (sweep.csv, " + ("plots/, " if not args.no_plots else "") + "scenario.resolved.toml, run.json)")
+    print(f"written: {folder}/ (sweep.{args.format}, " + ("plots/, " if not args.no_plots else "")
+          + "scenario.resolved.toml, run.json)")
     return 0
 
 
@@ -340,8 +362,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt as err:
         signum = getattr(err, "signum", signal.SIGINT)
         what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-        print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",
-              file=sys.stderr)
+        kept = getattr(err, "kept", None)
+        if kept is not None:
+            print(f"bakhri: {what}; the completed chunks of the sweep are kept in {kept}: "
+                  "the same command with --resume continues it", file=sys.stderr)
+        else:
+            print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",
+                  file=sys.stderr)
         if argv is None:
             _exit_now(128 + signum)
         return 128 + signum

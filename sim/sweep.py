@@ -38,7 +38,7 @@ from .engine import DEFAULT_CHUNK_SIZE, simulate
 from .results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
 from .scenario import MAX_MEMBERS
 
-__all__ = ["grid", "sample", "parse_set", "run", "check_memory", "SweepResult", "CrossedInflow"]
+__all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "SweepResult", "CrossedInflow"]
 
 
 def grid(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -197,16 +197,19 @@ class SweepResult:
         return list(self.table)
 
     def to_csv(self, path) -> None:
-        """Write the table as CSV (units in the metric names)."""
-        import csv
+        """Write the table as CSV (units in the metric names), formatted column by column."""
+        from .stream import write_csv
 
-        cols = self.columns()
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(cols)
-            data = [self.table[c] for c in cols]
-            for i in range(len(data[0])):
-                w.writerow([_fmt(col[i]) for col in data])
+        with open(path, "wb") as fh:
+            write_csv(fh, self.table)
+
+    def to_parquet(self, path) -> None:
+        """Write the table as Parquet (pyarrow): columnar, compressed, read by pandas, polars, xarray."""
+        import pyarrow.parquet as pq
+
+        from .stream import _arrow
+
+        pq.write_table(_arrow(self.table), path)
 
     def to_pandas(self):
         """The table as a `pandas.DataFrame` (needs pandas: ``pip install bakhri-sim[pandas]``)."""
@@ -239,14 +242,6 @@ class SweepResult:
         """Percentiles of a metric across inflow members, per setting: shape (len(q), n_settings)."""
         v = self.results[regime].metrics[metric].reshape(self.n_settings, self.n_inflow_members)
         return np.percentile(v, q, axis=1)
-
-
-def _fmt(x):
-    if isinstance(x, (str, np.str_)):
-        return str(x)
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    return repr(float(x)) if np.isfinite(x) else str(float(x))
 
 
 SWEEP_ADVICE = ("Use fewer settings (fewer values per parameter, or fewer --samples), fewer inflow members "
@@ -332,6 +327,48 @@ def check_memory(scenario, n_settings: int, n_inflow: int, n_regimes: int, n_par
     return need
 
 
+def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regimes, chunk_size, workers):
+    """Settings, inflow members per setting, the built model and regimes, and the regime names
+    of a sweep; refuses (before allocating) a sweep that will not fit in memory."""
+    spec = scenario.sweep
+    method = method or (spec.method if spec is not None and parameters is None else "grid")
+    if parameters is None:
+        parameters = dict(spec.parameters) if spec is not None else {}
+        samples = samples or (spec.samples if spec is not None else None)
+        seed = seed if seed is not None else (spec.seed if spec is not None else None)
+    ensemble = scenario.ensemble
+    n_inflow = inflow_members if inflow_members is not None else (ensemble.members if ensemble is not None else 1)
+    n_inflow = max(int(n_inflow), 1)
+    if n_inflow > 1 and ensemble is None:
+        raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
+    check_memory(scenario, _n_settings(parameters, method, samples), n_inflow,
+                 len(regimes or scenario.regime_names), len(parameters), chunk_size=chunk_size,
+                 workers=workers)
+    if method == "grid":
+        settings = grid(parameters)
+    else:
+        if not samples:
+            raise ValueError(f'method "{method}" needs samples >= 1')
+        # (low, high) of each parameter; a list of values (e.g. a grid [sweep] table) gives its range
+        bounds = {k: (float(np.min(v)), float(np.max(v))) for k, v in parameters.items()}
+        settings = sample(bounds, samples, method, seed)
+    n_settings = len(next(iter(settings.values()))) if settings else 1
+    n = n_settings * n_inflow
+    overrides = {path: np.repeat(values, n_inflow) for path, values in settings.items()}
+    model, built = scenario.build(overrides=overrides, n_members=n)
+    if ensemble is not None:
+        base = model.inflow_m3s
+        if n_inflow > 1 or hasattr(base, "materialize"):
+            base = dataclasses.replace(model.inflow_m3s, n_members=n_inflow) if hasattr(base, "materialize") else base
+            model = dataclasses.replace(model, inflow_m3s=CrossedInflow(base, n_settings))
+    names = regimes or list(built)
+    unknown = [r for r in names if r not in built]
+    if unknown:
+        raise ValueError(f"unknown regime {unknown[0]!r}; the scenario has {list(built)}")
+
+    return settings, n_inflow, model, built, names
+
+
 def run(
     scenario,
     parameters: Mapping[str, Any] | None = None,
@@ -346,7 +383,12 @@ def run(
     workers: int | None = None,
     executor: Executor | None = None,
     progress: bool | Any = False,
-) -> SweepResult:
+    out=None,
+    name: str | None = None,
+    format: str = "parquet",
+    resume: bool = False,
+    plots: bool = False,
+):
     """Run a sweep of a scenario: every setting (× inflow member) is a member of one ensemble.
 
     Parameters
@@ -373,47 +415,35 @@ def run(
         Any executor, e.g. ``distributed.Client(...).get_executor()``.
     progress : bool or callable
         True: a tqdm progress bar on stderr; or a callable ``progress(n_done)``.
+    out : path-like, optional
+        Stream the rows to ``out/<name>/`` chunk by chunk as they are computed (memory does
+        not grow with the sweep's size) instead of holding them: see `sim.stream`. Read the
+        folder back with `load`.
+    name : str, optional
+        Name of the result folder (default ``<scenario-name>-sweep``); with `out` only.
+    format : {"parquet", "csv"}
+        File of the streamed rows: ``sweep.parquet`` or ``sweep.csv``; with `out` only.
+    resume : bool
+        Continue an interrupted streamed sweep from the chunks it completed (its inputs must
+        be the same: `sim.stream.ResumeError` otherwise); with `out` only.
+    plots : bool
+        Write the sweep's plots into the folder; with `out` only.
 
     Returns
     -------
-    SweepResult
+    SweepResult, or with `out` the result folder (Path)
     """
     t0 = time.perf_counter()
-    spec = scenario.sweep
-    method = method or (spec.method if spec is not None and parameters is None else "grid")
-    if parameters is None:
-        parameters = dict(spec.parameters) if spec is not None else {}
-        samples = samples or (spec.samples if spec is not None else None)
-        seed = seed if seed is not None else (spec.seed if spec is not None else None)
-    ensemble = scenario.ensemble
-    n_inflow = inflow_members if inflow_members is not None else (ensemble.members if ensemble is not None else 1)
-    n_inflow = max(int(n_inflow), 1)
-    if n_inflow > 1 and ensemble is None:
-        raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
-    check_memory(scenario, _n_settings(parameters, method, samples), n_inflow,
-                 len(regimes or scenario.regime_names), len(parameters), chunk_size=chunk_size,
-                 workers=workers if executor is None else 1)
-    if method == "grid":
-        settings = grid(parameters)
-    else:
-        if not samples:
-            raise ValueError(f'method "{method}" needs samples >= 1')
-        # (low, high) of each parameter; a list of values (e.g. a grid [sweep] table) gives its range
-        bounds = {k: (float(np.min(v)), float(np.max(v))) for k, v in parameters.items()}
-        settings = sample(bounds, samples, method, seed)
-    n_settings = len(next(iter(settings.values()))) if settings else 1
-    n = n_settings * n_inflow
-    overrides = {path: np.repeat(values, n_inflow) for path, values in settings.items()}
-    model, built = scenario.build(overrides=overrides, n_members=n)
-    if ensemble is not None:
-        base = model.inflow_m3s
-        if n_inflow > 1 or hasattr(base, "materialize"):
-            base = dataclasses.replace(model.inflow_m3s, n_members=n_inflow) if hasattr(base, "materialize") else base
-            model = dataclasses.replace(model, inflow_m3s=CrossedInflow(base, n_settings))
-    names = regimes or list(built)
-    unknown = [r for r in names if r not in built]
-    if unknown:
-        raise ValueError(f"unknown regime {unknown[0]!r}; the scenario has {list(built)}")
+    settings, n_inflow, model, built, names = _setup(
+        scenario, parameters, method=method, samples=samples, seed=seed, inflow_members=inflow_members,
+        regimes=regimes, chunk_size=chunk_size, workers=workers if executor is None else 1)
+    n = (len(next(iter(settings.values()))) if settings else 1) * n_inflow
+    if out is not None:
+        from . import stream
+
+        return stream.run(scenario, settings, n_inflow, model, built, names, out=out, name=name, format=format,
+                          resume=resume, chunk_size=chunk_size, workers=workers, executor=executor,
+                          progress=progress, plots=plots, t0=t0)
 
     bar = None
     callback = progress if callable(progress) else None
@@ -462,20 +492,39 @@ def run(
 
 
 def _table(sr: SweepResult, names) -> dict:
-    n = sr.n_members
-    member = np.arange(n)
+    metrics = {m: np.concatenate([sr.results[r].metrics[m] for r in names]) for m in SUMMARY_COLUMNS}
+    users = {user: {m: np.concatenate([sr.results[r].user_metrics[user][m] for r in names]) for m in USER_METRICS}
+             for user in sr.results[names[0]].user_metrics}
+    return rows(names, slice(0, sr.n_members), sr.settings, sr.n_inflow_members, metrics, users)
+
+
+def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: int, metrics, user_metrics) -> dict:
+    """Table columns of members `members` of each regime in `names` (regime-major, as
+    `SweepResult.table`): ``regime``, ``member``, ``setting``, ``inflow_member``, the
+    parameters, the metrics and ``<user>.<metric>``; `metrics` and `user_metrics` hold those
+    rows already."""
+    member = np.arange(members.start, members.stop)
+    k = len(names)
     cols: dict[str, np.ndarray] = {
-        "regime": np.repeat(np.array(names, dtype=object), n),
-        "member": np.tile(member, len(names)),
-        "setting": np.tile(member // sr.n_inflow_members, len(names)),
-        "inflow_member": np.tile(member % sr.n_inflow_members, len(names)),
+        "regime": np.repeat(np.array(names, dtype=object), member.size),
+        "member": np.tile(member, k),
+        "setting": np.tile(member // n_inflow, k),
+        "inflow_member": np.tile(member % n_inflow, k),
     }
-    for p, values in sr.settings.items():
-        cols[p] = np.tile(np.repeat(values, sr.n_inflow_members), len(names))
-    first = sr.results[names[0]]
+    for p, values in settings.items():
+        cols[p] = np.tile(np.asarray(values)[member // n_inflow], k)
     for m in SUMMARY_COLUMNS:
-        cols[m] = np.concatenate([sr.results[r].metrics[m] for r in names])
-    for user in first.user_metrics:
+        cols[m] = metrics[m]
+    for user, ms in user_metrics.items():
         for m in USER_METRICS:
-            cols[f"{user}.{m}"] = np.concatenate([sr.results[r].user_metrics[user][m] for r in names])
+            cols[f"{user}.{m}"] = ms[m]
     return cols
+
+
+def load(path, columns=None) -> SweepResult:
+    """Read a sweep's result folder (``bakhri sweep`` or ``run(..., out=...)``) back: the same
+    table, row for row, as the run returned; ``results`` hold each regime's metrics. With
+    `columns`, only those (and the regime and parameters). See `sim.stream.load`."""
+    from . import stream
+
+    return stream.load(path, columns)

@@ -477,12 +477,12 @@ def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch):
 
 
 def test_internal_error_in_sweep_exit_1(capsys, tmp_path, monkeypatch):
-    import sim.sweep
+    import sim.stream
 
     def boom(*a, **k):
         raise RuntimeError("chunk lost")
 
-    monkeypatch.setattr(sim.sweep, "simulate", boom)
+    monkeypatch.setattr(sim.stream, "_compute", boom)
     code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
     assert code == 1
     assert "internal error" in err and "chunk lost" in err
@@ -498,7 +498,7 @@ FACTOR = "regimes.irrigation-first.hedging.factor"
 
 
 def test_sweep_file_table(capsys, tmp_path):
-    code, out, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
+    code, out, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots", "--format", "csv")
     assert code == 0, err
     folder = tmp_path / "sweep-hedging-sweep"
     header, rows = read_csv(folder / "sweep.csv")
@@ -522,7 +522,7 @@ def test_sweep_file_table(capsys, tmp_path):
 
 def test_sweep_set_range_with_regime(capsys, tmp_path):
     code, out, err = bakhri(capsys, "sweep", BASELINE, "--regime", "irrigation-first",
-                            "--set", "inflow.scale=0.6:1.4:5", "--out", tmp_path, "--no-plots")
+                            "--set", "inflow.scale=0.6:1.4:5", "--out", tmp_path, "--no-plots", "--format", "csv")
     assert code == 0, err
     d = read_dicts(tmp_path / "baseline-sweep" / "sweep.csv")
     assert len(d) == 5
@@ -584,7 +584,7 @@ def test_sweep_nothing_to_sweep(capsys, tmp_path):
 
 
 def test_sweep_lhs_reproducible(capsys, tmp_path):
-    args = ["sweep", BASELINE, "--regime", "irrigation-first", "--set", "inflow.scale=0.6:1.4:5",
+    args = ["sweep", BASELINE, "--regime", "irrigation-first", "--set", "inflow.scale=0.6:1.4:5", "--format", "csv",
             "--method", "lhs", "--samples", "16", "--seed", "3", "--no-plots"]
     code, _, err = bakhri(capsys, *args, "--out", tmp_path / "a")
     assert code == 0, err
@@ -607,7 +607,7 @@ def test_sweep_lhs_reproducible(capsys, tmp_path):
 def test_sweep_sampling_range_forms_from_help(capsys, tmp_path, spec):
     """The --help example 'KEY=0.5:1.5:0 --method lhs' and 'from:to' both give the range."""
     code, _, err = bakhri(capsys, "sweep", BASELINE, "--regime", "irrigation-first", "--set", spec,
-                          "--method", "lhs", "--samples", "8", "--seed", "1", "--out", tmp_path, "--no-plots")
+                          "--method", "lhs", "--samples", "8", "--seed", "1", "--out", tmp_path, "--no-plots", "--format", "csv")
     assert code == 0, err
     scales = np.array([float(r["inflow.scale"]) for r in read_dicts(tmp_path / "baseline-sweep" / "sweep.csv")])
     assert scales.size == 8 and scales.min() >= 0.5 and scales.max() <= 1.5
@@ -624,7 +624,7 @@ def test_sweep_sampling_needs_samples(capsys, tmp_path):
 def test_sweep_ensemble_members_and_workers(capsys, tmp_path):
     code, out, err = bakhri(capsys, "sweep", SCENARIOS / "ensemble-dry.toml", "--set", "inflow.scale=0.8,1.0",
                             "--members", "5", "--regime", "irrigation-first", "--workers", "2",
-                            "--out", tmp_path, "--no-plots")
+                            "--out", tmp_path, "--no-plots", "--format", "csv")
     assert code == 0, err
     assert "2 settings × 5 inflow members × 1 regime =" in out
     d = read_dicts(tmp_path / "ensemble-dry-sweep" / "sweep.csv")
@@ -1004,26 +1004,36 @@ def _workers_busy(proc, err):
 @pytest.mark.parametrize("sig, group, status", [(2, True, 130), (2, False, 130), (15, False, 143)],
                          ids=["ctrl-c", "sigint-parent", "sigterm"])
 def test_interrupted_sweep_with_workers_ends_at_once_and_leaves_nothing(tmp_path, sig, group, status):
+    """Nothing half-written is left: only the chunks completed before the signal, kept for
+    --resume (none completed: nothing at all)."""
     _workers_busy.since = None
     code, elapsed, err, left = _interrupt([*LONG_SWEEP, "--out", tmp_path], sig, wait_for=_workers_busy,
                                           group=group, cwd=ROOT)
     assert code == status, err
     assert elapsed < 5.0, f"took {elapsed:.1f} s"  # 2 s asked; margin for a loaded machine
     no_traceback(err)
-    assert err.count("\n") == 1 and "the unfinished scenario was not written" in err
     assert left == []
-    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+    assert err.count("\n") == 1
+    kept = sorted(tmp_path.iterdir()) if tmp_path.exists() else []
+    if kept:
+        assert [p.name for p in kept] == [".ensemble-dry-sweep.partial"] and "--resume" in err
+        chunks = sorted(p.name for p in (kept[0] / "chunks").iterdir())
+        done = json.loads((kept[0] / "progress.json").read_text())["chunks_done"]
+        assert all(c.endswith(".parquet") for c in chunks)  # no temporary file
+        assert {f"{r:03d}-{c:06d}.parquet" for r, c in done} <= set(chunks)  # what is listed is there
+    else:
+        assert "the unfinished scenario was not written" in err
 
 
 WRITING = """
 import sys, time
-import sim.sweep
-real = sim.sweep.SweepResult.to_csv
-def slow(self, path):
-    real(self, path)
+import sim.stream
+real = sim.stream._assemble
+def slow(*args):
+    real(*args)
     print("WRITING", file=sys.stderr, flush=True)
     time.sleep(60)
-sim.sweep.SweepResult.to_csv = slow
+sim.stream._assemble = slow
 from sim.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -1031,8 +1041,9 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.mark.parametrize("sig", [15, 9], ids=["sigterm", "sigkill"])
 def test_killed_while_writing_leaves_no_temporary_folder(capsys, tmp_path, sig):
-    """SIGTERM while sweep.csv is written: nothing left. SIGKILL cannot be caught: the next
-    run into the same folder clears what the killed one left."""
+    """SIGTERM while sweep.parquet is written: no temporary folder left, only the completed
+    chunks for --resume. SIGKILL cannot be caught: the next run into the same folder clears
+    what the killed one left."""
     driver = tmp_path / "driver.py"
     driver.write_text(WRITING)
     out = tmp_path / "out"
@@ -1042,7 +1053,8 @@ def test_killed_while_writing_leaves_no_temporary_folder(capsys, tmp_path, sig):
     try:
         line = proc.stderr.readline()
         assert line == "WRITING\n", line + proc.stderr.read()
-        assert [p.name.split(".tmp-")[0] for p in out.iterdir()] == [".sweep-hedging-sweep"]
+        assert sorted(p.name.split(".tmp-")[0] for p in out.iterdir()) == [".sweep-hedging-sweep",
+                                                                          ".sweep-hedging-sweep.partial"]
         proc.send_signal(sig)
         code = proc.wait(timeout=30)
         err = proc.stderr.read()
@@ -1053,10 +1065,14 @@ def test_killed_while_writing_leaves_no_temporary_folder(capsys, tmp_path, sig):
     if sig == 15:
         assert code == 143
         no_traceback(err)
-        assert list(out.iterdir()) == []
+        assert "--resume" in err and err.count("\n") == 1
+        assert [p.name for p in out.iterdir()] == [".sweep-hedging-sweep.partial"]  # the chunks, kept
+        code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", out, "--no-plots", "--resume")
+        assert code == 0, err
+        assert [p.name for p in out.iterdir()] == ["sweep-hedging-sweep"]
     else:
         assert code == -9
-        assert len(list(out.iterdir())) == 1  # the killed writer's temporary folder
+        assert len(list(out.iterdir())) == 2  # the killed writer's temporary folder and its chunks
         code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", out, "--no-plots")
         assert code == 0, err
         assert [p.name for p in out.iterdir()] == ["sweep-hedging-sweep"]
