@@ -9,7 +9,8 @@
    for 10⁵ and 10⁶ member-seasons, run under ``/usr/bin/time -v`` in a fresh process: wall time
    and peak resident memory (the largest of the command and its processes), for the baseline
    tree (``--baseline``, a git ref extracted with ``git archive``: the sweep held in memory and
-   written by the per-value writer) and this checkout (streamed Parquet, and ``--format csv``).
+   written by the per-value writer) and this checkout (streamed Parquet, ``--format csv``, and
+   Parquet with ``--workers 2``).
    Compiled code is warmed by one small run per tree first.
 
     python benchmarks/bench_sweep_output.py                      # 10⁵ and 10⁶, baseline a00e072
@@ -126,8 +127,9 @@ def commands(sizes, baseline, scratch: Path) -> None:
         trees.append((f"before ({baseline})", _extract(baseline, Path(tempfile.mkdtemp(dir=scratch))), []))
     trees.append(("after, Parquet", ROOT, []))
     trees.append(("after, --format csv", ROOT, ["--format", "csv"]))
+    trees.append(("after, Parquet, 2 workers", ROOT, ["--workers", "2"]))
     print("\n2. bakhri sweep, whole command, results on disk (--no-plots; wall s, peak RSS MiB, file MB)")
-    print(f"   {'member-seasons':>14}  {'tree':<22} {'wall s':>7} {'peak MiB':>9} {'file MB':>8}")
+    print(f"   {'member-seasons':>14}  {'tree':<26} {'wall s':>7} {'peak MiB':>9} {'file MB':>8}")
     for label, root, extra in trees:  # warm the compiled-code cache of each tree
         env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg", BAKHRI_CACHE_DIR=str(scratch / "cache"),
                    NUMBA_CACHE_DIR=str(scratch / "cache"))
@@ -146,7 +148,7 @@ def commands(sizes, baseline, scratch: Path) -> None:
             wall, peak = _timed(root, argv, env)
             files = [p for p in (out / "baseline-sweep").glob("sweep.*")]
             size = sum(p.stat().st_size for p in files) / 1e6
-            print(f"   {a * b:>14,}  {label:<22} {wall:7.1f} {peak:9.0f} {size:8.1f}", flush=True)
+            print(f"   {a * b:>14,}  {label:<26} {wall:7.1f} {peak:9.0f} {size:8.1f}", flush=True)
             shutil.rmtree(out, ignore_errors=True)
 
 

@@ -279,7 +279,7 @@ def _cmd_sweep(args) -> int:
     too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
     if too_big:
         raise InputError(f"{scenario.path}: {too_big}")
-    from .stream import ResumeError, partial_folder
+    from .stream import ResumeError, partial_folder, percentiles
 
     name = scenario.name + "-sweep"
     output.prepare(Path(args.out), name)
@@ -305,12 +305,12 @@ def _cmd_sweep(args) -> int:
         if part.is_dir():
             err.kept = part
         raise
-    # the columns of the console table only: memory stays small whatever the sweep's size
-    result = sweep.load(folder, columns=("energy_gwh", "deficit_hm3", "reliability_volume", "level_end_m"))
-    print(f"{scenario.name}: {_count(result.n_settings, 'setting')} × {_count(result.n_inflow_members, 'inflow member')} × "
-          f"{_count(len(result.results), 'regime')} = {result.n_members * len(result.results):,} member-seasons "
+    # the console table from one column at a time: memory stays small whatever the sweep's size
+    info, table = percentiles(folder, output.SWEEP_TABLE_METRICS)
+    print(f"{scenario.name}: {_count(info['n_settings'], 'setting')} × {_count(info['n_inflow_members'], 'inflow member')} × "
+          f"{_count(len(info['regimes']), 'regime')} = {info['n_rows']:,} member-seasons "
           f"in {time.perf_counter() - t0:.2f} s")
-    print(output.format_sweep_table(result))
+    print(output.format_sweep_table(None, percentiles=table))
     print(f"written: {folder}/ (sweep.{args.format}, " + ("plots/, " if not args.no_plots else "")
           + "scenario.resolved.toml, run.json)")
     return 0

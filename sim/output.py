@@ -703,15 +703,22 @@ def write_sweep(out_dir, name, sweep_result, resolved_toml: str, *, plots: bool 
     return _write_atomically(Path(out_dir), name, fill)
 
 
-def format_sweep_table(sweep_result, metrics=("energy_gwh", "deficit_hm3", "reliability_volume", "level_end_m")) -> str:
-    """Per regime, percentiles (10/50/90 %) of key metrics over all members of a sweep."""
+SWEEP_TABLE_METRICS = ("energy_gwh", "deficit_hm3", "reliability_volume", "level_end_m")
+
+
+def format_sweep_table(sweep_result, metrics=SWEEP_TABLE_METRICS, percentiles=None) -> str:
+    """Per regime, percentiles (10/50/90 %) of key metrics over all members of a sweep; or
+    from `percentiles` (``{regime: {metric: (p10, p50, p90)}}``, e.g. `sim.stream.percentiles`)."""
     headers = {"energy_gwh": "Energy [GWh]", "deficit_hm3": "Deficit [hm³]",
                "reliability_volume": "Vol. reliability [-]", "level_end_m": "End level [m]"}
+    if percentiles is None:
+        percentiles = {regime: {m: np.percentile(r.metrics[m], (10, 50, 90)) for m in metrics}
+                       for regime, r in sweep_result.results.items()}
     rows = [["Regime", "Percentile"] + [headers.get(m, m) for m in metrics]]
-    for regime, r in sweep_result.results.items():
-        for q in (10, 50, 90):
-            rows.append([regime if q == 10 else "", f"p{q}"] + [f"{np.percentile(r.metrics[m], q):,.3f}" if "reliab" in m
-                         else f"{np.percentile(r.metrics[m], q):,.1f}" for m in metrics])
+    for regime, p in percentiles.items():
+        for i, q in enumerate((10, 50, 90)):
+            rows.append([regime if q == 10 else "", f"p{q}"] + [f"{p[m][i]:,.3f}" if "reliab" in m
+                         else f"{p[m][i]:,.1f}" for m in metrics])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -207,9 +207,9 @@ class SweepResult:
         """Write the table as Parquet (pyarrow): columnar, compressed, read by pandas, polars, xarray."""
         import pyarrow.parquet as pq
 
-        from .stream import _arrow
+        from .stream import PARQUET, _arrow
 
-        pq.write_table(_arrow(self.table), path)
+        pq.write_table(_arrow(self.table), path, **PARQUET)
 
     def to_pandas(self):
         """The table as a `pandas.DataFrame` (needs pandas: ``pip install bakhri-sim[pandas]``)."""
@@ -524,7 +524,7 @@ def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: in
 def load(path, columns=None) -> SweepResult:
     """Read a sweep's result folder (``bakhri sweep`` or ``run(..., out=...)``) back: the same
     table, row for row, as the run returned; ``results`` hold each regime's metrics. With
-    `columns`, only those (and the regime and parameters). See `sim.stream.load`."""
+    `columns`, only those and the parameters. See `sim.stream.load`."""
     from . import stream
 
     return stream.load(path, columns)
