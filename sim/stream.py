@@ -49,6 +49,8 @@ FORMATS = ("parquet", "csv")
 #: Parquet options: dictionary encoding for the regime names only (on float columns it costs
 #: 2-3× the write time and saves nothing).
 PARQUET = {"use_dictionary": ["regime"]}
+#: Metrics that `sim.plotting.save_sweep_plots` draws (read back for the plots, nothing else).
+PLOT_METRICS = ("deficit_hm3", "energy_gwh", "reliability_volume")
 PROGRESS = "progress.json"
 
 
@@ -407,9 +409,7 @@ def _result(table: dict, parameters, names, n_inflow):
 
 def _for_plots(path, fmt, columns, names, settings, n_inflow):
     """The columns that plots use, read back from the assembled file."""
-    from .results import SUMMARY_COLUMNS
-
-    only = {"regime", *settings, *SUMMARY_COLUMNS}  # the trade-off plot colours by regime
+    only = {"regime", *settings, *PLOT_METRICS}  # the trade-off plot colours by regime
     return _result(_read(path, fmt, columns, only), list(settings), names, n_inflow)
 
 
