@@ -286,6 +286,7 @@ def _cmd_sweep(args) -> int:
     part = partial_folder(Path(args.out), name)
     if part.is_dir() and not args.resume:
         print(f"bakhri: note: discarding the interrupted sweep in {part} (--resume continues it)", file=sys.stderr)
+    _say_if_compiling()
     interactive = sys.stderr.isatty()
     t0 = time.perf_counter()
     try:
