@@ -41,13 +41,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _kernels
-from . import metrics as _metrics
 from . import units
 from .calendar import Period
 from .hydropower import Plant

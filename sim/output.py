@@ -31,7 +31,6 @@ import os
 import platform
 import re
 import shutil
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -52,7 +51,6 @@ __all__ = [
     "write_daily_csv",
     "write_daily_percentiles_csv",
     "write_run",
-    "write_sweep",
     "prepare",
     "clear_stale",
     "format_table",
@@ -659,48 +657,6 @@ def _write_atomically(out_dir: Path, name: str, fill) -> Path:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def write_sweep(out_dir, name, sweep_result, resolved_toml: str, *, plots: bool = True, title: str = "",
-                run_info: dict | None = None) -> Path:
-    """Write a sweep's outputs to ``out_dir/<name>/``, atomically (as `write_run`).
-
-    Files: ``sweep.csv`` (one row per member and regime: settings, inflow member, every
-    metric with its unit in the name), ``scenario.resolved.toml``, ``run.json`` and, with
-    `plots`, ``plots/tradeoff.png`` (energy against deficit), ``plots/exceedance_deficit.png``
-    and ``plots/exceedance_energy.png`` (per regime), ``plots/heatmap_<metric>.png`` (first two
-    parameters, when there are two or more) and ``plots/failure_ranges.png``.
-    """
-    t0 = time.perf_counter()
-    name = _check_name(name, "sweep name")
-
-    def fill(tmp):
-        sweep_result.to_csv(tmp / "sweep.csv")
-        (tmp / "scenario.resolved.toml").write_text(resolved_toml, encoding="utf-8")
-        if plots:
-            from .plotting import save_sweep_plots
-
-            save_sweep_plots(sweep_result, tmp, title=title)
-        from . import __version__
-
-        doc = {
-            "written_by": "bakhri",
-            "version": __version__,
-            "kind": "sweep",
-            "input_sha256": hashlib.sha256(resolved_toml.encode("utf-8")).hexdigest(),
-            "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "parameters": sweep_result.parameters,
-            "n_settings": sweep_result.n_settings,
-            "n_inflow_members": sweep_result.n_inflow_members,
-            "regimes": list(sweep_result.results),
-            "timings": {**sweep_result.timings, "write_s": time.perf_counter() - t0},
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        }
-        doc.update(run_info or {})
-        _write_json(tmp / "run.json", _jsonable(doc))
-
-    return _write_atomically(Path(out_dir), name, fill)
 
 
 SWEEP_TABLE_METRICS = ("energy_gwh", "deficit_hm3", "reliability_volume", "level_end_m")

@@ -1562,7 +1562,6 @@ class _Checker:
         sw = {f"{path}.{k}": b for k, b in limit_bounds}
         params: dict = {}
         describe = rule
-        hyps = self.c.hypsometry
         if rule in ("schedule", "demand"):
             out.setdefault("scale", 1.0)
             if self.number(f"{path}.scale", out["scale"], _FACTOR) is None:
@@ -1747,7 +1746,7 @@ class _Checker:
         elif method == "grid":
             for k in ("samples", "seed"):
                 if k in raw:
-                    self.add(f"sweep.{k}", f'only used with method "lhs" or "sobol"; the method is "grid"')
+                    self.add(f"sweep.{k}", 'only used with method "lhs" or "sobol"; the method is "grid"')
                     ok = False
         entries = {}
         _flatten_sweep({k: v for k, v in raw.items() if k not in _SWEEP_OPTIONS}, "", entries)
