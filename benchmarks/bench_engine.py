@@ -3,7 +3,7 @@
 A member-season is one member run over the 183 days of a growing season (1 April – 30
 September) with the full physics: hypsometry look-ups, evaporation over the area, seepage,
 the demand rule with hedging, release limits, spill, tailwater, unit limits and downstream
-allocation, and every metric. The baseline is `sim.reference.simulate_member`: the same model
+allocation, and every metric. The baseline is `sim.engine.reference.simulate_member`: the same model
 written as a plain Python loop over days for one member at a time (the usual way such a
 model is first written); it is timed on a few members and reported per member-season.
 
@@ -21,9 +21,10 @@ import time
 
 import numpy as np
 
-from sim import builtin, calendar, simulate
-from sim.reference import simulate_member
-from sim.regimes import Regime
+from sim import builtin, simulate
+from sim.physics import calendar
+from sim.engine.reference import simulate_member
+from sim.rules.regimes import Regime
 
 
 def _model(n_members):

@@ -4,7 +4,7 @@ Each size is one growing-season sweep (183 days, full physics, one regime, metri
 scenarios/baseline.toml's irrigation-first regime over a Latin-hypercube sample of inflow
 scale (0.5–1.5) and hedging factor (0.5–1.0), run in a fresh process so that its peak
 memory (resident set, this process and its worker processes) is its own. The baseline is
-`sim.reference.simulate_member`, the same model as a plain Python loop over days, one member
+`sim.engine.reference.simulate_member`, the same model as a plain Python loop over days, one member
 at a time, timed on 100 members.
 
     python benchmarks/bench_sweep.py                 # 10⁴, 10⁵, 10⁶ members, 1 and 2 workers
@@ -30,8 +30,8 @@ PARAMETERS = {"inflow.scale": (0.5, 1.5), "regimes.irrigation-first.hedging.fact
 
 
 def _child(n: int, workers: int) -> dict:
-    from sim import sweep
-    from sim.scenario import load_scenario
+    from sim.studies import sweep
+    from sim.scenario.loader import load_scenario
 
     scenario = load_scenario(SCENARIO)
     sweep.run(scenario, PARAMETERS, method="lhs", samples=64, seed=1, regimes=["irrigation-first"])  # warm-up
@@ -49,8 +49,8 @@ def _child(n: int, workers: int) -> dict:
 def _loop_rate(n_members: int = 100) -> float:
     import numpy as np
 
-    from sim.reference import simulate_member
-    from sim.scenario import load_scenario
+    from sim.engine.reference import simulate_member
+    from sim.scenario.loader import load_scenario
 
     scenario = load_scenario(SCENARIO)
     values = {"inflow.scale": np.linspace(0.5, 1.5, n_members),

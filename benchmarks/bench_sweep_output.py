@@ -3,7 +3,7 @@
 1. Writers, in this process, on the table of a real sweep (baseline.toml, irrigation-first,
    ``--rows`` rows): the previous per-value CSV writer (``csv.writer``, every value formatted by
    a Python call: `old_to_csv`, kept here verbatim as the baseline) against the vectorised CSV
-   writer and Parquet (`sim.stream`), in µs per row and MB per 10⁶ rows.
+   writer and Parquet (`sim.studies.stream`), in µs per row and MB per 10⁶ rows.
 2. Whole commands: ``python -m sim sweep scenarios/baseline.toml --set inflow.scale=0.5:1.5:A
    --set regimes.irrigation-first.hedging.factor=0.5:1:B --regime irrigation-first --no-plots``
    for 10⁵ and 10⁶ member-seasons, run under ``/usr/bin/time -v`` in a fresh process: wall time
@@ -64,9 +64,9 @@ def old_to_csv(table: dict, path) -> None:
 def writers(n_rows: int, scratch: Path) -> None:
     import pyarrow.parquet as pq
 
-    from sim import sweep
-    from sim.scenario import load_scenario
-    from sim.stream import _arrow, write_csv
+    from sim.studies import sweep
+    from sim.scenario.loader import load_scenario
+    from sim.studies.stream import _arrow, write_csv
 
     scenario = load_scenario(ROOT / SCENARIO)
     a = int(np.sqrt(n_rows))

@@ -16,19 +16,28 @@ import importlib
 # load numba, scipy or matplotlib, and a Ctrl-C in the first second of a command reaches the
 # command's own handler rather than an import.
 _PUBLIC = {
-    "Period": "calendar",
-    "User": "demand",
-    "Model": "engine",
-    "simulate": "engine",
-    "Plant": "hydropower",
-    "TailwaterRating": "hydropower",
-    "Hypsometry": "hypsometry",
-    "Reservoir": "hypsometry",
-    "Regime": "regimes",
-    "SimulationResult": "results",
-    "Scenario": "scenario",
-    "ScenarioError": "scenario",
-    "load_scenario": "scenario",
+    "Period": "physics.calendar",
+    "User": "physics.demand",
+    "Plant": "physics.hydropower",
+    "TailwaterRating": "physics.hydropower",
+    "Hypsometry": "physics.hypsometry",
+    "Reservoir": "physics.hypsometry",
+    "Regime": "rules.regimes",
+    "Model": "engine.driver",
+    "simulate": "engine.driver",
+    "SimulationResult": "engine.results",
+    "Scenario": "scenario.loader",
+    "ScenarioError": "scenario.loader",
+    "load_scenario": "scenario.loader",
+}
+# Short names for the modules notebooks use most: ``from sim import calendar, plotting``,
+# ``sim.sweep.run(...)``.
+_MODULES = {
+    "units": "physics.units",
+    "calendar": "physics.calendar",
+    "sweep": "studies.sweep",
+    "plotting": "report.plotting",
+    "output": "report.output",
 }
 
 
@@ -37,9 +46,9 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
     else:
         try:  # a submodule: `import sim; sim.sweep.run(...)` as before
-            value = importlib.import_module(f".{name}", __name__)
+            value = importlib.import_module(f"{__name__}.{_MODULES.get(name, name)}")
         except ModuleNotFoundError as err:
-            if err.name != f"{__name__}.{name}":
+            if err.name != f"{__name__}.{_MODULES.get(name, name)}":
                 raise
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     globals()[name] = value
@@ -47,7 +56,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+    return sorted(set(globals()) | set(_PUBLIC) | set(_MODULES))
 
 
 __version__ = "0.1.0"

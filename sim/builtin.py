@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import series
-from .calendar import Period
-from .demand import User
-from .hydropower import Plant, TailwaterRating
-from .hypsometry import Hypsometry, Reservoir
-from .losses import monthly_mm_to_daily_mm
-from .presets import hypsometry_table, load_preset
+from sim.inputs import series
+from sim.physics.calendar import Period
+from sim.physics.demand import User
+from sim.physics.hydropower import Plant, TailwaterRating
+from sim.physics.hypsometry import Hypsometry, Reservoir
+from sim.physics.losses import monthly_mm_to_daily_mm
+from sim.inputs.presets import hypsometry_table, load_preset
 
 __all__ = [
     "hypsometry",
@@ -110,7 +110,7 @@ def model(period: Period, *, inflow: str = "mean-2001-2010", plant_name: str = "
 
     Keyword arguments are passed to `sim.engine.Model` (they override the presets).
     """
-    from .engine import Model
+    from sim.engine.driver import Model
 
     res = kwargs.pop("reservoir", None) or reservoir()
     if initial_storage_hm3 is None:

@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(files):
     """Load every file first, so that one bad file stops the run before anything is written."""
-    from .scenario import ScenarioError, load_scenario
+    from sim.scenario.loader import ScenarioError, load_scenario
 
     scenarios, errors = [], []
     for f in files:
@@ -145,7 +145,7 @@ def _name_collision(scenarios):
 
 
 def _version():
-    from . import __version__
+    from sim import __version__
 
     return __version__
 
@@ -181,7 +181,8 @@ def _warn_overtopping(regime, result, crest_m) -> None:
 
 def _say_if_compiling() -> None:
     """One line on stderr before the engine compiles (the first run after an install)."""
-    from . import _jit, _kernels
+    from sim import _jit
+    from sim.engine import kernels as _kernels
 
     if _jit.will_compile(_kernels.advance):
         where = _jit.cache_dir()
@@ -190,8 +191,9 @@ def _say_if_compiling() -> None:
 
 
 def _cmd_run(args) -> int:
-    from . import memory, output
-    from .engine import SimulationError, simulate
+    from sim.engine import memory
+    from sim.report import output
+    from sim.engine.driver import SimulationError, simulate
 
     if args.members is not None and args.members < 1:
         raise InputError(f"--members is {args.members}; expected a whole number >= 1")
@@ -244,8 +246,9 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from . import output, sweep
-    from .scenario import ScenarioError, sweep_size_problem
+    from sim.report import output
+    from sim.studies import sweep
+    from sim.scenario.loader import ScenarioError, sweep_size_problem
 
     (scenario,) = _load([args.file])
     parameters = None
@@ -279,7 +282,7 @@ def _cmd_sweep(args) -> int:
     too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
     if too_big:
         raise InputError(f"{scenario.path}: {too_big}")
-    from .stream import ResumeError, partial_folder, percentiles
+    from sim.studies.stream import ResumeError, partial_folder, percentiles
 
     name = scenario.name + "-sweep"
     output.prepare(Path(args.out), name)
@@ -322,7 +325,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from .scenario import ScenarioError, load_scenario
+    from sim.scenario.loader import ScenarioError, load_scenario
 
     bad, loaded = 0, []
     for f in args.files:
@@ -346,7 +349,7 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_presets(args) -> int:
-    from .presets import format_presets
+    from sim.inputs.presets import format_presets
 
     print(format_presets())
     return 0
@@ -382,10 +385,10 @@ def _main(argv) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
-    from .memory import MemoryLimitError
-    from .output import OutputError
-    from .presets import PresetError
-    from .scenario import ScenarioError
+    from sim.engine.memory import MemoryLimitError
+    from sim.report.output import OutputError
+    from sim.inputs.presets import PresetError
+    from sim.scenario.loader import ScenarioError
 
     try:
         return COMMANDS[args.command](args)

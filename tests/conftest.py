@@ -3,7 +3,7 @@
 import pytest
 
 from sim import builtin
-from sim.calendar import growing_season
+from sim.physics.calendar import growing_season
 
 
 @pytest.fixture(scope="session")

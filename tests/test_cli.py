@@ -22,8 +22,8 @@ import pytest
 
 from bad_cases import BAD_CASES, BAD_DIR
 from sim import __version__, cli
-from sim.presets import list_presets
-from sim.scenario import load_scenario
+from sim.inputs.presets import list_presets
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -460,12 +460,12 @@ def test_members_apply_to_the_ensemble_files_of_a_mixed_run(capsys, tmp_path):
 
 
 def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch):
-    import sim.engine
+    import sim.engine.driver
 
     def boom(*a, **k):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(sim.engine, "simulate", boom)
+    monkeypatch.setattr(sim.engine.driver, "simulate", boom)
     code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
     assert code == 1
     assert "internal error" in err and "RuntimeError: engine exploded" in err
@@ -477,12 +477,12 @@ def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch):
 
 
 def test_internal_error_in_sweep_exit_1(capsys, tmp_path, monkeypatch):
-    import sim.stream
+    import sim.studies.stream
 
     def boom(*a, **k):
         raise RuntimeError("chunk lost")
 
-    monkeypatch.setattr(sim.stream, "_compute", boom)
+    monkeypatch.setattr(sim.studies.stream, "_compute", boom)
     code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
     assert code == 1
     assert "internal error" in err and "chunk lost" in err
@@ -792,14 +792,14 @@ def test_validate_refuses_files_that_run_would_refuse_together(capsys, tmp_path)
 
 def _no_simulation(monkeypatch):
     """Make any simulation fail loudly: the refusals below must come before any work."""
-    import sim.engine
-    import sim.sweep
+    import sim.engine.driver
+    import sim.studies.sweep
 
     def simulate(*a, **k):
         raise AssertionError("simulated although the output or memory check should have refused")
 
-    monkeypatch.setattr(sim.engine, "simulate", simulate)
-    monkeypatch.setattr(sim.sweep, "simulate", simulate)
+    monkeypatch.setattr(sim.engine.driver, "simulate", simulate)
+    monkeypatch.setattr(sim.studies.sweep, "simulate", simulate)
 
 
 def test_out_naming_a_file_exits_2_before_simulating(capsys, tmp_path, monkeypatch):
@@ -843,19 +843,19 @@ def test_unwritable_out_exits_2_before_simulating(capsys, tmp_path, monkeypatch)
 def test_disk_full_while_writing_exits_2_and_keeps_the_earlier_result(capsys, tmp_path, monkeypatch, command):
     import errno
 
-    import sim.output
+    import sim.report.output
 
     code, _, err = bakhri(capsys, *command, "--out", tmp_path, "--no-plots")
     assert code == 0, err
     (folder,) = tmp_path.iterdir()
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    real = sim.output._write_json
+    real = sim.report.output._write_json
 
     def full(path, doc):
         real(path, doc)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(sim.output, "_write_json", full)
+    monkeypatch.setattr(sim.report.output, "_write_json", full)
     code, _, err = bakhri(capsys, *command, "--out", tmp_path, "--no-plots")
     assert code == 2
     assert err == f"bakhri: cannot write {folder}: No space left on device; nothing was changed there\n"
@@ -878,12 +878,12 @@ def test_run_too_big_for_memory_exits_2_with_estimate_and_advice(capsys, tmp_pat
 def test_sweep_too_big_for_memory_exits_2_without_allocating(capsys, tmp_path, monkeypatch):
     # Within the count cap (10,000,000 settings; a billion is refused by count, see above) but
     # more than the memory allowed: refused before numpy allocates the values.
-    import sim.sweep
+    import sim.studies.sweep
 
     def linspace(*a, **k):
         raise AssertionError("allocated the values before the memory check")
 
-    monkeypatch.setattr(sim.sweep.np, "linspace", linspace)
+    monkeypatch.setattr(sim.studies.sweep.np, "linspace", linspace)
     monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "16M")
     code, _, err = bakhri(capsys, "sweep", BASELINE, "--set", "inflow.scale=0:1:5000000", "--out", tmp_path)
     assert code == 2
@@ -904,12 +904,12 @@ def test_sweep_estimate_counts_every_factor(capsys, tmp_path, monkeypatch):
 
 
 def test_memory_error_exits_2_with_advice(capsys, tmp_path, monkeypatch):
-    import sim.engine
+    import sim.engine.driver
 
     def out_of_memory(*a, **k):
         raise MemoryError()
 
-    monkeypatch.setattr(sim.engine, "simulate", out_of_memory)
+    monkeypatch.setattr(sim.engine.driver, "simulate", out_of_memory)
     code, _, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
     assert code == 2
     assert err == cli.OUT_OF_MEMORY + "\n"
@@ -1027,13 +1027,13 @@ def test_interrupted_sweep_with_workers_ends_at_once_and_leaves_nothing(tmp_path
 
 WRITING = """
 import sys, time
-import sim.stream
-real = sim.stream._assemble
+import sim.studies.stream
+real = sim.studies.stream._assemble
 def slow(*args):
     real(*args)
     print("WRITING", file=sys.stderr, flush=True)
     time.sleep(60)
-sim.stream._assemble = slow
+sim.studies.stream._assemble = slow
 from sim.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import _jit, _kernels
+from sim import _jit
+from sim.engine import kernels as _kernels
 
-PACKAGE = Path(_kernels.__file__).resolve().parent
+PACKAGE = Path(_kernels.__file__).resolve().parents[1]  # sim/
 
 
 def _cache_path(dispatcher) -> Path:
@@ -32,7 +33,7 @@ def test_numba_setting_is_restored_after_decorating():
 def _cache_dir_in_subprocess(env_extra: dict[str, str], tmp_path: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in {"NUMBA_CACHE_DIR", "BAKHRI_CACHE_DIR", "XDG_CACHE_HOME"}}
     env.update(env_extra)
-    code = "from sim import _kernels; print(_kernels.advance._cache._cache_path)"
+    code = "from sim.engine import kernels; print(kernels.advance._cache._cache_path)"
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=PACKAGE.parent, env=env, capture_output=True, text=True, check=True
     )

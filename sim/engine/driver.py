@@ -1,0 +1,593 @@
+"""The daily mass-balance engine: one step per day, all members at once.
+
+`simulate(model, regime)` runs a regime over every member of a `Model`. State and inputs are
+arrays of shape ``(n_members,)`` per day; the loop runs over days, never over members.
+Members are cut into chunks (bounded memory, cache-friendly arrays) that may run through any
+`concurrent.futures.Executor`; the result does not depend on the chunking or the executor.
+
+One day (DESIGN.md "One daily step"):
+
+1. Area from the storage at the start of the day; evaporation and precipitation over it,
+   then seepage and direct withdrawals, taken in that order from what the day holds, so
+   that losses never take the reservoir below empty (a withdrawal that cannot be met is a
+   deficit of its user). Seepage takes only water above the minimum operating level (it is
+   a residual calibrated in the operating range; see sim.losses).
+2. The regime asks for a release.
+3. Limits, in order, each recorded when it binds: the regime's minimum and maximum, ramping,
+   release capacity (what the outlets pass that day: the spillway, plus the turbines of the
+   available units only while the head at that release is at least the minimum; see
+   `sim._kernels.outlet_capacity`), and the water above the minimum operating level,
+   ``max(0, (S − S_min)/dt + Q − L)``.
+4. End storage ``S' = S + (Q − L − R)·dt``; storage above the normal level is spilled, up to
+   the capacity left over; what cannot pass stays in the surcharge zone, and days above the
+   maximum level are counted. Water that would still raise the storage above the top of the
+   level–storage table (the dam crest) overtops the dam: the storage is held at the top
+   (levels are never extrapolated past the table) and the excess joins the release R.
+5. Turbine flow = min(outflow, flow of the available units, generator capacity / (ρgηH)),
+   zero below the minimum head; the rest passes the spillway, up to its capacity; on a day
+   at the crest what neither passes is overtopping (``overtopping_m3s``, part of
+   ``spill_m3s``; binding ``overtopping``). Head = level at the mean of S and S' −
+   tailwater(outflow). Power = ρgηQ_tH. A storage, release or power that is not finite
+   stops the run with a `SimulationError` naming the day.
+6. Downstream: outflow × (1 − reach loss) + lateral inflow, shared among users by priority.
+   The totals (demand, supply, deficit, reliability) count every user, downstream and at
+   the reservoir.
+
+The water balance closes on every day: ``S' − S = (Q + P − E − seepage − W − R)·dt``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.engine import kernels as _kernels
+from sim.physics import units
+from sim.physics.calendar import Period
+from sim.physics.hydropower import Plant
+from sim.physics.hypsometry import Reservoir
+from sim.rules.regimes import BINDING_CODE, Day, Regime
+from sim.engine.results import SimulationResult
+
+__all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError"]
+
+#: Members per chunk: large enough to amortise the per-chunk set-up, small enough that memory
+#: stays bounded when daily series are kept (16 series × days × members × 8 bytes).
+DEFAULT_CHUNK_SIZE = 10_000
+
+_LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
+
+
+class SimulationError(ValueError):
+    """A day that cannot be simulated: a storage, release or power that is not a finite number.
+
+    The message names the day, the member and the inflow of that day, which is nearly always
+    the input to check (a unit mix-up in a scale or a flow). Callers that know the file add it.
+    """
+
+
+def _daily(x):
+    """A daily input as a 2-D array (n_steps or 1, 1 or n_members)."""
+    if x is None or hasattr(x, "materialize") or isinstance(x, _Deferred):
+        return x
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a[:, None]
+    if a.ndim == 2:
+        return a
+    raise ValueError(f"a daily input must be 1-D or 2-D (days × members), not {a.ndim}-D")
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """Everything a run needs except the regime: the reservoir, the plant and the inputs.
+
+    Daily inputs have shape ``(n_steps,)``, ``(n_steps, 1)`` or ``(n_steps, n_members)`` (a
+    scalar is constant); per-member parameters are scalars or ``(n_members,)``.
+
+    Parameters
+    ----------
+    period : Period
+        The simulated days (one step per day).
+    reservoir : Reservoir
+        Table, operating levels, spillway, tailwater.
+    plant : Plant
+        The hydropower plant.
+    initial_storage_m3 : float or ndarray
+        Storage at the start of the first day. [m³]
+    inflow_m3s : ndarray or generator
+        Reservoir inflow; or an object with ``materialize(members: slice, n_total) ->
+        ndarray (n_steps, k)`` (a stochastic ensemble, generated chunk by chunk). [m³/s]
+    inflow_scale : float or ndarray
+        Multiplier of the inflow, per member. [-]
+    evaporation_mm_day, precipitation_mm_day : daily
+        Depth rates over the water surface. [mm/day]
+    evaporation_factor : float or ndarray
+        Multiplier of evaporation (sensitivity, ±30 % in DATA.md). [-]
+    seepage_m3s : daily
+        Seepage and other losses from the reservoir. [m³/s]
+    units_available : daily or None
+        Units able to run on each day (None: all). [-]
+    users : tuple of User
+        Water users (downstream and reservoir).
+    reach_loss_fraction : float or ndarray
+        Share of the dam outflow lost before the downstream intakes. [-]
+    lateral_inflow_m3s : daily
+        Inflow between the dam and the intakes. [m³/s]
+    """
+
+    period: Period
+    reservoir: Reservoir
+    plant: Plant
+    initial_storage_m3: Any
+    inflow_m3s: Any
+    inflow_scale: Any = 1.0
+    evaporation_mm_day: Any = 0.0
+    evaporation_factor: Any = 1.0
+    precipitation_mm_day: Any = 0.0
+    seepage_m3s: Any = 0.0
+    units_available: Any = None
+    users: tuple = ()
+    reach_loss_fraction: Any = 0.0
+    lateral_inflow_m3s: Any = 0.0
+
+    _daily_fields = (
+        "inflow_m3s", "evaporation_mm_day", "precipitation_mm_day", "seepage_m3s", "units_available",
+        "lateral_inflow_m3s",
+    )
+    _member_fields = ("initial_storage_m3", "inflow_scale", "evaporation_factor", "reach_loss_fraction")
+
+    def __post_init__(self):
+        n = self.period.n_days
+        for name in self._daily_fields:
+            a = _daily(getattr(self, name))
+            if isinstance(a, np.ndarray):
+                if a.shape[0] not in (1, n):
+                    raise ValueError(f"{name} has {a.shape[0]} days; the period has {n}")
+                if not np.all(np.isfinite(a)):
+                    raise ValueError(f"{name} has non-finite values")
+                if name != "lateral_inflow_m3s" and np.any(a < 0):
+                    raise ValueError(f"{name} has negative values")
+            object.__setattr__(self, name, a)
+        for name in self._member_fields:
+            a = np.asarray(getattr(self, name), dtype=float)
+            if a.ndim > 1 or not np.all(np.isfinite(a)):
+                raise ValueError(f"{name} must be a finite number or a per-member 1-D array")
+            object.__setattr__(self, name, a)
+        if np.any(self.initial_storage_m3 < 0):
+            raise ValueError("initial_storage_m3 must be >= 0")
+        top = self.reservoir.hypsometry.max_storage_m3
+        if np.any(self.initial_storage_m3 > top):
+            raise ValueError(
+                f"initial_storage_m3 is {np.max(self.initial_storage_m3) * 1e-6:g} hm³; expected at most the top of the "
+                f"level–storage table ({top * 1e-6:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"
+            )
+        if np.any((self.reach_loss_fraction < 0) | (self.reach_loss_fraction >= 1)):
+            raise ValueError("reach_loss_fraction must be in [0, 1)")
+        object.__setattr__(self, "users", tuple(self.users))
+        names = [u.name for u in self.users]
+        if len(set(names)) != len(names):
+            raise ValueError(f"user names must be unique: {names}")
+        for u in self.users:
+            if u.demand_m3s.shape[0] not in (1, n):
+                raise ValueError(f"user {u.name}: demand has {u.demand_m3s.shape[0]} days; the period has {n}")
+
+
+def _member_sizes(obj, fields):
+    sizes = set()
+    for name in fields:
+        a = getattr(obj, name)
+        if hasattr(a, "n_members"):
+            sizes.add(a.n_members)
+        elif isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[-1] > 1:
+            sizes.add(a.shape[-1])
+    return sizes
+
+
+def n_members_of(model: Model, regime: Regime | None = None) -> int:
+    """Number of members implied by the per-member arrays of a model and regime (1 if none).
+
+    Raises ValueError when two arrays disagree.
+    """
+    sizes = _member_sizes(model, model._daily_fields + model._member_fields)
+    sizes |= _member_sizes(model.reservoir, model.reservoir._member_fields)
+    eff = np.asarray(model.plant.efficiency)
+    if eff.ndim == 1 and eff.size > 1:
+        sizes.add(eff.size)
+    for u in model.users:
+        sizes |= _member_sizes(u, ("demand_m3s", "scale"))
+    if regime is not None:
+        sizes |= _member_sizes(regime, tuple(f for f in regime._member_fields if getattr(regime, f) is not None))
+        for v in regime.params.values():
+            if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[-1] > 1:
+                sizes.add(v.shape[-1])
+    if len(sizes) > 1:
+        raise ValueError(f"per-member arrays disagree on the number of members: {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
+
+
+class _Deferred:
+    """Members `sl` of a generated input, made where the chunk runs (e.g. in a worker)."""
+
+    def __init__(self, source, sl, n):
+        self.source, self.sl, self.n = source, sl, n
+
+    def __call__(self):
+        return self.source.materialize(self.sl, self.n)
+
+
+def _take(a, sl, n, lazy=False):
+    if hasattr(a, "materialize"):
+        return _Deferred(a, sl, n) if lazy else a.materialize(sl, n)
+    if isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[-1] == n and n > 1:
+        return a[..., sl]
+    return a
+
+
+def select_members(model: Model, regime: Regime, sl: slice, n: int, lazy: bool = False):
+    """The model and regime restricted to members `sl` of `n`.
+
+    Generated inputs (stochastic inflow) are made for those members now, or, with `lazy`,
+    when the chunk runs (`_realize`), so that a task sent to another process stays small.
+    """
+    m = {f: _take(getattr(model, f), sl, n, lazy) for f in model._daily_fields + model._member_fields}
+    m["reservoir"] = dataclasses.replace(
+        model.reservoir, **{f: _take(getattr(model.reservoir, f), sl, n) for f in model.reservoir._member_fields}
+    )
+    eff = np.asarray(model.plant.efficiency)
+    if eff.ndim == 1 and eff.size == n and n > 1:
+        m["plant"] = dataclasses.replace(model.plant, efficiency=eff[sl])
+    m["users"] = tuple(
+        dataclasses.replace(u, demand_m3s=_take(u.demand_m3s, sl, n), scale=_take(u.scale, sl, n)) for u in model.users
+    )
+    r = {f: _take(getattr(regime, f), sl, n) for f in regime._member_fields if getattr(regime, f) is not None}
+    r["params"] = {k: _take(v, sl, n) for k, v in regime.params.items()}
+    return dataclasses.replace(model, **m), dataclasses.replace(regime, **r)
+
+
+def _field(x):
+    """A C-contiguous 2-D float field (1 | n_steps, 1 | k) from a scalar, (k,) or 2-D array."""
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    elif a.ndim == 1:
+        a = a[None, :]
+    return np.ascontiguousarray(a)
+
+
+def _users_block(users, n, k):
+    """Daily demands of users as one (n_users, 1 | n, 1 | k) array, scale applied."""
+    if not users:
+        return np.zeros((0, 1, 1))
+    rows = n if any(u.demand_m3s.shape[0] > 1 for u in users) else 1
+    cols = k if any(u.demand_m3s.shape[1] > 1 or u.scale.ndim == 1 and u.scale.size > 1 for u in users) else 1
+    block = np.empty((len(users), rows, cols))
+    for i, u in enumerate(users):
+        block[i] = np.broadcast_to(u.demand_m3s * u.scale, (rows, cols))
+    return block
+
+
+def _groups(users):
+    """User order by priority and the end index of each priority group, for the kernels."""
+    order = sorted(range(len(users)), key=lambda i: (users[i].priority, i))
+    ends, prios = [], [users[i].priority for i in order]
+    for p_idx in range(len(order)):
+        if p_idx + 1 == len(order) or prios[p_idx + 1] != prios[p_idx]:
+            ends.append(p_idx + 1)
+    return np.array(order, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> SimulationResult:
+    """Run `k` members (model and regime already restricted to them)."""
+    t_start = time.perf_counter()
+    period = model.period
+    n = period.n_days
+    res = model.reservoir
+    hyps = res.hypsometry
+    plant = model.plant
+    by_s = hyps._by_storage
+    hs, hl, ha = by_s.x, by_s.ys[0], by_s.ys[1]
+    hl_slope, ha_slope = by_s._slopes[0], by_s._slopes[1]
+    tw = res.tailwater._f
+    tq, tl, tl_slope = tw.x, tw.ys[0], tw._slopes[0]
+
+    units_available = plant.n_units if model.units_available is None else np.rint(model.units_available)
+    turb_max, cap_w = plant.available(units_available)
+    rho_g_eta = units.WATER_DENSITY_KG_M3 * units.GRAVITY_M_S2 * np.asarray(plant.efficiency, dtype=float)
+    s_min = _field(hyps.storage_fast(res.min_level_m))
+    s_norm = _field(hyps.storage_fast(res.normal_level_m))
+    s_max = _field(hyps.storage_fast(res.max_level_m))
+    fields = [None] * _kernels.N_FIELDS
+    fields[_kernels.F_INFLOW] = model.inflow_m3s
+    fields[_kernels.F_INFLOW_SCALE] = model.inflow_scale
+    fields[_kernels.F_EVAP_MM] = model.evaporation_mm_day
+    fields[_kernels.F_EVAP_FACTOR] = model.evaporation_factor
+    fields[_kernels.F_PRECIP_MM] = model.precipitation_mm_day
+    fields[_kernels.F_SEEP] = model.seepage_m3s
+    fields[_kernels.F_LATERAL] = model.lateral_inflow_m3s
+    fields[_kernels.F_TURB_MAX] = turb_max
+    fields[_kernels.F_CAP_W] = cap_w
+    fields[_kernels.F_S_MIN] = s_min
+    fields[_kernels.F_S_NORM] = s_norm
+    fields[_kernels.F_SPILL_CAP] = res.spillway_capacity_m3s
+    fields[_kernels.F_REACH_LOSS] = model.reach_loss_fraction
+    fields[_kernels.F_RHO_G_ETA] = rho_g_eta
+    fields[_kernels.F_LO] = regime.min_release_m3s
+    fields[_kernels.F_HI] = regime.max_release_m3s
+    fields[_kernels.F_RAMP] = regime.max_change_m3s_day
+    fields[_kernels.F_S_MAX] = s_max
+    # Daily inputs keep their (n | 1, k | 1) shapes: 2-D arrays are daily, 1-D are per member.
+    daily_keys = {_kernels.F_INFLOW, _kernels.F_EVAP_MM, _kernels.F_PRECIP_MM, _kernels.F_SEEP, _kernels.F_LATERAL,
+                  _kernels.F_TURB_MAX, _kernels.F_CAP_W}
+    f = tuple(
+        np.ascontiguousarray(np.asarray(x, dtype=float)) if i in daily_keys and np.ndim(x) == 2 else _field(x)
+        for i, x in enumerate(fields)
+    )
+    use_lo = bool(np.any(regime.min_release_m3s > 0))
+    use_hi = bool(np.any(np.isfinite(regime.max_release_m3s)))
+    use_ramp = bool(np.any(np.isfinite(regime.max_change_m3s_day)))
+    ramp_from = n + 1 if not use_ramp else (0 if regime.initial_release_m3s is not None else 1)
+
+    downstream = [u for u in model.users if u.location == "downstream"]
+    at_reservoir = [u for u in model.users if u.location == "reservoir"]
+    down_dem, res_dem = _users_block(downstream, n, k), _users_block(at_reservoir, n, k)
+    down_order, down_end = _groups(downstream)
+    res_order, res_end = _groups(at_reservoir)
+    nd = n if keep_daily else 1  # days stored: all, or only the current one
+    # Rows of a power-of-two length put the 16 series of a member in the same cache sets
+    # (k = 8192 ran 30 % slower): pad the member axis of the stored arrays.
+    kp = k + 8 if k % 256 == 0 else k
+    down_sup = np.zeros((len(downstream), nd, kp))
+    res_sup = np.zeros((len(at_reservoir), nd, kp))
+    daily = np.empty((_kernels.N_DAILY, nd, kp))
+    binding = np.zeros((nd, kp), dtype=np.int8)
+    s = np.array(np.broadcast_to(np.asarray(model.initial_storage_m3, dtype=float), (k,)), dtype=float)
+    s0 = s.copy()
+    prev = np.full(k, np.nan) if regime.initial_release_m3s is None else np.array(
+        np.broadcast_to(regime.initial_release_m3s, (k,)), dtype=float
+    )
+    acc = np.zeros((k, _kernels.N_SUMMARY))
+    fail = np.full((k, 4), -1.0)
+    acc[:, _kernels.S_STORAGE_MIN] = s0
+    acc[:, _kernels.S_STORAGE_MAX] = s0
+    n_rows = 1 + len(downstream) + len(at_reservoir)
+    ustats = np.zeros((k, n_rows, _kernels.N_USER_STATS))
+    ufail = np.zeros((k, n_rows))
+    uevent = np.zeros((k, n_rows))
+    seg = np.zeros(k, dtype=np.int64)
+    level, area = np.empty(k), np.empty(k)
+    _kernels.level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
+    min_head = float(plant.min_head_m)
+    tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
+    prepared = regime.prepare(model, k)
+    net_loss = np.zeros(k)
+    req = np.zeros(k)
+    code = np.zeros(k, dtype=np.int8)
+    arrays = (
+        f, use_lo, use_hi, ramp_from, min_head, s, seg, level, area, prev, net_loss, req, code, daily, binding,
+        *tables, res_dem, res_sup, res_order, res_end, down_dem, down_sup, down_order, down_end,
+        acc, ustats, ufail, uevent, fail,
+    )
+    if not callable(prepared):
+        rule_id, p0, p1, p2 = prepared
+        _kernels.advance(0, n, _kernels.PHASE_ALL, rule_id, p0, p1, p2, *arrays)
+        _raise_on_failure(fail, period, model)
+    else:
+        s_min_k = np.broadcast_to(s_min[0], (k,))
+        reach_loss = np.broadcast_to(f[_kernels.F_REACH_LOSS][0], (k,))
+        none = np.zeros((1, 1))
+        for t in range(n):
+            tk = t if keep_daily else 0
+            _kernels.advance(t, t + 1, _kernels.PHASE_PRE, -1, none, none, none, *arrays)
+            day = Day(
+                t, period.dates[t], s.copy(), level.copy(), daily[_kernels.INFLOW, tk].copy(), net_loss.copy(),
+                daily[_kernels.DEMAND, tk].copy(), np.broadcast_to(_at_row(f[_kernels.F_LATERAL], t), (k,)),
+                reach_loss, prev.copy(), np.broadcast_to(_at_row(f[_kernels.F_TURB_MAX], t), (k,)),
+                np.broadcast_to(_at_row(f[_kernels.F_CAP_W], t), (k,)), s_min_k, model,
+            )
+            req[:] = np.broadcast_to(np.asarray(prepared(day), dtype=float), (k,))
+            if not np.all(np.isfinite(req)):
+                j = int(np.flatnonzero(~np.isfinite(req))[0])
+                raise SimulationError(
+                    f"on {period.dates[t]} (day {t + 1}, member {j}) the rule {regime.name!r} asked for a release "
+                    f"of {req[j]} m³/s; expected a finite number"
+                )
+            code[:] = 0
+            _kernels.advance(t, t + 1, _kernels.PHASE_POST, -1, none, none, none, *arrays)
+            _raise_on_failure(fail, period, model)
+    _kernels.close_events(ustats, ufail, uevent)
+
+    metrics = _metrics_from(acc.T, s0, s, level, hyps)
+    metrics.update(_user_metrics_from(ustats[:, 0].T, n))
+    users = downstream + at_reservoir
+    user_metrics = {u.name: _user_metrics_from(ustats[:, 1 + i].T, n) for i, u in enumerate(users)}
+    order = [u.name for u in model.users]
+    user_metrics = {name: user_metrics[name] for name in order}
+    out = user_daily = None
+    if keep_daily:
+        out = {name: daily[i, :, :k] for i, name in enumerate(_kernels.DAILY_NAMES)}
+        out["energy_mwh"] = units.w_day_to_mwh(out["power_w"])
+        out["binding"] = binding[:, :k]
+        user_daily = {}
+        for group, dem, sup in ((downstream, down_dem, down_sup), (at_reservoir, res_dem, res_sup)):
+            for i, u in enumerate(group):
+                user_daily[u.name] = {"demand_m3s": np.array(np.broadcast_to(dem[i], (n, k))), "supply_m3s": sup[i, :, :k]}
+        user_daily = {name: user_daily[name] for name in order}
+    return SimulationResult(
+        regime=regime.name,
+        dates=period.dates,
+        n_members=k,
+        metrics=metrics,
+        user_metrics=user_metrics,
+        daily=out,
+        user_daily=user_daily,
+        users=[(u.name, u.location, u.priority) for u in model.users],
+        storage_start_m3=s0,
+        timings={"simulate_s": time.perf_counter() - t_start},
+    )
+
+
+def _raise_on_failure(fail, period, model):
+    """Raise SimulationError for the earliest day a member could not be simulated."""
+    days = fail[:, 0]
+    if not np.any(days >= 0):
+        return
+    j = int(np.argmin(np.where(days >= 0, days, np.inf)))
+    t, r, q = int(days[j]), fail[j, 2], fail[j, 3]
+    raise SimulationError(
+        f"on {period.dates[t]} (day {t + 1}, member {j}) the storage, release or power is not a finite number "
+        f"(release {r:g} m³/s); the inflow that day was {q:.6g} m³/s (after the inflow scale): "
+        "check the inflow and its scale for a unit mix-up"
+    )
+
+
+def _at_row(a, t):
+    return a[t if a.shape[0] > 1 else 0]
+
+
+def _metrics_from(summary, s0, s_end, level_end, hyps):
+    K = _kernels
+    hm3 = units.HM3_PER_M3S_DAY
+    return {
+        "inflow_hm3": summary[K.S_INFLOW] * hm3,
+        "release_hm3": summary[K.S_RELEASE] * hm3,
+        "turbine_hm3": summary[K.S_TURBINE] * hm3,
+        "spill_hm3": summary[K.S_SPILL] * hm3,
+        "evaporation_hm3": summary[K.S_EVAP] * hm3,
+        "precipitation_hm3": summary[K.S_PRECIP] * hm3,
+        "seepage_hm3": summary[K.S_SEEP] * hm3,
+        "withdrawal_hm3": summary[K.S_WITHDRAWAL] * hm3,
+        "storage_start_hm3": units.m3_to_hm3(s0),
+        "storage_end_hm3": units.m3_to_hm3(s_end),
+        "balance_error_hm3": units.m3_to_hm3(summary[K.S_RESIDUAL]),
+        "level_min_m": hyps.level_fast(summary[K.S_STORAGE_MIN]),
+        "level_max_m": hyps.level_fast(summary[K.S_STORAGE_MAX]),
+        "level_end_m": level_end.copy(),
+        "energy_gwh": summary[K.S_ENERGY_MWH] * 1e-3,
+        "storage_energy_change_gwh": _storage_energy_change_gwh(summary, s0, s_end),
+        "days_below_min_level": summary[K.S_BELOW_MIN],
+        "days_below_min_by_losses": summary[K.S_BELOW_MIN_LOSSES],
+        "spill_days": summary[K.S_SPILL_DAYS],
+        "surcharge_days": summary[K.S_SURCHARGE],
+        "days_above_max_level": summary[K.S_ABOVE_MAX],
+        "overtopping_hm3": summary[K.S_OVERTOP] * hm3,
+        "overtopping_days": summary[K.S_OVERTOP_DAYS],
+    }
+
+
+def _storage_energy_change_gwh(summary, s0, s_end):
+    """Energy equivalent of the season's change in storage [GWh] (DERIVED, an indication).
+
+    ``(S_end − S_start) × E / V_t``: the change in stored water valued at the season's own
+    energy per turbined volume (E generated, V_t turbined). Negative when the season drew the
+    reservoir down: water that later releases will not turn into energy. 0 where nothing was
+    turbined.
+    """
+    K = _kernels
+    turbined = summary[K.S_TURBINE]
+    per_m3s_day = np.divide(summary[K.S_ENERGY_MWH] * 1e-3, turbined, out=np.zeros_like(turbined), where=turbined > 0)
+    return (s_end - s0) / units.SECONDS_PER_DAY * per_m3s_day
+
+
+def _user_metrics_from(stats, n_steps):
+    """Hashimoto metrics from the kernel's per-user sums (definitions in sim.metrics)."""
+    K = _kernels
+    hm3 = units.HM3_PER_M3S_DAY
+    n_steps_fail, recov = stats[K.U_FAIL_DAYS], stats[K.U_RECOVERIES]
+    demand, supply, events = stats[K.U_DEMAND], stats[K.U_SUPPLY], stats[K.U_EVENTS]
+    return {
+        "demand_hm3": demand * hm3,
+        "supply_hm3": supply * hm3,
+        "deficit_hm3": stats[K.U_DEFICIT] * hm3,
+        "reliability_time": 1.0 - n_steps_fail / n_steps,
+        "reliability_volume": np.divide(supply, demand, out=np.ones_like(demand), where=demand > 0),
+        "resilience": np.divide(recov, n_steps_fail, out=np.ones_like(recov), where=n_steps_fail > 0),
+        "vulnerability_hm3": np.divide(stats[K.U_VULNERABILITY], events, out=np.zeros_like(events), where=events > 0) * hm3,
+    }
+
+
+def _realize(model: Model) -> Model:
+    deferred = {f: getattr(model, f)() for f in model._daily_fields if isinstance(getattr(model, f), _Deferred)}
+    return dataclasses.replace(model, **deferred) if deferred else model
+
+
+def _run_chunk(args):
+    """Run one chunk: (model, regime, k, keep_daily), already restricted to its members."""
+    model, regime, k, keep_daily = args
+    return _chunk(_realize(model), regime, k, keep_daily)
+
+
+def simulate(
+    model: Model,
+    regime: Regime,
+    *,
+    n_members: int | None = None,
+    keep_daily: bool = True,
+    chunk_size: int | None = None,
+    executor: Executor | None = None,
+    progress: Any = None,
+) -> SimulationResult:
+    """Run a regime over all members of a model, one step per day.
+
+    Parameters
+    ----------
+    model : Model
+        Reservoir, plant and inputs.
+    regime : Regime
+        The operating regime.
+    n_members : int, optional
+        Number of members; inferred from the per-member arrays when omitted (members that
+        share every input may be asked for explicitly, e.g. to measure throughput).
+    keep_daily : bool
+        Keep the daily series (``n_steps × n_members`` per series); False keeps metrics
+        only, so memory is bounded by the chunk size.
+    chunk_size : int, optional
+        Members per chunk (default `DEFAULT_CHUNK_SIZE`).
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks (e.g. a ProcessPoolExecutor, or a Dask client's executor); the result
+        is the same whichever executor ran it. Default: in this process.
+    progress : callable, optional
+        Called as ``progress(n_done_members)`` after each chunk.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    inferred = n_members_of(model, regime)
+    if n_members is None:
+        n_members = inferred
+    elif inferred not in (1, n_members):
+        raise ValueError(f"n_members={n_members} but the inputs have {inferred} members")
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
+    if size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    slices = [slice(a, min(a + size, n_members)) for a in range(0, n_members, size)]
+    def tasks():
+        for sl in slices:
+            sub_model, sub_regime = select_members(model, regime, sl, n_members, lazy=True)
+            yield sub_model, sub_regime, sl.stop - sl.start, keep_daily
+
+    t0 = time.perf_counter()
+    if executor is None:
+        parts = []
+        for task in tasks():
+            parts.append(_run_chunk(task))
+            if progress is not None:
+                progress(sum(p.n_members for p in parts))
+    else:
+        parts = []
+        # A list, not a generator: Dask's executor refuses iterators; tasks are small (sliced views).
+        for part in executor.map(_run_chunk, list(tasks())):
+            parts.append(part)
+            if progress is not None:
+                progress(sum(p.n_members for p in parts))
+    result = SimulationResult.concatenate(parts)
+    result.timings["wall_s"] = time.perf_counter() - t0
+    return result

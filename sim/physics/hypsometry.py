@@ -1,0 +1,264 @@
+"""Level ↔ storage ↔ area of the reservoir, from a table.
+
+The table (levels increasing, storage increasing, area non-negative) is interpolated
+piecewise-linearly in both directions, so that ``level_m(storage_m3(h)) == h`` exactly on
+table points and to round-off between them. The public functions raise `ValueError` outside
+the table; the engine uses the unchecked fast path, counts the days above the normal and
+maximum levels, and holds the storage at the table's top (taken as the dam crest) when more
+water would overtop the dam, reporting that water as overtopping: it never extrapolates a
+level past the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.physics import units
+from sim.physics._interp import PiecewiseLinear
+
+__all__ = ["Hypsometry", "Reservoir", "check_hypsometry", "check_reservoir_levels", "power_law_table"]
+
+
+def check_hypsometry(level_m, storage_m3, area_m2) -> list[str]:
+    """Problems with a level–storage–area table, one message each (empty if none).
+
+    Storage must increase strictly with level (a reservoir holds more water higher up);
+    the first row may be the empty reservoir (storage 0). Area must be finite, >= 0 and
+    must not fall as the level rises.
+    """
+    problems = []
+    level_m, storage_m3, area_m2 = (np.asarray(a, dtype=float) for a in (level_m, storage_m3, area_m2))
+    if not (level_m.ndim == storage_m3.ndim == area_m2.ndim == 1):
+        return ["level, storage and area must be 1-D columns"]
+    if not (level_m.size == storage_m3.size == area_m2.size):
+        return [f"columns differ in length: {level_m.size} levels, {storage_m3.size} storages, {area_m2.size} areas"]
+    if level_m.size < 2:
+        return [f"needs at least 2 rows, found {level_m.size}"]
+    for name, col, scale in (("level_m", level_m, 1.0), ("storage_hm3", storage_m3, 1e-6), ("area_km2", area_m2, 1e-6)):
+        bad = np.flatnonzero(~np.isfinite(col))
+        if bad.size:
+            problems.append(f"row {bad[0] + 1}: {name} is {col[bad[0]] * scale}; expected a finite number")
+    if problems:
+        return problems
+    for name, col, scale in (("level_m", level_m, 1.0), ("storage_hm3", storage_m3, 1e-6)):
+        bad = np.flatnonzero(np.diff(col) <= 0)
+        if bad.size:
+            k = bad[0]
+            problems.append(
+                f"row {k + 2}: {name} must increase with level; {col[k] * scale:g} is followed by {col[k + 1] * scale:g}"
+            )
+    # The water surface cannot shrink as the water rises: a falling area is a typing error
+    # or swapped columns (and storage would not be the integral of area).
+    bad = np.flatnonzero(np.diff(area_m2) < 0) if np.all(area_m2 >= 0) else []
+    if len(bad):
+        k = bad[0]
+        problems.append(
+            f"row {k + 2}: area_km2 must not fall as the level rises; {area_m2[k] * 1e-6:g} is followed by {area_m2[k + 1] * 1e-6:g}"
+        )
+    for name, col, scale in (("storage_hm3", storage_m3, 1e-6), ("area_km2", area_m2, 1e-6)):
+        bad = np.flatnonzero(col < 0)
+        if bad.size:
+            problems.append(f"row {bad[0] + 1}: {name} is {col[bad[0]] * scale:g}; expected >= 0")
+    return problems
+
+
+def power_law_table(bed_level_m, ref_level_m, ref_storage_hm3, exponent, step_m=0.25, top_level_m=None):
+    """Level–storage–area table of V(h) = V_ref ((h − h_bed)/(h_ref − h_bed))^b and A = dV/dh.
+
+    Returns ``(level_m, storage_hm3, area_km2)``; this is how the DERIVED placeholder table of
+    the built-in preset was made (b = 3.08, V(347.5 m) = 4160 hm³, bed 322.5 m).
+    """
+    top = ref_level_m if top_level_m is None else top_level_m
+    level_m = np.round(np.arange(bed_level_m, top + step_m / 2, step_m), 6)
+    depth_ratio = (level_m - bed_level_m) / (ref_level_m - bed_level_m)
+    storage_hm3 = ref_storage_hm3 * depth_ratio**exponent
+    area_km2 = ref_storage_hm3 * exponent / (ref_level_m - bed_level_m) * depth_ratio ** (exponent - 1)
+    return level_m, storage_hm3, area_km2
+
+
+@dataclass(frozen=True, eq=False)
+class Hypsometry:
+    """Level–storage–area table of a reservoir.
+
+    Parameters
+    ----------
+    level_m : ndarray, shape (n,)
+        Water levels, strictly increasing. [m a.s.l.]
+    storage_m3 : ndarray, shape (n,)
+        Storage at each level, strictly increasing. [m³]
+    area_m2 : ndarray, shape (n,)
+        Water-surface area at each level. [m²]
+    source : str
+        Where the table came from (file name or preset), for reports.
+    """
+
+    level_m: np.ndarray
+    storage_m3: np.ndarray
+    area_m2: np.ndarray
+    source: str = ""
+    _by_storage: PiecewiseLinear = field(init=False, repr=False)
+    _by_level: PiecewiseLinear = field(init=False, repr=False)
+
+    def __post_init__(self):
+        problems = check_hypsometry(self.level_m, self.storage_m3, self.area_m2)
+        if problems:
+            raise ValueError("hypsometry: " + "; ".join(problems))
+        for name in ("level_m", "storage_m3", "area_m2"):
+            a = np.array(getattr(self, name), dtype=float)
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+        object.__setattr__(self, "_by_storage", PiecewiseLinear(self.storage_m3, self.level_m, self.area_m2))
+        object.__setattr__(self, "_by_level", PiecewiseLinear(self.level_m, self.storage_m3, self.area_m2))
+
+    @classmethod
+    def from_table(cls, level_m, storage_hm3, area_km2, *, siltation_fraction=0.0, source=""):
+        """Build from a table in field units (m a.s.l., hm³, km²).
+
+        Parameters
+        ----------
+        siltation_fraction : float
+            Share of the storage lost to sediment, 0 <= f < 1. Storage and area at every level
+            are scaled by (1 − f): a simple, documented adjustment for a table surveyed before
+            siltation; replace the table with a new survey where one exists. [-]
+        """
+        f = float(siltation_fraction)
+        if not 0.0 <= f < 1.0:
+            raise ValueError(f"siltation_fraction is {f}; expected 0 <= f < 1")
+        keep = 1.0 - f
+        return cls(
+            np.asarray(level_m, dtype=float),
+            units.hm3_to_m3(np.asarray(storage_hm3, dtype=float)) * keep,
+            units.km2_to_m2(np.asarray(area_km2, dtype=float)) * keep,
+            source=source,
+        )
+
+    @property
+    def min_level_m(self) -> float:
+        """Lowest level in the table. [m]"""
+        return float(self.level_m[0])
+
+    @property
+    def max_level_m(self) -> float:
+        """Highest level in the table. [m]"""
+        return float(self.level_m[-1])
+
+    @property
+    def max_storage_m3(self) -> float:
+        """Storage at the top of the table. [m³]"""
+        return float(self.storage_m3[-1])
+
+    def _check(self, values, lo, hi, what, unit, scale=1.0):
+        v = np.asarray(values, dtype=float)
+        bad = ~((v >= lo) & (v <= hi))
+        if np.any(bad):
+            first = np.atleast_1d(v)[np.atleast_1d(bad)][0]
+            raise ValueError(
+                f"{what} {first * scale:g} {unit} is outside the hypsometry table "
+                f"({lo * scale:g}–{hi * scale:g} {unit})"
+            )
+        return v
+
+    def storage_m3_at(self, level_m):
+        """Storage at a level [m³]; ValueError outside the table."""
+        h = self._check(level_m, self.level_m[0], self.level_m[-1], "level", "m")
+        return self._by_level(h, 0)
+
+    def area_m2_at_level(self, level_m):
+        """Surface area at a level [m²]; ValueError outside the table."""
+        h = self._check(level_m, self.level_m[0], self.level_m[-1], "level", "m")
+        return self._by_level(h, 1)
+
+    def level_m_at(self, storage_m3):
+        """Level at a storage [m a.s.l.]; ValueError outside the table."""
+        s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", 1e-6)
+        return self._by_storage(s, 0)
+
+    def area_m2_at(self, storage_m3):
+        """Surface area at a storage [m²]; ValueError outside the table."""
+        s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", 1e-6)
+        return self._by_storage(s, 1)
+
+    def level_and_area(self, storage_m3):
+        """Level [m] and area [m²] at storages, unchecked (linear beyond the table top).
+
+        The engine's hot path: one segment search serves both. Storage below the table's
+        first row is clamped to it (area of the empty reservoir).
+        """
+        s = np.maximum(storage_m3, self.storage_m3[0])
+        i = self._by_storage.locate(s)
+        return self._by_storage.evaluate(0, i, s), np.maximum(self._by_storage.evaluate(1, i, s), 0.0)
+
+    def level_fast(self, storage_m3):
+        """Level [m] at storages, unchecked (linear beyond the table top)."""
+        s = np.maximum(storage_m3, self.storage_m3[0])
+        return self._by_storage(s, 0)
+
+    def storage_fast(self, level_m):
+        """Storage [m³] at levels, unchecked (linear beyond the table ends, never < 0)."""
+        return np.maximum(self._by_level(np.asarray(level_m, dtype=float), 0), 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Reservoir:
+    """The reservoir: its table, operating levels, spillway and tailwater.
+
+    Parameters
+    ----------
+    hypsometry : Hypsometry
+        Level–storage–area table.
+    min_level_m : float or ndarray, shape (n_members,)
+        Minimum operating level: releases never draw the reservoir below it (a policy limit,
+        which scenarios may lower; losses can still take it lower). [m a.s.l.]
+    normal_level_m : float or ndarray
+        Normal pool level: storage above it is spilled, up to the spillway capacity. [m]
+    max_level_m : float or ndarray
+        Maximum (flood) level: days above it are counted (``days_above_max_level``); water
+        that would rise above the table's top (the dam crest) overtops it
+        (``overtopping_hm3``, ``overtopping_days``). [m]
+    spillway_capacity_m3s : float or ndarray
+        Spillway capacity. [m³/s]
+    tailwater : TailwaterRating
+        Tailwater level as a function of outflow.
+    name : str
+        Preset name or description.
+    """
+
+    hypsometry: Hypsometry
+    min_level_m: object
+    normal_level_m: object
+    max_level_m: object
+    spillway_capacity_m3s: object
+    tailwater: object
+    name: str = ""
+
+    _member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s")
+
+    def __post_init__(self):
+        for name in self._member_fields:
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=float))
+        problems = check_reservoir_levels(
+            self.hypsometry, self.min_level_m, self.normal_level_m, self.max_level_m, self.spillway_capacity_m3s
+        )
+        if problems:
+            raise ValueError("reservoir: " + "; ".join(problems))
+
+
+def check_reservoir_levels(hyps, min_level_m, normal_level_m, max_level_m, spillway_capacity_m3s) -> list[str]:
+    """Problems with the operating levels of a reservoir (empty if none)."""
+    problems = []
+    lo, hi = hyps.min_level_m, hyps.max_level_m
+    for name, v in (("min_level_m", min_level_m), ("normal_level_m", normal_level_m), ("max_level_m", max_level_m)):
+        a = np.asarray(v, dtype=float)
+        if not np.all(np.isfinite(a)) or np.any(a < lo) or np.any(a > hi):
+            problems.append(f"{name} is {v}; expected a level within the hypsometry table ({lo:g}–{hi:g} m)")
+    if not problems:
+        if np.any(np.asarray(min_level_m) > np.asarray(normal_level_m)):
+            problems.append(f"min_level_m {min_level_m} is above normal_level_m {normal_level_m}")
+        if np.any(np.asarray(normal_level_m) > np.asarray(max_level_m)):
+            problems.append(f"normal_level_m {normal_level_m} is above max_level_m {max_level_m}")
+    cap = np.asarray(spillway_capacity_m3s, dtype=float)
+    if not np.all(np.isfinite(cap)) or np.any(cap < 0):
+        problems.append(f"spillway_capacity_m3s is {spillway_capacity_m3s}; expected a finite number >= 0")
+    return problems

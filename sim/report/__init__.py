@@ -1,0 +1,1 @@
+"""What a run leaves behind: output files (CSV, Parquet, run.json) and plots."""

@@ -1,0 +1,1 @@
+"""Scenario files: reading and `extends`, checking every key, and building the model and regimes."""

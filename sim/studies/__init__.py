@@ -1,0 +1,1 @@
+"""Studies on top of the engine: parameter sweeps, streamed to disk and resumable."""

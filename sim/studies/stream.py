@@ -1,0 +1,453 @@
+"""Sweeps streamed to disk chunk by chunk, resumable after an interrupt.
+
+``sweep.run(scenario, ..., out=DIR)`` (and ``bakhri sweep``) write each chunk's rows to disk as
+soon as the chunk is computed, so memory does not grow with the sweep's size. The finished
+folder ``DIR/<name>/`` holds::
+
+    sweep.parquet  (or sweep.csv)  one row per member and regime, regime-major, as SweepResult.table
+    scenario.resolved.toml
+    run.json                       kind "sweep", format, columns, chunks, sweep_sha256, timings
+    plots/*.png                    with plots
+
+Parquet (pyarrow) is the default: columnar and compressed, and pandas, polars and xarray read it
+in one line (``pandas.read_parquet(DIR/NAME/"sweep.parquet")``); CSV is formatted column by
+column in Arrow's C++ (shortest text that reads back to the same float), never value by value
+in Python.
+
+**Work in progress** lives in the hidden folder ``DIR/.<name>.partial/``: ``chunks/`` (one
+file per completed chunk) and ``progress.json`` (the sweep's input hash and the chunks
+completed). When every chunk is there, the result is assembled into a hidden temporary folder
+and swapped into place atomically (`sim.output`), and the partial folder is removed. A sweep
+stopped by Ctrl-C, SIGTERM or a crash keeps its partial folder -- the one thing bakhri
+deliberately leaves on disk -- and ``--resume`` (``resume=True``) continues from its chunks to
+a result identical row for row to an uninterrupted run. A resume whose scenario, parameters,
+settings, seed, inflow members, regimes, chunk size or format differ is refused
+(`ResumeError`). A run without ``--resume`` starts afresh and discards an earlier partial
+folder.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+
+import numpy as np
+
+from sim.report import output
+from sim.engine.driver import DEFAULT_CHUNK_SIZE, _run_chunk, select_members
+
+__all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv"]
+
+FORMATS = ("parquet", "csv")
+#: Parquet options: dictionary encoding for the regime names only (on float columns it costs
+#: 2-3× the write time and saves nothing).
+PARQUET = {"use_dictionary": ["regime"]}
+#: Metrics that `sim.plotting.save_sweep_plots` draws (read back for the plots, nothing else).
+PLOT_METRICS = ("deficit_hm3", "energy_gwh", "reliability_volume")
+PROGRESS = "progress.json"
+
+
+class ResumeError(Exception):
+    """A sweep cannot be resumed (its inputs differ, or another sweep is writing it)."""
+
+
+def partial_folder(out_dir, name: str) -> Path:
+    """Where an unfinished streamed sweep keeps its completed chunks: ``out_dir/.<name>.partial``."""
+    return Path(out_dir) / f".{name}.partial"
+
+
+def input_hash(resolved_toml: str, settings, n_inflow: int, names, chunk_size: int, fmt: str) -> str:
+    """SHA-256 of everything that decides a sweep's rows (and its chunking)."""
+    h = hashlib.sha256(resolved_toml.encode("utf-8"))
+    h.update(json.dumps({"n_inflow": int(n_inflow), "regimes": list(names), "chunk_size": int(chunk_size),
+                         "format": fmt, "parameters": list(settings)}).encode("utf-8"))
+    for values in settings.values():
+        h.update(np.ascontiguousarray(values, dtype=float).tobytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# Writing tables
+# --------------------------------------------------------------------------------------
+
+
+def _arrow(cols: dict):
+    import pyarrow as pa
+
+    return pa.table({c: (pa.array(v.tolist() if v.dtype == object else v, type=pa.string()) if v.dtype == object
+                         else pa.array(v)) for c, v in cols.items()})
+
+
+def write_csv(fh, cols: dict, header: bool = True) -> None:
+    """Write table columns as CSV to a binary file, formatted column-wise by Arrow (floats as
+    the shortest text that reads back to the same value, 'nan', 'inf'; whole numbers without
+    '.0'); names and regimes are written unquoted (they are safe names)."""
+    import pyarrow.csv as pacsv
+
+    if header:
+        fh.write((",".join(cols) + "\n").encode("utf-8"))
+    pacsv.write_csv(_arrow(cols), fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+
+
+def _write_chunk(path: Path, cols: dict, fmt: str) -> None:
+    """One chunk's rows, written whole or not at all (a temporary name, then renamed)."""
+    def write(tmp):
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(_arrow(cols), tmp, **PARQUET)
+        else:
+            with open(tmp, "wb") as fh:
+                write_csv(fh, cols, header=False)
+
+    _replace(path, write)
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    _replace(path, lambda tmp: output._write_json(tmp, output._jsonable(doc)))
+
+
+def _replace(path: Path, write) -> None:
+    """`write(tmp)` a sibling temporary file, then rename it to `path`: the file is whole or
+    absent, even after an interrupt (the temporary file is removed then)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------
+
+
+def _compute(task):
+    """Run one chunk (in a worker or here) and return its metrics only (small to send back)."""
+    part = _run_chunk(task)
+    return part.metrics, part.user_metrics
+
+
+def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, format="parquet", resume=False,
+        chunk_size=None, workers=None, executor=None, progress=False, plots=False, t0=None) -> Path:
+    """Stream a sweep set up by `sim.sweep.run` to ``out/<name>``; return that folder."""
+    from sim.studies.sweep import _executor_for, _terminate, rows
+
+    t0 = time.perf_counter() if t0 is None else t0
+    if format not in FORMATS:
+        raise ValueError(f'format is "{format}"; expected "parquet" or "csv"')
+    out_dir = Path(out)
+    name = name or f"{scenario.name}-sweep"
+    output.prepare(out_dir, name)
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
+    if size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    resolved = scenario.to_toml()
+    key = input_hash(resolved, settings, n_inflow, names, size, format)
+    n = (len(next(iter(settings.values()))) if settings else 1) * n_inflow
+    slices = [slice(a, min(a + size, n)) for a in range(0, n, size)]
+    ids = [(ri, ci) for ri in range(len(names)) for ci in range(len(slices))]
+    ext = "parquet" if format == "parquet" else "csv"
+
+    def chunk_file(ri, ci):
+        return part / "chunks" / f"{ri:03d}-{ci:06d}.{ext}"
+
+    part = partial_folder(out_dir, name)
+    done: set = set()
+    try:
+        with _Claim(out_dir, part, resume) as claim:
+            if resume and claim.progress is not None:
+                if claim.progress.get("input_sha256") != key:
+                    raise ResumeError(f"cannot resume {out_dir / name}: the scenario, parameters, seed or options differ "
+                                      f"from the interrupted sweep in {part}; run without --resume to start afresh")
+                done = {tuple(c) for c in claim.progress.get("chunks_done", []) if chunk_file(*c).is_file()}
+            (part / "chunks").mkdir(parents=True, exist_ok=True)
+            progress_doc = {"written_by": output.WRITTEN_BY, "kind": "sweep-partial", "input_sha256": key,
+                            "format": format, "chunk_size": size, "n_chunks": len(ids), "chunks_done": sorted(done)}
+            if done and "columns" in claim.progress:
+                progress_doc["columns"] = claim.progress["columns"]
+            _write_json(part / PROGRESS, progress_doc)
+
+            bar, callback = _progress(progress, n * len(names), scenario.name)
+            counted = [sum(slices[ci].stop - slices[ci].start for _, ci in done)]
+
+            def finish(ri, ci, result):
+                sl = slices[ci]
+                metrics, users = result
+                cols = rows([names[ri]], sl, settings, n_inflow, metrics, users)
+                _write_chunk(chunk_file(ri, ci), cols, format)
+                progress_doc.setdefault("columns", _kinds(cols))
+                done.add((ri, ci))
+                progress_doc["chunks_done"] = sorted(done)
+                _write_json(part / PROGRESS, progress_doc)
+                counted[0] += sl.stop - sl.start
+                if bar is not None:
+                    bar.n = counted[0]
+                    bar.refresh()
+                if callback is not None:
+                    callback(counted[0])
+
+            def task(ri, ci):
+                sub_model, sub_regime = select_members(model, built[names[ri]], slices[ci], n, lazy=True)
+                return sub_model, sub_regime, slices[ci].stop - slices[ci].start, False
+
+            todo = [c for c in ids if c not in done]
+            pool, own = _executor_for(workers, executor)
+            finished = False
+            t_sim = time.perf_counter()
+            try:
+                if pool is None:
+                    for ri, ci in todo:
+                        finish(ri, ci, _compute(task(ri, ci)))
+                else:  # a bounded window of chunks in flight: results are written as they come
+                    window = 2 * max(int(workers or 1), 1) + 2
+                    running = {}
+                    queue = iter(todo)
+                    for c in queue:
+                        running[pool.submit(_compute, task(*c))] = c
+                        if len(running) >= window:
+                            break
+                    while running:
+                        ready, _ = wait(running, return_when=FIRST_COMPLETED)
+                        for fut in ready:
+                            finish(*running.pop(fut), fut.result())
+                            nxt = next(queue, None)
+                            if nxt is not None:
+                                running[pool.submit(_compute, task(*nxt))] = nxt
+                finished = True
+            finally:
+                if own:
+                    if finished:
+                        pool.shutdown()
+                    else:
+                        _terminate(pool)
+                if bar is not None:
+                    bar.close()
+            simulate_s = time.perf_counter() - t_sim
+            columns = progress_doc["columns"]
+            timings = {"simulate_s": simulate_s, "member_seasons_per_s": (n * len(names)) / max(simulate_s, 1e-12)}
+
+            def fill(tmp):
+                _assemble(tmp / f"sweep.{ext}", [chunk_file(*c) for c in ids], format, list(columns))
+                (tmp / "scenario.resolved.toml").write_text(resolved, encoding="utf-8")
+                if plots:
+                    from sim.report.plotting import save_sweep_plots
+
+                    save_sweep_plots(_for_plots(tmp / f"sweep.{ext}", format, columns, names, settings, n_inflow),
+                                     tmp, title=scenario.title)
+                from sim import __version__
+
+                doc = {
+                    "written_by": output.WRITTEN_BY, "version": __version__, "kind": "sweep", "scenario": scenario.name,
+                    "input_sha256": hashlib.sha256(resolved.encode("utf-8")).hexdigest(), "sweep_sha256": key,
+                    "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "format": format, "file": f"sweep.{ext}", "columns": columns,
+                    "parameters": list(settings), "n_settings": n // n_inflow, "n_inflow_members": n_inflow,
+                    "regimes": list(names), "n_rows": n * len(names), "chunk_size": size, "n_chunks": len(ids),
+                    "chunks_done": sorted(done),
+                    "timings": {**timings, "total_s": time.perf_counter() - t0},
+                    "python": platform.python_version(), "numpy": np.__version__,
+                }
+                output._write_json(tmp / "run.json", output._jsonable(doc))
+
+            folder = output._write_atomically(out_dir, name, fill)
+            claim.remove = True
+    except OSError as err:  # disk full, read-only, ...: one line; completed chunks are kept
+        raise output._output_error(out_dir / name, err) from None
+    return folder
+
+
+def _progress(progress, total, desc):
+    bar = None
+    callback = progress if callable(progress) else None
+    if progress is True:
+        import sys
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="member", unit_scale=True, desc=desc, file=sys.stderr)
+    return bar, callback
+
+
+class _Claim:
+    """Hold the partial folder of a sweep (an exclusive lock: one writer at a time); read its
+    progress when resuming, discard it when starting afresh; remove it at the end when
+    `remove` is set (finished, or nothing completed)."""
+
+    def __init__(self, out_dir: Path, part: Path, resume: bool):
+        self.out_dir, self.part, self.resume = out_dir, part, resume
+        self.progress = None
+        self.remove = False
+        self.fd = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with output._locked(self.out_dir):
+            self.part.mkdir(exist_ok=True)
+            self.fd = os.open(self.part, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise ResumeError(f"another bakhri sweep is writing {self.part}; wait for it to end") from None
+        if self.resume:
+            try:
+                doc = json.loads((self.part / PROGRESS).read_text(encoding="utf-8"))
+                self.progress = doc if isinstance(doc, dict) else {}
+            except (OSError, ValueError):
+                self.progress = None
+        else:
+            for p in list(self.part.iterdir()):
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        return self
+
+    def __exit__(self, *exc):
+        chunks = self.part / "chunks"
+        if exc[0] is not None and not (chunks.is_dir() and any(p.suffix != ".tmp" for p in chunks.iterdir())):
+            self.remove = True  # nothing worth keeping
+        if self.remove:
+            shutil.rmtree(self.part, ignore_errors=True)
+        if self.fd is not None:
+            os.close(self.fd)
+        return False
+
+
+# --------------------------------------------------------------------------------------
+# Assembling and reading
+# --------------------------------------------------------------------------------------
+
+
+def _kinds(cols: dict) -> dict:
+    """Column name → "str" | "int" | "float"."""
+    return {c: "str" if v.dtype == object else "int" if v.dtype.kind in "iu" else "float" for c, v in cols.items()}
+
+
+def _assemble(path: Path, chunks: list, fmt: str, columns: list) -> None:
+    """Join the chunk files, in order, into one file; one chunk in memory at a time."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = None
+        try:
+            for c in chunks:
+                t = pq.read_table(c)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, t.schema, **PARQUET)
+                writer.write_table(t)
+        finally:
+            if writer is not None:
+                writer.close()
+        return
+    with open(path, "wb") as fh:
+        fh.write((",".join(columns) + "\n").encode("utf-8"))
+        for c in chunks:
+            with open(c, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+
+
+def _read(path: Path, fmt: str, columns: dict, only=None) -> dict:
+    """Columns of a sweep file as numpy arrays (strings as object arrays)."""
+    import pyarrow as pa
+
+    want = list(columns) if only is None else [c for c in columns if c in only]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        t = pq.read_table(path, columns=want)
+    else:
+        import pyarrow.csv as pacsv
+
+        types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
+        t = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={c: types[k] for c, k in columns.items()}, include_columns=want,
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    out = {}
+    for c in want:
+        col = t.column(c)
+        if columns[c] == "str":
+            out[c] = np.array(col.to_pylist(), dtype=object)
+        else:
+            out[c] = col.to_numpy()
+    return out
+
+
+class _Metrics:
+    """A regime's metrics read back from a sweep file (what plots and tables use)."""
+
+    def __init__(self, regime, metrics, user_metrics):
+        self.regime, self.metrics, self.user_metrics = regime, metrics, user_metrics
+        self.n_members = len(next(iter(metrics.values()))) if metrics else 0
+
+
+def _result(table: dict, parameters, names, n_inflow):
+    from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS
+    from sim.studies.sweep import SweepResult
+
+    n = len(next(iter(table.values()))) // max(len(names), 1) if table else 0
+    settings = {p: np.asarray(table[p][:n:n_inflow]) for p in parameters if p in table}
+    users = sorted({c.split(".")[0] for c in table if c.endswith("." + USER_METRICS[0]) and c not in parameters})
+    results = {}
+    for i, r in enumerate(names):
+        sl = slice(i * n, (i + 1) * n)
+        metrics = {m: table[m][sl] for m in SUMMARY_COLUMNS if m in table}
+        um = {u: {m: table[f"{u}.{m}"][sl] for m in USER_METRICS if f"{u}.{m}" in table} for u in users}
+        results[r] = _Metrics(r, metrics, um)
+    return SweepResult(list(parameters), settings, n_inflow, results, table=table)
+
+
+def _for_plots(path, fmt, columns, names, settings, n_inflow):
+    """The columns that plots use, read back from the assembled file."""
+    only = {"regime", *settings, *PLOT_METRICS}  # the trade-off plot colours by regime
+    return _result(_read(path, fmt, columns, only), list(settings), names, n_inflow)
+
+
+def percentiles(folder, metrics, q=(10, 50, 90)) -> tuple[dict, dict]:
+    """run.json of a streamed sweep's folder and, per regime, the `q` percentiles of each of
+    `metrics` over its members: ``{regime: {metric: ndarray (len(q),)}}``. Reads one column at a
+    time, so memory is one column whatever else the sweep holds."""
+    info = _info(Path(folder))
+    names, out = info["regimes"], {r: {} for r in info["regimes"]}
+    for m in metrics:
+        v = _read(Path(folder) / info["file"], info["format"], info["columns"], {m})[m].reshape(len(names), -1)
+        for r, row in zip(names, v):
+            out[r][m] = np.percentile(row, q)
+        del v
+    return info, out
+
+
+def _info(folder: Path) -> dict:
+    try:
+        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise output.OutputError(f"{folder}: not a sweep result folder (run.json: {err})") from None
+    if info.get("kind") != "sweep" or "format" not in info:
+        raise output.OutputError(f"{folder}: run.json is not that of a streamed sweep (kind "
+                                 f"{info.get('kind')!r}); expected one written by bakhri sweep")
+    return info
+
+
+def load(path, columns=None):
+    """Read a streamed sweep's folder (or its sweep.parquet / sweep.csv) back as a `SweepResult`
+    whose table equals, row for row, the one `sim.sweep.run` returns for the same sweep; with
+    `columns`, only those and the parameters (the rows are regime-major, ``n_settings ×
+    n_inflow_members`` per regime, so ``results`` still splits them by regime)."""
+    path = Path(path)
+    folder = path.parent if path.is_file() else path
+    info = _info(folder)
+    only = None if columns is None else {*info["parameters"], *columns}
+    table = _read(folder / info["file"], info["format"], info["columns"], only)
+    out = _result(table, info["parameters"], info["regimes"], int(info["n_inflow_members"]))
+    out.timings = info.get("timings", {})
+    return out
