@@ -15,7 +15,7 @@ inputs (DESIGN.md "Scenario files"). Loading goes
 
 Limits are part of validation, so that ``bakhri validate`` promises what ``run`` does: every
 numeric key has a plausibility range around DATA.md's figures whose message names the likely
-unit mistake (see ``MAX_FLOW_M3S`` and its neighbours); periods lie in ``MIN_YEAR``..``MAX_YEAR``;
+unit mistake (see ``sim.physics.ranges``); periods lie in ``MIN_YEAR``..``MAX_YEAR``;
 ``extends`` chains and nesting are capped (``MAX_EXTENDS_DEPTH``, ``MAX_NESTING``); ensemble
 members × sweep settings are counted, never built, against ``MAX_MEMBERS``
 (`sweep_size_problem` does the same for ``bakhri sweep --set``).
@@ -65,6 +65,34 @@ from sim.inputs import series
 from sim.physics import units
 from sim.physics.calendar import Period, parse_month_day
 from sim.inputs.presets import PresetError, hypsometry_table, load_preset, preset_names
+from sim.physics.ranges import (
+    ANY,
+    APPROACH_DAYS,
+    AREA,
+    Bound,
+    DEPTH,
+    EFFICIENCY,
+    FACTOR,
+    FLOW,
+    FLOW_POSITIVE,
+    FRACTION,
+    HEAD,
+    HEAD_POSITIVE,
+    MAX_YEAR,
+    MAX_INFLOW_CV,
+    MAX_MEMBERS,
+    MAX_UNITS,
+    MAX_UNIT_MW,
+    MEMBERS,
+    MIN_YEAR,
+    NONNEG,
+    OPEN_FRACTION,
+    percent_hint,
+    POSITIVE,
+    POWER,
+    VOLUME,
+    number_text,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -196,7 +224,7 @@ def _describe(value) -> str:
     if isinstance(value, int):
         return f"the integer {value}"
     if isinstance(value, float):
-        return f"the number {_num(value)}"
+        return f"the number {number_text(value)}"
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return f'the string "{text}"'
@@ -211,14 +239,6 @@ def _describe(value) -> str:
     if isinstance(value, Mapping):
         return "a table"
     return repr(value)
-
-
-def _num(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
 
 
 def _did_you_mean(word, choices) -> str:
@@ -461,153 +481,6 @@ class SweepSpec:
         return {path: m.ravel() for path, m in zip(self.parameters, mesh)}
 
 
-def _g(x: float) -> str:
-    """A bound for messages: ``20,000``, ``0.5``, ``1e+300``."""
-    return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
-
-
-@dataclass(frozen=True)
-class _Bound:
-    """The values a numeric key accepts; ``unit`` follows the range in messages, and
-    ``mistake(v)`` names the likely mistake behind an out-of-range value (or returns "")."""
-
-    lo: float = -math.inf
-    hi: float = math.inf
-    lo_open: bool = False
-    hi_open: bool = False
-    integer: bool = False
-    unit: str = ""
-    mistake: Any = field(default=None, compare=False)
-
-    def problem(self, v) -> str:
-        """``found X; expected ...`` for an out-of-range value, with the likely mistake."""
-        hint = self.mistake(float(v)) if self.mistake is not None and math.isfinite(float(v)) else ""
-        return f"found {_num(v)}; expected {self.expected()}" + (f" ({hint})" if hint else "")
-
-    def expected(self) -> str:
-        return self._range() + (f" {self.unit}" if self.unit else "")
-
-    def _range(self) -> str:
-        what = "a whole number" if self.integer else "a number"
-        if math.isfinite(self.lo) and math.isfinite(self.hi):
-            if not self.lo_open and not self.hi_open:
-                return f"{what} from {_g(self.lo)} to {_g(self.hi)}"
-            lo = ">" if self.lo_open else ">="
-            hi = "<" if self.hi_open else "<="
-            return f"{what} {lo} {_g(self.lo)} and {hi} {_g(self.hi)}"
-        if math.isfinite(self.lo):
-            return f"{what} {'>' if self.lo_open else '>='} {_g(self.lo)}"
-        if math.isfinite(self.hi):
-            return f"{what} {'<' if self.hi_open else '<='} {_g(self.hi)}"
-        return f"a finite {what[2:]}" if not self.integer else what
-
-    def ok(self, v: float) -> bool:
-        if not math.isfinite(v):
-            return False
-        if self.integer and v != int(v):
-            return False
-        if v < self.lo or (self.lo_open and v == self.lo):
-            return False
-        if v > self.hi or (self.hi_open and v == self.hi):
-            return False
-        return True
-
-    def ok_all(self, values) -> np.ndarray:
-        """Vectorised `ok`: a boolean array, one per value (for per-member overrides)."""
-        v = np.asarray(values, dtype=float)
-        good = np.isfinite(v)
-        if self.integer:
-            good &= v == np.round(v)
-        good &= (v > self.lo) if self.lo_open else (v >= self.lo)
-        good &= (v < self.hi) if self.hi_open else (v <= self.hi)
-        return good
-
-
-_NONNEG = _Bound(0.0)
-_POSITIVE = _Bound(0.0, lo_open=True)
-_ANY = _Bound()
-
-# -- Plausibility bounds ----------------------------------------------------------------
-# Inputs whose units are easily confused are bounded, and the message names the likely
-# mistake. Every bound has a generous margin over the figures of DATA.md it comes from:
-# it rejects unit mix-ups, not unusual but possible scenarios.
-
-#: Largest flow [m³/s] any flow key accepts. DATA.md: the largest decadal mean inflow of
-#: 2001–2010 is 1,096 m³/s (wet 2010), the spillway passes 3,960 m³/s and the turbines
-#: 1,080 m³/s; 20,000 m³/s is about 18 times that inflow and 4 times the outlets together.
-MAX_FLOW_M3S = 20_000.0
-#: Largest multiplier (``scale``, ``evaporation_factor``) [-]: 10 times the data.
-MAX_FACTOR = 10.0
-#: Largest volume [hm³] (a protocol volume): DATA.md's annual inflow is 20.7 km³ (20,700 hm³).
-MAX_VOLUME_HM3 = 50_000.0
-#: Largest depth per month [mm/month] (evaporation, precipitation): DATA.md's largest
-#: monthly evaporation is 180 mm (July); the annual total is 985 mm.
-MAX_DEPTH_MM_MONTH = 1_000.0
-#: Largest number of units: the plant has 6 (DATA.md).
-MAX_UNITS = 100
-#: Largest unit capacity [MW]: 29 MW per unit after rehabilitation (DATA.md); the largest
-#: turbines built are about 1,000 MW.
-MAX_UNIT_MW = 1_000.0
-#: Largest power target [MW]: the plant has 174 MW installed (DATA.md).
-MAX_POWER_MW = 10_000.0
-#: Largest head [m]: the dam is 29 m high (crest 351.5 m, bed 322.5 m, DATA.md).
-MAX_HEAD_M = 100.0
-#: Largest decadal inflow CV [-]: 0.62 gives the observed season-volume CV 0.39 (DATA.md).
-MAX_INFLOW_CV = 3.0
-#: Calendar years a period may span: the calendar, the presets (2001–2010 profiles) and
-#: the plots are meant for planning studies, not for year 1 or 9999.
-MIN_YEAR, MAX_YEAR = 1900, 2200
-#: Largest number of members a file may ask for (ensemble members × sweep settings):
-#: 1,000,000 members take 0.8 GiB and 10 s (README benchmarks); ten times that is refused
-#: at validation, before anything is allocated.
-MAX_MEMBERS = 10_000_000
-
-
-def _percent_hint(example: str):
-    def mistake(v: float) -> str:
-        return f"looks like a percentage; expected a fraction, e.g. {example}" if 2 <= v <= 100 else ""
-
-    return mistake
-
-
-def _factor_mistake(v: float) -> str:
-    if v == 86400 or v == 86400.0:
-        return "looks like seconds per day; scale is a dimensionless multiplier"
-    if 10 < v <= 1000:
-        return "looks like a percentage; scale is a multiplier, e.g. 1.2 for 120 %"
-    return "a dimensionless multiplier" if v > 0 else ""
-
-
-def _flow_mistake(v: float) -> str:
-    if v <= 0:
-        return ""
-    text = "far beyond the Syr Darya's flows: its largest decadal mean in 2001–2010 was 1,096 m³/s"
-    return text + ("; m³ per day instead of m³/s?" if v / 86_400 <= MAX_FLOW_M3S else "")
-
-
-def _volume_mistake(v: float) -> str:
-    if v >= 1e6:
-        return "looks like m³; expected hm³, million m³"
-    return "more than twice the annual inflow, 20,700 hm³" if v > 0 else ""
-
-
-_FRACTION = _Bound(0.0, 1.0, mistake=_percent_hint("0.8"))
-_FLOW = _Bound(0.0, MAX_FLOW_M3S, unit="m³/s", mistake=_flow_mistake)
-_FLOW_POSITIVE = _Bound(0.0, MAX_FLOW_M3S, lo_open=True, unit="m³/s", mistake=_flow_mistake)
-_FACTOR = _Bound(0.0, MAX_FACTOR, mistake=_factor_mistake)
-_VOLUME = _Bound(0.0, MAX_VOLUME_HM3, unit="hm³", mistake=_volume_mistake)
-_DEPTH = _Bound(0.0, MAX_DEPTH_MM_MONTH, unit="mm per month",
-                mistake=lambda v: "is this mm per year? expected mm per month" if v > 0 else "")
-_OPEN_FRACTION = _Bound(0.0, 1.0, hi_open=True, mistake=_percent_hint("0.1"))
-_EFFICIENCY = _Bound(0.0, 1.0, lo_open=True, mistake=_percent_hint("0.9"))
-_POWER = _Bound(0.0, MAX_POWER_MW, unit="MW",
-                mistake=lambda v: "the plant has 174 MW installed; kW instead of MW?" if v > 0 else "")
-_HEAD = _Bound(0.0, MAX_HEAD_M, unit="m", mistake=lambda v: "the dam is 29 m high; feet or a level instead of a head?" if v > 0 else "")
-_HEAD_POSITIVE = dataclasses.replace(_HEAD, lo_open=True)
-_AREA = _Bound(0.0, 10_000.0, unit="km²", mistake=lambda v: "looks like m² or hectares; expected km² (513 km² at 347.5 m)")
-#: ``approach_days`` of the level rule: more than ten years would never reach a target.
-_APPROACH_DAYS = _Bound(0.0, 3650.0, lo_open=True, unit="days")
-_MEMBERS = _Bound(1.0, MAX_MEMBERS, integer=True, mistake=lambda v: "members are counted before any is made; ask for fewer" if v > 1 else "")
 
 
 @dataclass
@@ -696,7 +569,7 @@ class _Checker:
         else:
             self.add(path, f"unknown key; expected one of {', '.join(allowed)}")
 
-    def number(self, path: str, value, bound: _Bound = _ANY):
+    def number(self, path: str, value, bound: Bound = ANY):
         """The value as given (int or float) if it is a number within ``bound``, else None."""
         if not _is_number(value):
             self.add(path, f"found {_describe(value)}; expected {bound.expected()}")
@@ -808,11 +681,11 @@ class _Checker:
             if opt in table:
                 spec[opt] = table[opt]
         daily = self.to_daily(_join(path, form), spec)
-        if daily is None or not self.within(_join(path, form), daily, _FLOW, form == "constant_m3s"):
+        if daily is None or not self.within(_join(path, form), daily, FLOW, form == "constant_m3s"):
             return None
         return form, daily
 
-    def within(self, path: str, daily, bound: _Bound, constant: bool = False) -> bool:
+    def within(self, path: str, daily, bound: Bound, constant: bool = False) -> bool:
         """Check daily values against ``bound``; the first bad day is reported."""
         bad = np.flatnonzero(~bound.ok_all(daily))
         if bad.size:
@@ -833,7 +706,7 @@ class _Checker:
         self.add(path, f'the {p.kind} preset "{p.name}" is not a flow series')
         return None
 
-    def value_series(self, path: str, value, *, bound: _Bound = _FLOW, preset_kind=None, integer=False):
+    def value_series(self, path: str, value, *, bound: Bound = FLOW, preset_kind=None, integer=False):
         """A key whose value is a number or a series table ``{constant|daily|...|csv}`` → daily."""
         if self.period is None:
             return None
@@ -970,7 +843,7 @@ class _Checker:
         ok = p is not None
         for k in ("initial_level_m", "initial_storage_hm3"):
             if k in t:
-                if self.number(f"reservoir.{k}", t[k], _NONNEG if k.endswith("hm3") else _ANY) is None:
+                if self.number(f"reservoir.{k}", t[k], NONNEG if k.endswith("hm3") else ANY) is None:
                     ok = False
                 out[k] = t[k]
         for k in ("min_level_m", "normal_level_m", "max_level_m"):
@@ -979,11 +852,11 @@ class _Checker:
                 ok = False
             out[k] = v
         v = t.get("spillway_capacity_m3s", pv.get("spillway_capacity_m3s"))
-        if "spillway_capacity_m3s" in t and self.number("reservoir.spillway_capacity_m3s", v, _FLOW) is None:
+        if "spillway_capacity_m3s" in t and self.number("reservoir.spillway_capacity_m3s", v, FLOW) is None:
             ok = False
         out["spillway_capacity_m3s"] = v
         silt = t.get("siltation_fraction", pv.get("siltation_fraction", 0.0))
-        if "siltation_fraction" in t and self.number("reservoir.siltation_fraction", silt, _OPEN_FRACTION) is None:
+        if "siltation_fraction" in t and self.number("reservoir.siltation_fraction", silt, OPEN_FRACTION) is None:
             ok = False
         out["siltation_fraction"] = silt
         # tailwater
@@ -1002,7 +875,7 @@ class _Checker:
                     elif not isinstance(tt[k], list) or not all(_is_number(x) and math.isfinite(x) for x in tt[k]):
                         self.add(f"reservoir.tailwater.{k}", f"found {_describe(tt[k])}; expected a list of finite numbers")
                         ok = False
-                    elif k == "flow_m3s" and not all([self.number(f"reservoir.tailwater.flow_m3s[{i + 1}]", x, _FLOW)
+                    elif k == "flow_m3s" and not all([self.number(f"reservoir.tailwater.flow_m3s[{i + 1}]", x, FLOW)
                                                       is not None for i, x in enumerate(tt[k])]):
                         ok = False
         out["tailwater"] = tw
@@ -1040,32 +913,32 @@ class _Checker:
             return
         self.c.hypsometry = hyps
         lo, hi = hyps.min_level_m, hyps.max_level_m
-        level_bound = _Bound(lo, hi)
+        level_bound = Bound(lo, hi)
         table_text = f"a level within the hypsometry table ({lo:g}–{hi:g} m)"
         levels_ok = True
         for k in ("min_level_m", "normal_level_m", "max_level_m"):
             if not level_bound.ok(float(out[k])):
-                self.add(f"reservoir.{k}", f"found {_num(out[k])}; expected {table_text}")
+                self.add(f"reservoir.{k}", f"found {number_text(out[k])}; expected {table_text}")
                 levels_ok = False
         if levels_ok:
             if out["min_level_m"] > out["normal_level_m"]:
-                self.add("reservoir.min_level_m", f"{_num(out['min_level_m'])} is above normal_level_m {_num(out['normal_level_m'])}; expected min <= normal")
+                self.add("reservoir.min_level_m", f"{number_text(out['min_level_m'])} is above normal_level_m {number_text(out['normal_level_m'])}; expected min <= normal")
                 levels_ok = False
             if out["normal_level_m"] > out["max_level_m"]:
-                self.add("reservoir.normal_level_m", f"{_num(out['normal_level_m'])} is above max_level_m {_num(out['max_level_m'])}; expected normal <= max")
+                self.add("reservoir.normal_level_m", f"{number_text(out['normal_level_m'])} is above max_level_m {number_text(out['max_level_m'])}; expected normal <= max")
                 levels_ok = False
         initial = None
         if has_level and not has_storage:
             h = float(t["initial_level_m"])
             if not level_bound.ok(h):
-                self.add("reservoir.initial_level_m", f"found {_num(t['initial_level_m'])}; expected {table_text}")
+                self.add("reservoir.initial_level_m", f"found {number_text(t['initial_level_m'])}; expected {table_text}")
             else:
                 initial = float(hyps.storage_m3_at(h))
         elif has_storage and not has_level:
             s = float(t["initial_storage_hm3"])
             top = units.m3_to_hm3(hyps.max_storage_m3)
             if not 0 <= s <= top:
-                self.add("reservoir.initial_storage_hm3", f"found {_num(t['initial_storage_hm3'])}; expected a storage within the hypsometry table (0–{top:g} hm³)")
+                self.add("reservoir.initial_storage_hm3", f"found {number_text(t['initial_storage_hm3'])}; expected a storage within the hypsometry table (0–{top:g} hm³)")
             else:
                 initial = units.hm3_to_m3(s)
         if not levels_ok or initial is None:
@@ -1083,10 +956,10 @@ class _Checker:
         self.c.initial_storage_m3 = initial
         sw = self.c.sweepable
         sw["reservoir.initial_level_m"] = level_bound
-        sw["reservoir.initial_storage_hm3"] = _Bound(0.0, units.m3_to_hm3(hyps.max_storage_m3))
+        sw["reservoir.initial_storage_hm3"] = Bound(0.0, units.m3_to_hm3(hyps.max_storage_m3))
         for k in ("min_level_m", "normal_level_m", "max_level_m"):
             sw[f"reservoir.{k}"] = level_bound
-        sw["reservoir.spillway_capacity_m3s"] = _FLOW
+        sw["reservoir.spillway_capacity_m3s"] = FLOW
 
     def read_hypsometry(self, f: str):
         shown = self.files.rel(f)
@@ -1146,7 +1019,7 @@ class _Checker:
             return None
         # Units: the table is in m a.s.l., hm³ and km²; a table in m³ or m² is consistent in
         # itself but a thousand or a million times too large (DATA.md: 4,160 hm³, 513 km²).
-        for col, c, bound in ((storage, "storage_hm3", _VOLUME), (area, "area_km2", _AREA)):
+        for col, c, bound in ((storage, "storage_hm3", VOLUME), (area, "area_km2", AREA)):
             k = int(np.argmax(col))
             if not bound.ok(float(col[k])):
                 self.add(f"{key} ({shown}, row {row_numbers[k]}, column {c})", bound.problem(float(col[k])))
@@ -1165,10 +1038,10 @@ class _Checker:
             pv["unit_capacity_mw"] = pv["unit_capacity_mw_each"]
         ok = p is not None
         bounds = {
-            "units": _Bound(0.0, MAX_UNITS, integer=True, mistake=lambda v: "the plant has 6 units" if v > 0 else ""),
-            "efficiency": _EFFICIENCY, "min_head_m": _HEAD, "max_head_m": _HEAD_POSITIVE,
-            "unit_capacity_mw": _Bound(0.0, MAX_UNIT_MW, unit="MW", mistake=lambda v: "29 MW per unit; kW instead of MW?" if v > 0 else ""),
-            "unit_max_flow_m3s": _FLOW,
+            "units": Bound(0.0, MAX_UNITS, integer=True, mistake=lambda v: "the plant has 6 units" if v > 0 else ""),
+            "efficiency": EFFICIENCY, "min_head_m": HEAD, "max_head_m": HEAD_POSITIVE,
+            "unit_capacity_mw": Bound(0.0, MAX_UNIT_MW, unit="MW", mistake=lambda v: "29 MW per unit; kW instead of MW?" if v > 0 else ""),
+            "unit_max_flow_m3s": FLOW,
         }  # fmt: skip
         for k in ("units", "unit_capacity_mw", "unit_max_flow_m3s", "efficiency", "min_head_m", "max_head_m"):
             v = t.get(k, pv.get(k))
@@ -1188,12 +1061,12 @@ class _Checker:
                     self.add(f"plant.{k}", f"found {len(out[k])} values; expected one number, or one per unit ({n})")
                     ok = False
             if out["min_head_m"] >= out["max_head_m"]:
-                self.add("plant.min_head_m", f"{_num(out['min_head_m'])} is not below max_head_m {_num(out['max_head_m'])}")
+                self.add("plant.min_head_m", f"{number_text(out['min_head_m'])} is not below max_head_m {number_text(out['max_head_m'])}")
                 ok = False
         if "units_available" in t:
             out["units_available"] = t["units_available"]
             n_units = out["units"] if ok else math.inf
-            ua = self.value_series("plant.units_available", t["units_available"], bound=_Bound(0.0, n_units, integer=True))
+            ua = self.value_series("plant.units_available", t["units_available"], bound=Bound(0.0, n_units, integer=True))
             if ua is None:
                 ok = False
             self.c.units_available = ua
@@ -1213,7 +1086,7 @@ class _Checker:
         if "units_available" not in t or _is_number(t["units_available"]) or (
             isinstance(t["units_available"], dict) and "constant" in t["units_available"]
         ):
-            self.c.sweepable["plant.units_available"] = _Bound(0.0, out["units"], integer=True)
+            self.c.sweepable["plant.units_available"] = Bound(0.0, out["units"], integer=True)
 
     def check_inflow(self):
         if "inflow" not in self.data:
@@ -1225,7 +1098,7 @@ class _Checker:
         out = {k: v for k, v in t.items() if k != "scale"}
         out["scale"] = t.get("scale", 1.0)
         self.out["inflow"] = out
-        scale = self.number("inflow.scale", out["scale"], _FACTOR) if "scale" in t else 1.0
+        scale = self.number("inflow.scale", out["scale"], FACTOR) if "scale" in t else 1.0
         got = self.flow_form("inflow", t, ("preset",) + _FLOW_FORMS, "inflow", what="inflow")
         if got is None or scale is None:
             return
@@ -1235,7 +1108,7 @@ class _Checker:
         self.c.inflow_source = f'preset "{t["preset"]}"' if form == "preset" else (
             f"csv {self.files.rel(t['csv'])}" if form == "csv" else form
         )
-        self.c.sweepable["inflow.scale"] = _FACTOR
+        self.c.sweepable["inflow.scale"] = FACTOR
 
     def check_losses(self):
         t = self.table("losses", self.data.get("losses"), _LOSSES_KEYS)
@@ -1248,9 +1121,9 @@ class _Checker:
             "seepage_m3s": t.get("seepage_m3s", {"preset": "residual-2001-2010"}),
         }
         self.out["losses"] = out
-        if self.number("losses.evaporation_factor", out["evaporation_factor"], _FACTOR) is not None:
+        if self.number("losses.evaporation_factor", out["evaporation_factor"], FACTOR) is not None:
             self.c.evaporation_factor = float(out["evaporation_factor"])
-            self.c.sweepable["losses.evaporation_factor"] = _FACTOR
+            self.c.sweepable["losses.evaporation_factor"] = FACTOR
         evap = out["evaporation_mm_month"]
         monthly = None
         if isinstance(evap, dict):
@@ -1270,7 +1143,7 @@ class _Checker:
         seep = out["seepage_m3s"]
         self.c.seepage_m3s = self.value_series("losses.seepage_m3s", seep, preset_kind="seepage")
         if _is_number(seep) or (isinstance(seep, dict) and "constant" in seep):
-            self.c.sweepable["losses.seepage_m3s"] = _FLOW
+            self.c.sweepable["losses.seepage_m3s"] = FLOW
 
     def twelve(self, path, value):
         if not isinstance(value, list):
@@ -1281,7 +1154,7 @@ class _Checker:
             return None
         ok = True
         for i, v in enumerate(value):
-            if self.number(f"{path}[{i + 1}]", v, _DEPTH) is None:
+            if self.number(f"{path}[{i + 1}]", v, DEPTH) is None:
                 ok = False
         return value if ok else None
 
@@ -1297,14 +1170,14 @@ class _Checker:
             return
         out = {"reach_loss_fraction": t.get("reach_loss_fraction", 0.0), "lateral_inflow_m3s": t.get("lateral_inflow_m3s", 0.0)}
         self.out["downstream"] = out
-        b = _OPEN_FRACTION
+        b = OPEN_FRACTION
         if self.number("downstream.reach_loss_fraction", out["reach_loss_fraction"], b) is not None:
             self.c.reach_loss_fraction = float(out["reach_loss_fraction"])
             self.c.sweepable["downstream.reach_loss_fraction"] = b
         lat = out["lateral_inflow_m3s"]
         self.c.lateral_inflow_m3s = self.value_series("downstream.lateral_inflow_m3s", lat)
         if _is_number(lat) or (isinstance(lat, dict) and "constant" in lat):
-            self.c.sweepable["downstream.lateral_inflow_m3s"] = _FLOW
+            self.c.sweepable["downstream.lateral_inflow_m3s"] = FLOW
 
     # -- demand ---------------------------------------------------------------------------
 
@@ -1345,14 +1218,14 @@ class _Checker:
         out.setdefault("location", "downstream")
         out.setdefault("scale", 1.0)
         ok = name is not None
-        prio = self.number(f"{path}.priority", out["priority"], _Bound(1.0, 1000.0, integer=True))
+        prio = self.number(f"{path}.priority", out["priority"], Bound(1.0, 1000.0, integer=True))
         loc = out["location"]
         if not isinstance(loc, str) or loc not in ("downstream", "reservoir"):
             msg = _unknown("a location", loc, ("downstream", "reservoir")) if isinstance(loc, str) else \
                 f'found {_describe(loc)}; expected "downstream" or "reservoir"'
             self.add(f"{path}.location", msg)
             ok = False
-        scale = self.number(f"{path}.scale", out["scale"], _FACTOR)
+        scale = self.number(f"{path}.scale", out["scale"], FACTOR)
         if "description" in t:
             self.string(f"{path}.description", t["description"])
         ok = ok and prio is not None and scale is not None
@@ -1398,11 +1271,11 @@ class _Checker:
             vol = float(out["volume_hm3"])
             demand = unit_m3s * vol + extra_m3s
             kind = "volume"
-            src = f'{_num(out["volume_hm3"])} hm³ over {out["window"][0]}..{out["window"][1]}'
+            src = f'{number_text(out["volume_hm3"])} hm³ over {out["window"][0]}..{out["window"][1]}'
             if preset is not None:
                 src = f'preset "{preset.name}": ' + src
             if "extra_m3s" in out:
-                src += f' + {_num(out["extra_m3s"])} m³/s from {out["extra_from"]}'
+                src += f' + {number_text(out["extra_m3s"])} m³/s from {out["extra_from"]}'
         else:
             got = self.flow_form(path, t, ("preset",) + _FLOW_FORMS, "demand", what="demand")
             if got is None or not ok:
@@ -1418,11 +1291,11 @@ class _Checker:
             name, int(prio), loc, float(scale), demand, kind, vol, unit_m3s, extra_m3s, src,
         ))  # fmt: skip
         sw = self.c.sweepable
-        sw[f"demand.{name}.scale"] = _FACTOR
+        sw[f"demand.{name}.scale"] = FACTOR
         if kind == "volume":
-            sw[f"demand.{name}.volume_hm3"] = _VOLUME
+            sw[f"demand.{name}.volume_hm3"] = VOLUME
         if kind == "constant":
-            sw[f"demand.{name}.constant_m3s"] = _FLOW
+            sw[f"demand.{name}.constant_m3s"] = FLOW
         return out
 
     def anchor_date(self, value):
@@ -1438,7 +1311,7 @@ class _Checker:
         return d if d >= self.period.start else datetime.date(year + 1, month, day)
 
     def volume_demand(self, path: str, out: dict):
-        ok = self.number(f"{path}.volume_hm3", out.get("volume_hm3"), _VOLUME) is not None
+        ok = self.number(f"{path}.volume_hm3", out.get("volume_hm3"), VOLUME) is not None
         win = out.get("window")
         dates = None
         if "window" not in out:
@@ -1466,7 +1339,7 @@ class _Checker:
             self.add(f"{path}.{missing}", "missing; extra_m3s and extra_from go together")
             ok = False
         elif has_extra:
-            if self.number(f"{path}.extra_m3s", out["extra_m3s"], _FLOW) is None:
+            if self.number(f"{path}.extra_m3s", out["extra_m3s"], FLOW) is None:
                 ok = False
             out["extra_from"] = self.anchor_date(out["extra_from"])
             extra_from = self.date(f"{path}.extra_from", out["extra_from"])
@@ -1547,9 +1420,9 @@ class _Checker:
         if "description" in t:
             self.string(f"{path}.description", t["description"])
         limits = {}
-        limit_bounds = (("min_release_m3s", _FLOW), ("max_release_m3s", _FLOW),
-                        ("max_change_m3s_day", dataclasses.replace(_FLOW_POSITIVE, unit="m³/s per day")),
-                        ("initial_release_m3s", _FLOW))  # fmt: skip
+        limit_bounds = (("min_release_m3s", FLOW), ("max_release_m3s", FLOW),
+                        ("max_change_m3s_day", dataclasses.replace(FLOW_POSITIVE, unit="m³/s per day")),
+                        ("initial_release_m3s", FLOW))  # fmt: skip
         for k, b in limit_bounds:
             if k in out:
                 v = self.number(f"{path}.{k}", out[k], b)
@@ -1558,18 +1431,18 @@ class _Checker:
                 else:
                     limits[k] = float(v)
         if "max_release_m3s" in limits and limits["max_release_m3s"] < limits["min_release_m3s"]:
-            self.add(f"{path}.max_release_m3s", f"{_num(out['max_release_m3s'])} is below min_release_m3s {_num(out['min_release_m3s'])}")
+            self.add(f"{path}.max_release_m3s", f"{number_text(out['max_release_m3s'])} is below min_release_m3s {number_text(out['min_release_m3s'])}")
             ok = False
         sw = {f"{path}.{k}": b for k, b in limit_bounds}
         params: dict = {}
         describe = rule
         if rule in ("schedule", "demand"):
             out.setdefault("scale", 1.0)
-            if self.number(f"{path}.scale", out["scale"], _FACTOR) is None:
+            if self.number(f"{path}.scale", out["scale"], FACTOR) is None:
                 ok = False
             else:
                 params["scale"] = float(out["scale"])
-                sw[f"{path}.scale"] = _FACTOR
+                sw[f"{path}.scale"] = FACTOR
         if rule == "schedule":
             got = self.flow_form(path, t, _FLOW_FORMS, None, what="schedule")
             if got is None:
@@ -1578,7 +1451,7 @@ class _Checker:
                 form, params["release_m3s"] = got
                 describe = f"schedule ({form})"
                 if form == "constant_m3s":
-                    sw[f"{path}.constant_m3s"] = _FLOW
+                    sw[f"{path}.constant_m3s"] = FLOW
         elif rule == "demand":
             describe = "release what downstream needs"
             if "hedging" in t:
@@ -1594,40 +1467,40 @@ class _Checker:
                     if "trigger_level_m" in h:
                         trig = self.number(f"{path}.hedging.trigger_level_m", h["trigger_level_m"], self.level_bound())
                     if "factor" in h:
-                        fac = self.number(f"{path}.hedging.factor", h["factor"], _FRACTION)
+                        fac = self.number(f"{path}.hedging.factor", h["factor"], FRACTION)
                     if trig is None or fac is None:
                         ok = False
                     else:
                         params["hedging_trigger_level_m"] = float(trig)
                         params["hedging_factor"] = float(fac)
-                        describe += f"; × {_num(fac)} below {_num(trig)} m (hedging)"
-                        sw[f"{path}.hedging.factor"] = _FRACTION
+                        describe += f"; × {number_text(fac)} below {number_text(trig)} m (hedging)"
+                        sw[f"{path}.hedging.factor"] = FRACTION
                         sw[f"{path}.hedging.trigger_level_m"] = self.level_bound()
         elif rule == "power":
             if "target_mw" not in t:
                 self.add(f"{path}.target_mw", "missing; expected a number or a series table, e.g. { monthly = [...] }")
                 ok = False
             else:
-                v = self.value_series(f"{path}.target_mw", t["target_mw"], bound=_POWER)
+                v = self.value_series(f"{path}.target_mw", t["target_mw"], bound=POWER)
                 if v is None:
                     ok = False
                 else:
                     params["target_mw"] = v
-                    describe = f"generate {_num(t['target_mw'])} MW" if _is_number(t["target_mw"]) else "generate a power target"
+                    describe = f"generate {number_text(t['target_mw'])} MW" if _is_number(t["target_mw"]) else "generate a power target"
                     if _is_number(t["target_mw"]) or (isinstance(t["target_mw"], dict) and "constant" in t["target_mw"]):
-                        sw[f"{path}.target_mw"] = _POWER
+                        sw[f"{path}.target_mw"] = POWER
         elif rule == "level":
             from sim.rules.regimes import MIN_APPROACH_DAYS, check_level_rule
 
             out.setdefault("approach_days", 1)
-            if self.number(f"{path}.approach_days", out["approach_days"], _APPROACH_DAYS) is None:
+            if self.number(f"{path}.approach_days", out["approach_days"], APPROACH_DAYS) is None:
                 ok = False
             elif check_level_rule(out["approach_days"]):
                 self.add(f"{path}.approach_days", "; ".join(check_level_rule(out["approach_days"])))
                 ok = False
             else:
                 params["approach_days"] = float(out["approach_days"])
-                sw[f"{path}.approach_days"] = _Bound(MIN_APPROACH_DAYS, _APPROACH_DAYS.hi, unit="days")
+                sw[f"{path}.approach_days"] = Bound(MIN_APPROACH_DAYS, APPROACH_DAYS.hi, unit="days")
             if "target_level_m" not in t:
                 self.add(f"{path}.target_level_m", 'missing; expected a level or a guide curve { "04-01" = 346.0, ... }')
                 ok = False
@@ -1637,7 +1510,7 @@ class _Checker:
                     ok = False
                 else:
                     params["target_level_m"] = v
-                    describe = "follow a guide curve" if isinstance(t["target_level_m"], dict) else f"hold {_num(t['target_level_m'])} m"
+                    describe = "follow a guide curve" if isinstance(t["target_level_m"], dict) else f"hold {number_text(t['target_level_m'])} m"
                     if _is_number(t["target_level_m"]):
                         sw[f"{path}.target_level_m"] = self.level_bound()
         if ok and self.period is not None:
@@ -1652,9 +1525,9 @@ class _Checker:
             self.c.sweepable.update(sw)
         return out
 
-    def level_bound(self) -> _Bound:
+    def level_bound(self) -> Bound:
         h = self.c.hypsometry
-        return _Bound(h.min_level_m, h.max_level_m) if h is not None else _ANY
+        return Bound(h.min_level_m, h.max_level_m) if h is not None else ANY
 
     def guide(self, path: str, value):
         b = self.level_bound()
@@ -1668,7 +1541,7 @@ class _Checker:
         ok = True
         for k, v in value.items():
             if _is_number(v) and not b.ok(float(v)):
-                self.add(f'{path}."{k}"', f"found {_num(v)}; expected {b.expected()} (the hypsometry table)")
+                self.add(f'{path}."{k}"', f"found {number_text(v)}; expected {b.expected()} (the hypsometry table)")
                 ok = False
         if not ok or self.period is None:
             return None
@@ -1696,21 +1569,21 @@ class _Checker:
             if out[k] is None:
                 self.add(f"ensemble.{k}", "missing; expected " + ("a whole number >= 1" if k == "members" else "a number >= 0 (0.62: with inflow_lag1 = 0.8 it gives April–September volumes the observed CV 0.39, DATA.md)"))
                 ok = False
-        if out["members"] is not None and self.number("ensemble.members", out["members"], _MEMBERS) is None:
+        if out["members"] is not None and self.number("ensemble.members", out["members"], MEMBERS) is None:
             ok = False
-        if self.number("ensemble.seed", out["seed"], _Bound(0.0, integer=True)) is None:
+        if self.number("ensemble.seed", out["seed"], Bound(0.0, integer=True)) is None:
             ok = False
-        cv_bound = _Bound(0.0, MAX_INFLOW_CV, mistake=_percent_hint("0.62"))
+        cv_bound = Bound(0.0, MAX_INFLOW_CV, mistake=percent_hint("0.62"))
         if out["inflow_cv"] is not None and self.number("ensemble.inflow_cv", out["inflow_cv"], cv_bound) is None:
             ok = False
-        lag = self.number("ensemble.inflow_lag1", out["inflow_lag1"], _Bound(-1.0, 1.0, lo_open=True, hi_open=True))
+        lag = self.number("ensemble.inflow_lag1", out["inflow_lag1"], Bound(-1.0, 1.0, lo_open=True, hi_open=True))
         if lag is None:
             ok = False
         elif ok and out["inflow_cv"] > 0:
             cv = float(out["inflow_cv"])
             lowest = -1.0 / (1.0 + cv * cv)
             if not lowest < lag < 1.0:
-                self.add("ensemble.inflow_lag1", f"found {_num(lag)}; with inflow_cv = {_num(cv)} expected a number > {lowest:.4g} "
+                self.add("ensemble.inflow_lag1", f"found {number_text(lag)}; with inflow_cv = {number_text(cv)} expected a number > {lowest:.4g} "
                          "and < 1 (lognormal flows cannot be more negatively correlated)")
                 ok = False
         if ok:
@@ -1738,10 +1611,10 @@ class _Checker:
                 self.add("sweep.samples", f'missing; method "{method}" needs the number of samples')
                 ok = False
             else:
-                samples = self.number("sweep.samples", raw["samples"], _MEMBERS)
+                samples = self.number("sweep.samples", raw["samples"], MEMBERS)
                 ok = ok and samples is not None
             seed = raw.get("seed", 0)
-            if self.number("sweep.seed", seed, _Bound(0.0, integer=True)) is None:
+            if self.number("sweep.seed", seed, Bound(0.0, integer=True)) is None:
                 ok = False
             out["samples"], out["seed"] = raw.get("samples"), seed
         elif method == "grid":
@@ -1786,7 +1659,7 @@ class _Checker:
             return f"not a numeric key of this scenario{hint}"
         return f"not a numeric key of this scenario; expected one of {', '.join(choices)}"
 
-    def sweep_values(self, path, spec, bound: _Bound, method):
+    def sweep_values(self, path, spec, bound: Bound, method):
         if isinstance(spec, list):
             if method in ("lhs", "sobol"):
                 self.add(path, f'method "{method}" samples a range; expected {{ from = ..., to = ... }}')
@@ -1816,7 +1689,7 @@ class _Checker:
             return None
         lo, hi = float(spec["from"]), float(spec["to"])
         if hi < lo:
-            self.add(f"{path}.to", f"{_num(spec['to'])} is below from {_num(spec['from'])}; expected from <= to")
+            self.add(f"{path}.to", f"{number_text(spec['to'])} is below from {number_text(spec['from'])}; expected from <= to")
             return None
         if method in ("lhs", "sobol"):
             return (lo, hi)
@@ -1826,18 +1699,18 @@ class _Checker:
         # The number of values is counted before any is made: a range of 10⁹ values is
         # refused here, not after allocating it.
         if "num" in spec:
-            num = self.number(f"{path}.num", spec["num"], _MEMBERS)
+            num = self.number(f"{path}.num", spec["num"], MEMBERS)
             if num is None:
                 return None
             values = np.linspace(lo, hi, int(num)) if num > 1 else np.array([lo])
         else:
-            step = self.number(f"{path}.step", spec["step"], _POSITIVE)
+            step = self.number(f"{path}.step", spec["step"], POSITIVE)
             if step is None:
                 return None
             span = (hi - lo) / step  # inf for a step of 5e-324
             if not span < MAX_MEMBERS:
                 many = f"{math.floor(span) + 1:,}" if math.isfinite(span) else "more than 10³⁰⁰"
-                self.add(f"{path}.step", f"found {_num(step)}, which gives {many} values from {_num(lo)} to {_num(hi)}; "
+                self.add(f"{path}.step", f"found {number_text(step)}, which gives {many} values from {number_text(lo)} to {number_text(hi)}; "
                          f"expected at most {MAX_MEMBERS:,} (a larger step)")
                 return None
             n = math.floor(span + 1e-9) + 1
@@ -2203,7 +2076,7 @@ class Scenario:
             lines.append("demand      none")
         lines.append("regimes")
         for name, spec in c.regimes.items():
-            lim = ", ".join(f"{k.removesuffix('_m3s').removesuffix('_m3s_day').replace('_', ' ')} {_num(v)}"
+            lim = ", ".join(f"{k.removesuffix('_m3s').removesuffix('_m3s_day').replace('_', ' ')} {number_text(v)}"
                             for k, v in spec.limits.items() if not (k == "min_release_m3s" and v == 0))
             lines.append(f"  {name}: {spec.describe}" + (f" ({lim} m³/s)" if lim else ""))
         if self.ensemble is not None:
@@ -2317,7 +2190,7 @@ def _build_problem(scenario: Scenario) -> str | None:
             text = re.sub(r"\[\s*([^\s\[\]]+?)\.?\s*\]", r"\1", str(err))
             if not ends:
                 return f"the engine refuses this scenario: {text}"
-            setting = ", ".join(f"{k} = {_num(x)}" for k, x in zip(ends, corner))
+            setting = ", ".join(f"{k} = {number_text(x)}" for k, x in zip(ends, corner))
             return f"sweep: the setting {setting} cannot run: {text}"
     return None
 

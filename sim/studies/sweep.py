@@ -36,7 +36,7 @@ import numpy as np
 from sim.engine import memory
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
-from sim.scenario.loader import MAX_MEMBERS
+from sim.physics.ranges import MAX_MEMBERS
 
 __all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "SweepResult", "CrossedInflow"]
 
