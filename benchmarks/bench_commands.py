@@ -170,7 +170,7 @@ def _print_table(trees, rows):
         for wall, best, cpu in values:
             line += f"  {_fmt(wall):>7} {_fmt(best):>7} {_fmt(cpu):>7}"
         if len(values) > 1:
-            line += "".join(f" {b / a:6.1f}x" if a > 0 else "       -" for a, b in zip(values[0], values[1]))
+            line += "".join(f" {b / a:6.1f}x" if a > 0 else "       -" for a, b in zip(values[0], values[1], strict=True))
         print(line)
 
 

@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 from sim import builtin, simulate
-from sim.physics import calendar
 from sim.engine.reference import simulate_member
+from sim.physics import calendar
 from sim.rules.regimes import Regime
 
 
@@ -65,7 +65,7 @@ def main(argv=None):
     for n in sizes:
         model = _model(n)
         for keep in (False, True) if n <= 1_000 else (False,):
-            t = _best_of(lambda: simulate(model, regime, keep_daily=keep), 3 if n <= 10_000 else 1)
+            t = _best_of(lambda model=model, keep=keep: simulate(model, regime, keep_daily=keep), 3 if n <= 10_000 else 1)
             rate = n / t
             print(f"{n:>9,} {str(keep):>10} {t:>9.3f} {rate:>17,.0f} {rate / loop_rate:>8.0f}")
 

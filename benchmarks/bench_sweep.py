@@ -30,8 +30,8 @@ PARAMETERS = {"inflow.scale": (0.5, 1.5), "regimes.irrigation-first.hedging.fact
 
 
 def _child(n: int, workers: int) -> dict:
-    from sim.studies import sweep
     from sim.scenario.loader import load_scenario
+    from sim.studies import sweep
 
     scenario = load_scenario(SCENARIO)
     sweep.run(scenario, PARAMETERS, method="lhs", samples=64, seed=1, regimes=["irrigation-first"])  # warm-up

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import os
 import re
 import shutil
@@ -64,9 +63,9 @@ def old_to_csv(table: dict, path) -> None:
 def writers(n_rows: int, scratch: Path) -> None:
     import pyarrow.parquet as pq
 
-    from sim.studies import sweep
     from sim.scenario.loader import load_scenario
-    from sim.studies.stream import _arrow, write_csv
+    from sim.studies import sweep
+    from sim.studies.stream import arrow_table, write_csv
 
     scenario = load_scenario(ROOT / SCENARIO)
     a = int(np.sqrt(n_rows))
@@ -91,7 +90,7 @@ def writers(n_rows: int, scratch: Path) -> None:
             write_csv(fh, table)
 
     timed("vectorised CSV (after)", new_csv, scratch / "new.csv")
-    timed("Parquet (after)", lambda p: pq.write_table(_arrow(table), p), scratch / "new.parquet")
+    timed("Parquet (after)", lambda p: pq.write_table(arrow_table(table), p), scratch / "new.parquet")
     base = rows[0][1]
     for label, s, us, size in rows:
         print(f"   {label:<32} {s:7.2f} {us:8.1f} {size:12.0f} {base / s:9.1f}")
@@ -130,7 +129,7 @@ def commands(sizes, baseline, scratch: Path) -> None:
     trees.append(("after, Parquet, 2 workers", ROOT, ["--workers", "2"]))
     print("\n2. bakhri sweep, whole command, results on disk (--no-plots; wall s, peak RSS MiB, file MB)")
     print(f"   {'member-seasons':>14}  {'tree':<26} {'wall s':>7} {'peak MiB':>9} {'file MB':>8}")
-    for label, root, extra in trees:  # warm the compiled-code cache of each tree
+    for _label, root, extra in trees:  # warm the compiled-code cache of each tree
         env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg", BAKHRI_CACHE_DIR=str(scratch / "cache"),
                    NUMBA_CACHE_DIR=str(scratch / "cache"))
         _timed(root, ["sweep", SCENARIO, "--set", "inflow.scale=0.5:1.5:10", "--regime", "irrigation-first",

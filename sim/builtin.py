@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.inputs import series
+from sim.inputs.presets import hypsometry_table, load_preset
 from sim.physics.calendar import Period
 from sim.physics.demand import User
 from sim.physics.hydropower import Plant, TailwaterRating
 from sim.physics.hypsometry import Hypsometry, Reservoir
 from sim.physics.losses import monthly_mm_to_daily_mm
-from sim.inputs.presets import hypsometry_table, load_preset
 
 __all__ = [
     "hypsometry",

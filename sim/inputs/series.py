@@ -29,7 +29,7 @@ from numbers import Real
 
 import numpy as np
 
-from sim.physics.calendar import DECADE_LABELS, MONTH_LABELS, Period, decade_end_date, days_in_month, parse_month_day
+from sim.physics.calendar import DECADE_LABELS, MONTH_LABELS, Period, days_in_month, decade_end_date, parse_month_day
 
 __all__ = [
     "SeriesError",

@@ -40,10 +40,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.report import output
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, _run_chunk, select_members
+from sim.report import output
+from sim.studies.workers import Progress, worker_pool
 
-__all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv"]
+__all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
 
 FORMATS = ("parquet", "csv")
 #: Parquet options: dictionary encoding for the regime names only (on float columns it costs
@@ -78,7 +79,8 @@ def input_hash(resolved_toml: str, settings, n_inflow: int, names, chunk_size: i
 # --------------------------------------------------------------------------------------
 
 
-def _arrow(cols: dict):
+def arrow_table(cols: dict):
+    """Table columns (numpy arrays; strings as object arrays) as a pyarrow Table, for Parquet and CSV."""
     import pyarrow as pa
 
     return pa.table({c: (pa.array(v.tolist() if v.dtype == object else v, type=pa.string()) if v.dtype == object
@@ -93,7 +95,7 @@ def write_csv(fh, cols: dict, header: bool = True) -> None:
 
     if header:
         fh.write((",".join(cols) + "\n").encode("utf-8"))
-    pacsv.write_csv(_arrow(cols), fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    pacsv.write_csv(arrow_table(cols), fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
 
 
 def _write_chunk(path: Path, cols: dict, fmt: str) -> None:
@@ -102,7 +104,7 @@ def _write_chunk(path: Path, cols: dict, fmt: str) -> None:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            pq.write_table(_arrow(cols), tmp, **PARQUET)
+            pq.write_table(arrow_table(cols), tmp, **PARQUET)
         else:
             with open(tmp, "wb") as fh:
                 write_csv(fh, cols, header=False)
@@ -140,7 +142,7 @@ def _compute(task):
 def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, format="parquet", resume=False,
         chunk_size=None, workers=None, executor=None, progress=False, plots=False, t0=None) -> Path:
     """Stream a sweep set up by `sim.sweep.run` to ``out/<name>``; return that folder."""
-    from sim.studies.sweep import _executor_for, _terminate, rows
+    from sim.studies.sweep import rows
 
     t0 = time.perf_counter() if t0 is None else t0
     if format not in FORMATS:
@@ -162,22 +164,15 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
         return part / "chunks" / f"{ri:03d}-{ci:06d}.{ext}"
 
     part = partial_folder(out_dir, name)
-    done: set = set()
     try:
         with _Claim(out_dir, part, resume) as claim:
-            if resume and claim.progress is not None:
-                if claim.progress.get("input_sha256") != key:
-                    raise ResumeError(f"cannot resume {out_dir / name}: the scenario, parameters, seed or options differ "
-                                      f"from the interrupted sweep in {part}; run without --resume to start afresh")
-                done = {tuple(c) for c in claim.progress.get("chunks_done", []) if chunk_file(*c).is_file()}
+            done = claim.chunks_done(key, chunk_file, out_dir / name)
             (part / "chunks").mkdir(parents=True, exist_ok=True)
             progress_doc = {"written_by": output.WRITTEN_BY, "kind": "sweep-partial", "input_sha256": key,
                             "format": format, "chunk_size": size, "n_chunks": len(ids), "chunks_done": sorted(done)}
             if done and "columns" in claim.progress:
                 progress_doc["columns"] = claim.progress["columns"]
             _write_json(part / PROGRESS, progress_doc)
-
-            bar, callback = _progress(progress, n * len(names), scenario.name)
             counted = [sum(slices[ci].stop - slices[ci].start for _, ci in done)]
 
             def finish(ri, ci, result):
@@ -190,48 +185,15 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 progress_doc["chunks_done"] = sorted(done)
                 _write_json(part / PROGRESS, progress_doc)
                 counted[0] += sl.stop - sl.start
-                if bar is not None:
-                    bar.n = counted[0]
-                    bar.refresh()
-                if callback is not None:
-                    callback(counted[0])
+                report(counted[0])
 
             def task(ri, ci):
                 sub_model, sub_regime = select_members(model, built[names[ri]], slices[ci], n, lazy=True)
                 return sub_model, sub_regime, slices[ci].stop - slices[ci].start, False
 
-            todo = [c for c in ids if c not in done]
-            pool, own = _executor_for(workers, executor)
-            finished = False
-            t_sim = time.perf_counter()
-            try:
-                if pool is None:
-                    for ri, ci in todo:
-                        finish(ri, ci, _compute(task(ri, ci)))
-                else:  # a bounded window of chunks in flight: results are written as they come
-                    window = 2 * max(int(workers or 1), 1) + 2
-                    running = {}
-                    queue = iter(todo)
-                    for c in queue:
-                        running[pool.submit(_compute, task(*c))] = c
-                        if len(running) >= window:
-                            break
-                    while running:
-                        ready, _ = wait(running, return_when=FIRST_COMPLETED)
-                        for fut in ready:
-                            finish(*running.pop(fut), fut.result())
-                            nxt = next(queue, None)
-                            if nxt is not None:
-                                running[pool.submit(_compute, task(*nxt))] = nxt
-                finished = True
-            finally:
-                if own:
-                    if finished:
-                        pool.shutdown()
-                    else:
-                        _terminate(pool)
-                if bar is not None:
-                    bar.close()
+            with Progress(progress, n * len(names), scenario.name) as report, worker_pool(workers, executor) as pool:
+                t_sim = time.perf_counter()
+                _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
             simulate_s = time.perf_counter() - t_sim
             columns = progress_doc["columns"]
             timings = {"simulate_s": simulate_s, "member_seasons_per_s": (n * len(names)) / max(simulate_s, 1e-12)}
@@ -266,16 +228,28 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
     return folder
 
 
-def _progress(progress, total, desc):
-    bar = None
-    callback = progress if callable(progress) else None
-    if progress is True:
-        import sys
-
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, unit="member", unit_scale=True, desc=desc, file=sys.stderr)
-    return bar, callback
+def _compute_all(todo, task, finish, pool, workers) -> None:
+    """Compute the chunks `todo` and `finish` each as it comes: one by one here without a
+    `pool`, else in the pool with a bounded window of chunks in flight (so memory stays
+    bounded and results are written as they come)."""
+    if pool is None:
+        for ri, ci in todo:
+            finish(ri, ci, _compute(task(ri, ci)))
+        return
+    window = 2 * max(int(workers or 1), 1) + 2
+    running = {}
+    queue = iter(todo)
+    for c in queue:
+        running[pool.submit(_compute, task(*c))] = c
+        if len(running) >= window:
+            break
+    while running:
+        ready, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in ready:
+            finish(*running.pop(fut), fut.result())
+            nxt = next(queue, None)
+            if nxt is not None:
+                running[pool.submit(_compute, task(*nxt))] = nxt
 
 
 class _Claim:
@@ -312,6 +286,17 @@ class _Claim:
             for p in list(self.part.iterdir()):
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         return self
+
+    def chunks_done(self, key: str, chunk_file, target: Path) -> set:
+        """The chunks ``(regime, chunk)`` an interrupted sweep completed whose files are still
+        there; none when starting afresh or when there is no progress to resume. Refuses
+        (`ResumeError`) progress of a sweep whose input hash is not `key`."""
+        if not self.resume or self.progress is None:
+            return set()
+        if self.progress.get("input_sha256") != key:
+            raise ResumeError(f"cannot resume {target}: the scenario, parameters, seed or options differ "
+                              f"from the interrupted sweep in {self.part}; run without --resume to start afresh")
+        return {tuple(c) for c in self.progress.get("chunks_done", []) if chunk_file(*c).is_file()}
 
     def __exit__(self, *exc):
         chunks = self.part / "chunks"
@@ -421,7 +406,7 @@ def percentiles(folder, metrics, q=(10, 50, 90)) -> tuple[dict, dict]:
     names, out = info["regimes"], {r: {} for r in info["regimes"]}
     for m in metrics:
         v = _read(Path(folder) / info["file"], info["format"], info["columns"], {m})[m].reshape(len(names), -1)
-        for r, row in zip(names, v):
+        for r, row in zip(names, v, strict=True):
             out[r][m] = np.percentile(row, q)
         del v
     return info, out

@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing
-import signal
-import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -37,6 +34,7 @@ from sim.engine import memory
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
+from sim.studies.workers import Progress, worker_pool
 
 __all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "SweepResult", "CrossedInflow"]
 
@@ -207,9 +205,9 @@ class SweepResult:
         """Write the table as Parquet (pyarrow): columnar, compressed, read by pandas, polars, xarray."""
         import pyarrow.parquet as pq
 
-        from sim.studies.stream import PARQUET, _arrow
+        from sim.studies.stream import PARQUET, arrow_table
 
-        pq.write_table(_arrow(self.table), path, **PARQUET)
+        pq.write_table(arrow_table(self.table), path, **PARQUET)
 
     def to_pandas(self):
         """The table as a `pandas.DataFrame` (needs pandas: ``pip install bakhri-sim[pandas]``)."""
@@ -246,65 +244,6 @@ class SweepResult:
 
 SWEEP_ADVICE = ("Use fewer settings (fewer values per parameter, or fewer --samples), fewer inflow members "
                 "(--members N) or fewer regimes (--regime NAME), or split the sweep into several runs.")
-
-
-def _worker_init():
-    """Workers leave Ctrl-C to the parent (which terminates them) and die quietly on SIGTERM."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _executor_for(workers: int | None, executor: Executor | None):
-    if executor is not None:
-        return executor, False
-    if workers and workers > 1:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                                   initializer=_worker_init)
-        return pool, True
-    return None, False
-
-
-def _terminate(pool: ProcessPoolExecutor, timeout: float = 1.0) -> None:
-    """Stop a pool at once: cancel queued chunks, terminate the workers (busy or blocked on
-    a pipe), and kill any that do not exit within `timeout` seconds."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    queue = getattr(pool, "_call_queue", None)
-    if queue is not None:  # its feeder thread may be blocked on a pipe no worker reads any more
-        queue.cancel_join_thread()
-    for p in procs:
-        try:
-            p.terminate()
-        except (OSError, ValueError, AttributeError):
-            pass
-    pool.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + timeout
-    for p in procs:
-        try:
-            p.join(max(deadline - time.monotonic(), 0.0))
-            if p.is_alive():
-                p.kill()
-                p.join(timeout)
-        except (OSError, ValueError, AttributeError, AssertionError):
-            pass
-    # A worker killed while sending a result leaves half a message: the pool's thread would
-    # wait for the rest for ever, as this process holds the pipe's other end. Closing that
-    # end gives it an end-of-file instead.
-    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-    if writer is not None:
-        try:
-            writer.close()
-        except OSError:
-            pass
-    # Once the pool's thread has ended, the interpreter's exit must not wake it (its pipe is
-    # closed: "Exception ignored ... Bad file descriptor").
-    thread = getattr(pool, "_executor_manager_thread", None)
-    if thread is not None:
-        thread.join(timeout)
-        if not thread.is_alive():
-            from concurrent.futures import process
-
-            getattr(process, "_threads_wakeups", {}).pop(thread, None)
 
 
 def _n_settings(parameters: Mapping[str, Any], method: str, samples: int | None) -> int:
@@ -445,39 +384,13 @@ def run(
                           resume=resume, chunk_size=chunk_size, workers=workers, executor=executor,
                           progress=progress, plots=plots, t0=t0)
 
-    bar = None
-    callback = progress if callable(progress) else None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n * len(names), unit="member", unit_scale=True, desc=scenario.name, file=sys.stderr)
-    pool, own = _executor_for(workers, executor)
     results: dict[str, SimulationResult] = {}
-    finished = False
-    try:
+    with Progress(progress, n * len(names), scenario.name) as report, worker_pool(workers, executor) as pool:
         for i, name in enumerate(names):
-            done_before = i * n
-
-            def report(k, done_before=done_before):
-                if bar is not None:
-                    bar.n = done_before + k
-                    bar.refresh()
-                if callback is not None:
-                    callback(done_before + k)
-
             results[name] = simulate(
                 model, built[name], n_members=n, keep_daily=keep_daily, chunk_size=chunk_size,
-                executor=pool, progress=report,
+                executor=pool, progress=lambda k, done_before=i * n: report(done_before + k),
             )
-        finished = True
-    finally:
-        if own:
-            if finished:
-                pool.shutdown()
-            else:  # an error or Ctrl-C: waiting for the running chunks could take minutes
-                _terminate(pool)
-        if bar is not None:
-            bar.close()
 
     out = SweepResult(list(settings), settings, n_inflow, results)
     out.table = _table(out, names)

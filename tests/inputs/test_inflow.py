@@ -11,8 +11,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import sim
 from sim import builtin
-from sim.physics import calendar
 from sim.inputs.inflow import StochasticInflow, ar1_phi, exceedance, percentiles
+from sim.physics import calendar
 
 PERIOD = calendar.growing_season(2025)  # 183 days, 18 decades
 SEED = 20250401

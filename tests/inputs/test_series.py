@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sim.physics.calendar import Period, growing_season, water_year
 from sim.inputs.series import (
     SeriesError,
     check_values,
@@ -21,6 +20,7 @@ from sim.inputs.series import (
     read_csv,
     to_daily,
 )
+from sim.physics.calendar import Period, growing_season, water_year
 
 D = datetime.date
 SEASON = growing_season(2025)  # 2025-04-01..2025-09-30, 183 days, 18 decades, 6 months

@@ -74,10 +74,10 @@ def test_allocation_properties(water, users):
     supplies = _alloc(water, demands, priorities)
     total_demand = sum(demands)
     assert_allclose(sum(supplies), min(max(water, 0.0), total_demand), rtol=1e-12, atol=1e-9)
-    for s, d in zip(supplies, demands):
+    for s, d in zip(supplies, demands, strict=True):
         assert 0.0 <= s <= d * (1 + 1e-12)
-    for i, (s, d) in enumerate(zip(supplies, demands)):
-        for j, (sj, dj) in enumerate(zip(supplies, demands)):
+    for i, (s, d) in enumerate(zip(supplies, demands, strict=True)):
+        for j, (sj, dj) in enumerate(zip(supplies, demands, strict=True)):
             # A user gets water only once every more urgent user is fully served.
             if s > 0 and priorities[j] < priorities[i]:
                 assert_allclose(sj, dj, rtol=1e-12)

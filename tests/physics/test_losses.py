@@ -29,7 +29,7 @@ def test_cap_losses_in_order():
 def test_cap_losses_never_more_than_the_water(water, requests):
     taken = cap_losses(np.array(water), *requests)
     assert len(taken) == len(requests)
-    for t, r in zip(taken, requests):
+    for t, r in zip(taken, requests, strict=True):
         assert 0.0 <= t <= r
     assert sum(taken) <= max(water, 0.0) * (1 + 1e-12) + 1e-9
     # Whatever is not taken was not there: the first short request takes all that was left.

@@ -1,18 +1,18 @@
 """sim.studies.sweep: grids, samples, --set parsing, and sweeps as one ensemble, whatever runs them."""
 
 import csv
-import os
 import importlib.util
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sim.studies import sweep
 from sim.engine.driver import simulate
 from sim.engine.results import SUMMARY_COLUMNS
 from sim.scenario.loader import ScenarioError, load_scenario
+from sim.studies import sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTOR = "regimes.irrigation-first.hedging.factor"
@@ -70,7 +70,7 @@ def test_grid_three_parameters_every_combination_once():
     p = {"x": [0, 1], "y": [0, 1, 2], "z": [5, 6, 7, 8]}
     g = sweep.grid(p)
     assert all(v.shape == (24,) for v in g.values())
-    combos = list(zip(g["x"], g["y"], g["z"]))
+    combos = list(zip(g["x"], g["y"], g["z"], strict=True))
     assert combos == [(x, y, z) for x in p["x"] for y in p["y"] for z in p["z"]]
 
 
