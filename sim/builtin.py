@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.inputs import series
 from sim.inputs.presets import hypsometry_table, load_preset
+from sim.physics import units
 from sim.physics.calendar import Period
 from sim.physics.demand import User
 from sim.physics.hydropower import Plant, TailwaterRating
@@ -119,7 +120,7 @@ def model(period: Period, *, inflow: str = "mean-2001-2010", plant_name: str = "
         period=period,
         reservoir=res,
         plant=plant(plant_name),
-        initial_storage_m3=initial_storage_hm3 * 1e6,
+        initial_storage_m3=units.hm3_to_m3(initial_storage_hm3),
         inflow_m3s=inflow_m3s(period, inflow),
         evaporation_mm_day=evaporation_mm_day(period),
         seepage_m3s=seepage_m3s(period),

@@ -160,32 +160,34 @@ def _parse(kind: str, name: str, path: pathlib.Path) -> Preset:
     raw_values = doc.get("values")
     if not isinstance(raw_values, dict) or not raw_values:
         raise PresetError(f"{where}: no [values.*] tables")
-    values: dict[str, PresetValue] = {}
-    for key, entry in raw_values.items():
-        at = f"{where}: values.{key}"
-        if not isinstance(entry, dict):
-            raise PresetError(f"{at} must be a table with value, label, confidence, source")
-        unknown = set(entry) - _VALUE_KEYS
-        if unknown:
-            raise PresetError(f"{at}: unknown keys {sorted(unknown)}")
-        if "value" not in entry:
-            raise PresetError(f"{at}: missing value")
-        label = entry.get("label")
-        if label not in LABELS:
-            raise PresetError(f"{at}: label {label!r} is not one of {', '.join(LABELS)}")
-        confidence = entry.get("confidence")
-        if confidence not in CONFIDENCES:
-            raise PresetError(
-                f"{at}: confidence {confidence!r} is not one of {', '.join(CONFIDENCES)}"
-            )
-        source = entry.get("source")
-        if not isinstance(source, str) or not source.strip():
-            raise PresetError(f"{at}: every value needs a source")
-        note = entry.get("note", "")
-        if not isinstance(note, str):
-            raise PresetError(f"{at}: note must be a string")
-        values[key] = PresetValue(key, entry["value"], label, confidence, source, note)
+    values = {key: _parse_value(key, entry, f"{where}: values.{key}") for key, entry in raw_values.items()}
     return Preset(kind, name, description, values, path)
+
+
+def _parse_value(key: str, entry, at: str) -> PresetValue:
+    """One ``[values.<key>]`` table: its value with label, confidence, source and note."""
+    if not isinstance(entry, dict):
+        raise PresetError(f"{at} must be a table with value, label, confidence, source")
+    unknown = set(entry) - _VALUE_KEYS
+    if unknown:
+        raise PresetError(f"{at}: unknown keys {sorted(unknown)}")
+    if "value" not in entry:
+        raise PresetError(f"{at}: missing value")
+    label = entry.get("label")
+    if label not in LABELS:
+        raise PresetError(f"{at}: label {label!r} is not one of {', '.join(LABELS)}")
+    confidence = entry.get("confidence")
+    if confidence not in CONFIDENCES:
+        raise PresetError(
+            f"{at}: confidence {confidence!r} is not one of {', '.join(CONFIDENCES)}"
+        )
+    source = entry.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise PresetError(f"{at}: every value needs a source")
+    note = entry.get("note", "")
+    if not isinstance(note, str):
+        raise PresetError(f"{at}: note must be a string")
+    return PresetValue(key, entry["value"], label, confidence, source, note)
 
 
 @functools.lru_cache(maxsize=None)

@@ -29,7 +29,15 @@ from numbers import Real
 
 import numpy as np
 
-from sim.physics.calendar import DECADE_LABELS, MONTH_LABELS, Period, days_in_month, decade_end_date, parse_month_day
+from sim.physics.calendar import (
+    DECADE_LABELS,
+    MONTH_LABELS,
+    Period,
+    days_in_month,
+    decade0_of_day,
+    decade_end_date,
+    parse_month_day,
+)
 
 __all__ = [
     "SeriesError",
@@ -213,7 +221,7 @@ def decadal(values, period: Period, start: str | None = None) -> np.ndarray:
     n = array.size
     if start is not None:
         month, day = _parse_start(start, "decade")
-        anchor = (month - 1) * 3 + (day - 1) // 10
+        anchor = (month - 1) * 3 + decade0_of_day(day)
         last = (anchor + min(n, 36) - 1) % 36
         last_month, last_decade = last // 3 + 1, last % 3 + 1
         last_day = decade_end_date(2000, last_month, last_decade).day  # leap year: Feb III ends 02-29

@@ -1,11 +1,16 @@
-"""Fast, exact piecewise-linear interpolation on a small increasing table.
+"""Exact piecewise-linear interpolation on a small increasing table.
 
-`np.interp` does a binary search per point; on the engine's hot path (two table look-ups per
-day for every member) a bucketed index is several times faster and gives the same numbers:
-a uniform grid of buckets over the table's x-range maps each query to (a lower bound of) its
-segment in O(1), and at most a couple of forward steps find the exact segment. Queries in the
-rare buckets that straddle many tiny segments (the bottom of a power-law storage curve) fall
-back to `np.searchsorted`, so the result is always the exact piecewise-linear value.
+A table holds its abscissae, one or more ordinate tables and each segment's slope, so a
+value is ``y[i] + slope[i] * (x - x[i])`` in the segment ``i`` that holds ``x``: exactly the
+table's value on its points. The compiled engine reads these arrays and evaluates the same
+expression itself; here they serve the Python-side look-ups (range checks, initial levels,
+rule targets, reports).
+
+A bucketed index finds the segment: a uniform grid of buckets over the table's x-range maps
+each query to (a lower bound of) its segment in O(1), and at most a couple of forward steps
+find the exact segment. Queries in the rare buckets that straddle many tiny segments (the
+bottom of a power-law storage curve) fall back to `np.searchsorted`, so the segment is always
+the one `np.searchsorted` gives.
 
 Outside the table the end segments are extended linearly; callers that must not extrapolate
 check the range themselves.

@@ -36,6 +36,7 @@ __all__ = [
     "Month",
     "Period",
     "decade_of_day",
+    "decade0_of_day",
     "decade_length",
     "decade_start_date",
     "decade_end_date",
@@ -118,8 +119,25 @@ def decade_of_day(day_of_month):
     day = np.asarray(day_of_month)
     if np.any((day < 1) | (day > 31)):
         raise ValueError(f"day of month {day_of_month} is out of range; expected 1..31")
-    decade = np.minimum((day - 1) // 10, 2) + 1
+    decade = np.asarray(decade0_of_day(day)) + 1
     return int(decade) if decade.ndim == 0 else decade.astype(np.int64)
+
+
+def decade0_of_day(day_of_month):
+    """0-based decade (``0..2``) that a day of the month falls in: the ``decade0`` of the
+    calendar decade index ``month0 * 3 + decade0``.
+
+    The one place that says days 1–10, 11–20 and 21–31 make the three decades. Unchecked and
+    vectorised (a day outside ``1..31`` gives a meaningless value; :func:`decade_of_day`
+    checks); an int for a scalar, else an ndarray of the input's integer dtype.
+
+    Examples
+    --------
+    >>> decade0_of_day(10), decade0_of_day(11), decade0_of_day(31)
+    (0, 1, 2)
+    """
+    decade0 = np.minimum((np.asarray(day_of_month) - 1) // 10, 2)
+    return int(decade0) if decade0.ndim == 0 else decade0
 
 
 def decade_length(year: int, month: int, decade: int) -> int:
@@ -228,12 +246,9 @@ class Decade:
 
     Attributes
     ----------
-    year : int
-        Calendar year.
-    month : int
-        Month, ``1..12``.
-    decade : int
-        Decade of the month, ``1..3``.
+    year, month, decade : int
+        Calendar year, month ``1..12`` and decade of the month ``1..3``, as the arguments
+        of :func:`decade_length`.
     first_day : datetime.date
         Calendar first day of the decade (the 1st, 11th or 21st), even if the period
         starts later in the decade.
@@ -272,10 +287,8 @@ class Month(NamedTuple):
 
     Attributes
     ----------
-    year : int
-        Calendar year.
-    month : int
-        Month, ``1..12``.
+    year, month : int
+        Calendar year and month ``1..12``, as the arguments of :func:`days_in_month`.
     n_days_in_period : int
         Days of this month inside the period. [day]
     label : str
@@ -380,17 +393,20 @@ class Period:
         """Calendar year of each day, shape ``(n_days,)``."""
         return self._parts()[0] // 12 + 1970
 
+    def _absolute_decade(self) -> np.ndarray:
+        """Per-day decade count since Jan I 1970 (months since 1970-01 × 3 + decade0)."""
+        months, day = self._parts()
+        return months * 3 + decade0_of_day(day)
+
     @property
     def decade_index(self) -> np.ndarray:
         """Calendar decade index ``0..35`` (Jan I = 0) of each day, shape ``(n_days,)``."""
-        months, day = self._parts()
-        return (months % 12) * 3 + np.minimum((day - 1) // 10, 2)
+        return self._absolute_decade() % 36
 
     @property
     def period_decade_ordinal(self) -> np.ndarray:
         """0-based ordinal of each day's decade among :meth:`decades`, shape ``(n_days,)``."""
-        months, day = self._parts()
-        absolute = months * 3 + np.minimum((day - 1) // 10, 2)
+        absolute = self._absolute_decade()
         return absolute - absolute[0]
 
     @property
@@ -410,8 +426,7 @@ class Period:
             ``len(...) == period_decade_ordinal[-1] + 1``; decade ``k`` holds the days
             where ``period_decade_ordinal == k``.
         """
-        months, day = self._parts()
-        absolute = months * 3 + np.minimum((day - 1) // 10, 2)
+        absolute = self._absolute_decade()
         counts = np.bincount(absolute - absolute[0])
         out = []
         for k, n_in in enumerate(counts):

@@ -71,7 +71,7 @@ def head_m(forebay_level_m, tailwater_level_m):
 
 def energy_mwh(power_w, hours=24.0):
     """Energy of a constant power over `hours` (default one day). [MWh]"""
-    return np.asarray(power_w, dtype=float) * hours * 1.0e-6
+    return np.asarray(power_w, dtype=float) * hours * units.MW_PER_W
 
 
 def turbine_flow_m3s(outflow_m3s, head_m, max_flow_m3s, capacity_w, efficiency, min_head_m):
@@ -197,7 +197,7 @@ class Plant:
 
     def __post_init__(self):
         problems = check_plant(
-            self.n_units, self.unit_capacity_w * 1e-6, self.unit_max_flow_m3s, self.efficiency,
+            self.n_units, self.unit_capacity_w * units.MW_PER_W, self.unit_max_flow_m3s, self.efficiency,
             self.min_head_m, self.max_head_m,
         )
         if problems:

@@ -36,13 +36,14 @@ def check_hypsometry(level_m, storage_m3, area_m2) -> list[str]:
         return [f"columns differ in length: {level_m.size} levels, {storage_m3.size} storages, {area_m2.size} areas"]
     if level_m.size < 2:
         return [f"needs at least 2 rows, found {level_m.size}"]
-    for name, col, scale in (("level_m", level_m, 1.0), ("storage_hm3", storage_m3, 1e-6), ("area_km2", area_m2, 1e-6)):
+    for name, col, scale in (("level_m", level_m, 1.0), ("storage_hm3", storage_m3, units.HM3_PER_M3),
+                             ("area_km2", area_m2, units.KM2_PER_M2)):
         bad = np.flatnonzero(~np.isfinite(col))
         if bad.size:
             problems.append(f"row {bad[0] + 1}: {name} is {col[bad[0]] * scale}; expected a finite number")
     if problems:
         return problems
-    for name, col, scale in (("level_m", level_m, 1.0), ("storage_hm3", storage_m3, 1e-6)):
+    for name, col, scale in (("level_m", level_m, 1.0), ("storage_hm3", storage_m3, units.HM3_PER_M3)):
         bad = np.flatnonzero(np.diff(col) <= 0)
         if bad.size:
             k = bad[0]
@@ -55,9 +56,10 @@ def check_hypsometry(level_m, storage_m3, area_m2) -> list[str]:
     if len(bad):
         k = bad[0]
         problems.append(
-            f"row {k + 2}: area_km2 must not fall as the level rises; {area_m2[k] * 1e-6:g} is followed by {area_m2[k + 1] * 1e-6:g}"
+            f"row {k + 2}: area_km2 must not fall as the level rises; {area_m2[k] * units.KM2_PER_M2:g} is followed "
+            f"by {area_m2[k + 1] * units.KM2_PER_M2:g}"
         )
-    for name, col, scale in (("storage_hm3", storage_m3, 1e-6), ("area_km2", area_m2, 1e-6)):
+    for name, col, scale in (("storage_hm3", storage_m3, units.HM3_PER_M3), ("area_km2", area_m2, units.KM2_PER_M2)):
         bad = np.flatnonzero(col < 0)
         if bad.size:
             problems.append(f"row {bad[0] + 1}: {name} is {col[bad[0]] * scale:g}; expected >= 0")
@@ -172,26 +174,17 @@ class Hypsometry:
 
     def level_m_at(self, storage_m3):
         """Level at a storage [m a.s.l.]; ValueError outside the table."""
-        s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", 1e-6)
+        s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", units.HM3_PER_M3)
         return self._by_storage(s, 0)
 
     def area_m2_at(self, storage_m3):
         """Surface area at a storage [m²]; ValueError outside the table."""
-        s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", 1e-6)
+        s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", units.HM3_PER_M3)
         return self._by_storage(s, 1)
 
-    def level_and_area(self, storage_m3):
-        """Level [m] and area [m²] at storages, unchecked (linear beyond the table top).
-
-        The engine's hot path: one segment search serves both. Storage below the table's
-        first row is clamped to it (area of the empty reservoir).
-        """
-        s = np.maximum(storage_m3, self.storage_m3[0])
-        i = self._by_storage.locate(s)
-        return self._by_storage.evaluate(0, i, s), np.maximum(self._by_storage.evaluate(1, i, s), 0.0)
-
     def level_fast(self, storage_m3):
-        """Level [m] at storages, unchecked (linear beyond the table top)."""
+        """Level [m] at storages, unchecked: clamped to the table's first row below it, linear
+        beyond the table top."""
         s = np.maximum(storage_m3, self.storage_m3[0])
         return self._by_storage(s, 0)
 

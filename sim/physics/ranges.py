@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.physics import units
+
 
 def number_text(value) -> str:
     if isinstance(value, bool):
@@ -135,7 +137,7 @@ def percent_hint(example: str):
 
 
 def _factor_mistake(v: float) -> str:
-    if v == 86400 or v == 86400.0:
+    if v == units.SECONDS_PER_DAY:
         return "looks like seconds per day; scale is a dimensionless multiplier"
     if 10 < v <= 1000:
         return "looks like a percentage; scale is a multiplier, e.g. 1.2 for 120 %"
@@ -146,7 +148,7 @@ def _flow_mistake(v: float) -> str:
     if v <= 0:
         return ""
     text = "far beyond the Syr Darya's flows: its largest decadal mean in 2001–2010 was 1,096 m³/s"
-    return text + ("; m³ per day instead of m³/s?" if v / 86_400 <= MAX_FLOW_M3S else "")
+    return text + ("; m³ per day instead of m³/s?" if v / units.SECONDS_PER_DAY <= MAX_FLOW_M3S else "")
 
 
 def _volume_mistake(v: float) -> str:

@@ -13,6 +13,9 @@ __all__ = [
     "M3_PER_HM3",
     "M2_PER_KM2",
     "HM3_PER_M3S_DAY",
+    "HM3_PER_M3",
+    "KM2_PER_M2",
+    "MW_PER_W",
     "hm3_to_m3",
     "m3_to_hm3",
     "km2_to_m2",
@@ -30,6 +33,12 @@ WATER_DENSITY_KG_M3 = 1000.0  # [kg m-3]
 M3_PER_HM3 = 1.0e6  # [m3 hm-3]  (1 hm³ = 1 Mm³ = 10⁶ m³)
 M2_PER_KM2 = 1.0e6  # [m2 km-2]
 HM3_PER_M3S_DAY = SECONDS_PER_DAY / M3_PER_HM3  # 0.0864 hm³ per (m³/s · day)
+# SI -> human units as multipliers (``storage_m3 * HM3_PER_M3``), the product that messages
+# and reports print. The functions below divide instead (``m3_to_hm3``): the two can differ in
+# the last bit, so code whose printed numbers or output bytes are pinned keeps its operation.
+HM3_PER_M3 = 1.0e-6  # [hm3 m-3]
+KM2_PER_M2 = 1.0e-6  # [km2 m-2]
+MW_PER_W = 1.0e-6  # [MW W-1]
 
 
 def hm3_to_m3(volume_hm3):

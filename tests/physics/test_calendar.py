@@ -16,6 +16,7 @@ from sim.physics.calendar import (
     Period,
     days_in_month,
     decade_end_date,
+    decade0_of_day,
     decade_length,
     decade_of_day,
     decade_start_date,
@@ -56,10 +57,12 @@ def test_decade_lengths_sum_to_year():
 @pytest.mark.parametrize(("day", "decade"), [(1, 1), (10, 1), (11, 2), (20, 2), (21, 3), (31, 3)])
 def test_decade_of_day(day, decade):
     assert decade_of_day(day) == decade
+    assert decade0_of_day(day) == decade - 1 and type(decade0_of_day(day)) is int
 
 
 def test_decade_of_day_vectorised_and_bad_day():
     np.testing.assert_array_equal(decade_of_day(np.arange(1, 32)), [1] * 10 + [2] * 10 + [3] * 11)
+    np.testing.assert_array_equal(decade0_of_day(np.arange(1, 32)), [0] * 10 + [1] * 10 + [2] * 11)
     with pytest.raises(ValueError, match="expected 1..31"):
         decade_of_day(0)
 
@@ -126,14 +129,20 @@ def test_single_day_period():
     assert p.months() == [Month(2025, 2, 1, "Feb 2025")]
 
 
+def _decades_of(p, start, end, n_days, labels):
+    """Check that `p` runs `start`..`end` (`n_days` days) and that its decades at the positions
+    of `labels` ({position: label}) carry those labels; return its decades."""
+    assert (p.start, p.end) == (start, end)
+    assert p.n_days == n_days
+    decades = p.decades()
+    assert {k: decades[k].label for k in labels} == labels
+    return decades
+
+
 def test_growing_season():
     p = growing_season(2025)
-    assert (p.start, p.end) == (D(2025, 4, 1), D(2025, 9, 30))
-    assert p.n_days == 183
-    decades = p.decades()
+    decades = _decades_of(p, D(2025, 4, 1), D(2025, 9, 30), 183, {0: "Apr I 2025", -1: "Sep III 2025"})
     assert len(decades) == 18
-    assert decades[0].label == "Apr I 2025"
-    assert decades[-1].label == "Sep III 2025"
     assert sum(d.n_days_in_period for d in decades) == 183
     assert [m.label for m in p.months()] == [f"{m} 2025" for m in ("Apr", "May", "Jun", "Jul", "Aug", "Sep")]
     assert p.decade_index[0] == 9 and p.decade_index[-1] == 26
@@ -142,13 +151,9 @@ def test_growing_season():
 
 def test_water_year_crosses_new_year():
     p = water_year(2025)
-    assert (p.start, p.end) == (D(2024, 10, 1), D(2025, 9, 30))
-    assert p.n_days == 365
-    decades = p.decades()
+    decades = _decades_of(p, D(2024, 10, 1), D(2025, 9, 30), 365,
+                          {0: "Oct I 2024", 9: "Jan I 2025", -1: "Sep III 2025"})
     assert len(decades) == 36
-    assert decades[0].label == "Oct I 2024"
-    assert decades[9].label == "Jan I 2025"
-    assert decades[-1].label == "Sep III 2025"
     assert [d.index for d in decades] == list(range(27, 36)) + list(range(27))
     ordinal = p.period_decade_ordinal
     assert ordinal[0] == 0 and ordinal[-1] == 35
@@ -222,7 +227,7 @@ def test_period_decomposition_is_consistent(start, n_days):
     np.testing.assert_array_equal(index_of_ordinal[ordinal], p.decade_index)
     # the same from python dates, one by one
     days = p.dates.tolist()
-    expected = [(d.month - 1) * 3 + min((d.day - 1) // 10, 2) for d in days]
+    expected = [(d.month - 1) * 3 + (0 if d.day <= 10 else 1 if d.day <= 20 else 2) for d in days]
     assert p.decade_index.tolist() == expected
     assert p.month_index.tolist() == [d.month - 1 for d in days]
     months = p.months()

@@ -17,6 +17,15 @@ def test_constants():
     assert_allclose(units.HM3_PER_M3S_DAY, 0.0864, rtol=1e-15)
 
 
+def test_scale_factors_multiply_where_the_functions_divide():
+    assert 4.16e9 * units.HM3_PER_M3 == 4160.0
+    assert 5.13e8 * units.KM2_PER_M2 == 513.0
+    assert 29.0e6 * units.MW_PER_W == 29.0
+    # Why both exist: a product by 1e-6 and a quotient by 1e6 differ in the last bit for some
+    # values, and pinned messages and outputs keep the operation they were written with.
+    assert 123.0 * units.HM3_PER_M3 == 0.00012299999999999998 != units.m3_to_hm3(123.0) == 0.000123
+
+
 def test_flow_to_volume_per_day():
     # 1 m³/s for a day is 86 400 m³ = 0.0864 hm³; 1000 m³/s is 86.4 hm³.
     assert_allclose(units.m3s_to_hm3_per_day(1.0), 0.0864)
