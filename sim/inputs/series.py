@@ -1,4 +1,4 @@
-"""Time-varying inputs → daily arrays over a :class:`~sim.calendar.Period`.
+"""Time-varying inputs → daily arrays over a :class:`~sim.physics.calendar.Period`.
 
 Every input series (inflow, demand, schedules, evaporation, unit availability, ...) can be
 given as a constant, one value per day, one value per decade, one value per month, or a
@@ -10,7 +10,8 @@ Decadal and monthly values are *means* over the decade or month: every day of a 
 
 Errors raise :class:`SeriesError` with a one-line message that says what was found and
 what was expected, without file or key context: the scenario loader prefixes the key path
-(``inflow.decadal_m3s: expected 36 values ...``).
+(``inflow.decadal_m3s: expected 36 values ...``). The values are checked in
+`sim.inputs.values`, CSV files read in `sim.inputs.csvfile`; both are re-exported here.
 
 The scenario loader calls :func:`to_daily` with the series table from the file, after
 stripping the unit suffix from the key (``decadal_m3s = [...]`` → ``{"decadal": [...]}``)
@@ -19,16 +20,16 @@ and resolving relative CSV paths against the scenario file's folder.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import math
 import os
-import re
-from collections.abc import Mapping, Sequence
-from numbers import Real
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
+from sim.inputs.csvfile import read_csv, read_csv_rows
+from sim.inputs.values import SeriesError, as_values, check_values, is_number, problems, raise_problems, short
 from sim.physics.calendar import (
     DECADE_LABELS,
     MONTH_LABELS,
@@ -58,11 +59,6 @@ SERIES_FORMS: tuple[str, ...] = ("constant", "daily", "decadal", "monthly", "csv
 """The keys of :func:`to_daily`'s spec, exactly one of which must be given."""
 
 _OPTIONAL_KEYS = {"column": ("csv",), "start": ("decadal", "monthly")}
-_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class SeriesError(ValueError):
-    """A series cannot be turned into daily values; the message is one line."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -70,51 +66,72 @@ class SeriesError(ValueError):
 # ---------------------------------------------------------------------------------------
 
 
-def _as_values(values, what: str = "values") -> np.ndarray:
-    """Convert a sequence of numbers to a 1-D float64 array, or raise SeriesError."""
-    if isinstance(values, (str, bytes, Mapping)) or np.isscalar(values):
-        raise SeriesError(f"expected a list of numbers, found {_short(values)}")
-    try:
-        items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    except TypeError:
-        raise SeriesError(f"expected a list of numbers, found {_short(values)}") from None
-    try:
-        # numpy would turn "500" into 500.0: a numeric string in a list is refused, as alone
-        if not all(_is_number(v) or isinstance(v, (list, tuple, np.ndarray)) for v in items):
-            raise TypeError
-        array = np.asarray(items, dtype=np.float64)
-    except (TypeError, ValueError):
-        bad = next((v for v in items if not _is_number(v)), items)
-        raise SeriesError(f"expected a list of numbers, found {_short(bad)} among the {what}") from None
-    if array.ndim != 1:
-        raise SeriesError(f"expected a flat list of numbers, found an array of shape {array.shape}")
-    return array
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _short(value) -> str:
-    text = f'"{value}"' if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _month_day(month: int, day: int) -> str:
     return f"{month:02d}-{day:02d}"
 
 
-def _parse_start(start, unit: str) -> tuple[int, int]:
-    """Parse ``start`` ("MM-DD") and check it begins a decade (or a month)."""
+@dataclass(frozen=True)
+class _Cycle:
+    """The calendar slots a profile fills, one value each: the 36 decades or the 12 months."""
+
+    unit: str  # "decade" | "month"
+    labels: tuple[str, ...]  # one per slot: Jan I..Dec III, or Jan..Dec
+    first_days: tuple[int, ...]  # days of the month on which a slot starts
+    start_hint: str  # what a start of a slot looks like, for messages
+    slot: Callable[[int, int], int]  # (month, day) of a slot's first day -> slot 0..n-1
+    last_day: Callable[[int], tuple[int, int]]  # slot -> (month, day) of its last day in a leap year
+    of_day: Callable[[Period], np.ndarray]  # calendar slot of each day of a period
+    ordinal: Callable[[Period], np.ndarray]  # period ordinal of each day's slot
+    touched: Callable[[Period], list]  # the slots a period touches, in time order
+
+
+_DECADES = _Cycle(
+    "decade", DECADE_LABELS, (1, 11, 21), "day 01, 11 or 21",
+    slot=lambda month, day: (month - 1) * 3 + decade0_of_day(day),
+    last_day=lambda k: (k // 3 + 1, decade_end_date(2000, k // 3 + 1, k % 3 + 1).day),  # 2000: Feb III ends 02-29
+    of_day=lambda p: p.decade_index, ordinal=lambda p: p.period_decade_ordinal, touched=lambda p: p.decades(),
+)  # fmt: skip
+_MONTHS = _Cycle(
+    "month", MONTH_LABELS, (1,), 'MM-01, e.g. "04-01"',
+    slot=lambda month, day: month - 1,
+    last_day=lambda k: (k + 1, days_in_month(2000, k + 1)),
+    of_day=lambda p: p.month_index, ordinal=lambda p: p.period_month_ordinal, touched=lambda p: p.months(),
+)  # fmt: skip
+
+
+def _parse_start(start, cycle: _Cycle) -> tuple[int, int]:
+    """Parse ``start`` ("MM-DD") and check it begins a slot of the cycle (a decade or a month)."""
     try:
         month, day = parse_month_day(start)
     except ValueError as err:
         raise SeriesError(f"start: {err}") from None
-    if unit == "decade" and day not in (1, 11, 21):
-        raise SeriesError(f'start "{start}" is not the first day of a decade; expected day 01, 11 or 21')
-    if unit == "month" and day != 1:
-        raise SeriesError(f'start "{start}" is not the first day of a month; expected MM-01, e.g. "04-01"')
+    if day not in cycle.first_days:
+        raise SeriesError(f'start "{start}" is not the first day of a {cycle.unit}; expected {cycle.start_hint}')
     return month, day
+
+
+def _expand(values, period: Period, start, cycle: _Cycle) -> np.ndarray:
+    """A profile of the cycle's slots (a calendar year, or from `start` on) or one value per
+    slot touched by the period → daily values: :func:`decadal` and :func:`monthly`."""
+    array = as_values(values)
+    n, n_slots = array.size, len(cycle.labels)
+    if start is not None:
+        month, day = _parse_start(start, cycle)
+        anchor = cycle.slot(month, day)
+        last = (anchor + min(n, n_slots) - 1) % n_slots
+        return _anchored(
+            array, cycle.of_day(period), n_slots, anchor, _month_day(month, day),
+            _month_day(*cycle.last_day(last)), period, cycle.unit,
+        )  # fmt: skip
+    n_touched = len(cycle.touched(period))
+    if n == n_slots:
+        return array[cycle.of_day(period)]
+    if n == n_touched:
+        return array[cycle.ordinal(period)]
+    raise SeriesError(
+        f"expected {n_slots} values (one calendar year, {cycle.labels[0]}–{cycle.labels[-1]}) "
+        f"or {n_touched} (the {cycle.unit}s of {period}), found {n}"
+    )
 
 
 def _anchored(values, slot_of_day, n_slots, anchor, first_label, last_label, period, unit):
@@ -138,39 +155,17 @@ def _anchored(values, slot_of_day, n_slots, anchor, first_label, last_label, per
 
 
 def constant(value, period: Period) -> np.ndarray:
-    """The same value on every day.
-
-    Parameters
-    ----------
-    value : float
-        The value, in the unit of the quantity.
-    period : Period
-        Simulation period.
-
-    Returns
-    -------
-    ndarray of float64, shape (n_days,)
-    """
-    if not _is_number(value):
-        raise SeriesError(f"expected a number, found {_short(value)}")
+    """The same value (a number, in the unit of the quantity) on every day of the period:
+    float64, shape ``(n_days,)``."""
+    if not is_number(value):
+        raise SeriesError(f"expected a number, found {short(value)}")
     return np.full(period.n_days, float(value), dtype=np.float64)
 
 
 def daily(values, period: Period) -> np.ndarray:
-    """One value per day of the period, in order.
-
-    Parameters
-    ----------
-    values : sequence of float
-        Exactly ``period.n_days`` values.
-    period : Period
-        Simulation period.
-
-    Returns
-    -------
-    ndarray of float64, shape (n_days,)
-    """
-    array = _as_values(values)
+    """One value per day of the period, in order: exactly ``period.n_days`` values, returned
+    as a new float64 array of shape ``(n_days,)``."""
+    array = as_values(values)
     if array.size != period.n_days:
         raise SeriesError(f"expected {period.n_days} values (one per day of {period}), found {array.size}")
     return array.copy()
@@ -197,6 +192,7 @@ def decadal(values, period: Period, start: str | None = None) -> np.ndarray:
     Returns
     -------
     ndarray of float64, shape (n_days,)
+        Each day's decade value.
 
     Raises
     ------
@@ -208,112 +204,44 @@ def decadal(values, period: Period, start: str | None = None) -> np.ndarray:
     --------
     An 18-value April–September profile fits a growing season but not a water year:
 
-    >>> from sim.calendar import growing_season, water_year
+    >>> from sim.physics.calendar import growing_season, water_year
     >>> daily_m3s = decadal(range(18), growing_season(2025), start="04-01")
     >>> daily_m3s[[0, 10, -1]].tolist()
     [0.0, 1.0, 17.0]
     >>> decadal(range(18), water_year(2025), start="04-01")
     Traceback (most recent call last):
     ...
-    sim.series.SeriesError: start 04-01 with 18 values covers 04-01..09-30 only; the period 2024-10-01..2025-09-30 needs values for every day
+    sim.inputs.values.SeriesError: start 04-01 with 18 values covers 04-01..09-30 only; the period 2024-10-01..2025-09-30 needs values for every day
     """
-    array = _as_values(values)
-    n = array.size
-    if start is not None:
-        month, day = _parse_start(start, "decade")
-        anchor = (month - 1) * 3 + decade0_of_day(day)
-        last = (anchor + min(n, 36) - 1) % 36
-        last_month, last_decade = last // 3 + 1, last % 3 + 1
-        last_day = decade_end_date(2000, last_month, last_decade).day  # leap year: Feb III ends 02-29
-        return _anchored(
-            array, period.decade_index, 36, anchor, _month_day(month, day),
-            _month_day(last_month, last_day), period, "decade",
-        )  # fmt: skip
-    n_decades = len(period.decades())
-    if n == 36:
-        return array[period.decade_index]
-    if n == n_decades:
-        return array[period.period_decade_ordinal]
-    raise SeriesError(
-        f"expected 36 values (one calendar year, {DECADE_LABELS[0]}–{DECADE_LABELS[-1]}) "
-        f"or {n_decades} (the decades of {period}), found {n}"
-    )
+    return _expand(values, period, start, _DECADES)
 
 
 def monthly(values, period: Period, start: str | None = None) -> np.ndarray:
     """Monthly mean values → daily values (every day of a month gets the month's value).
 
-    Parameters
-    ----------
-    values : sequence of float
-        Without ``start``: either 12 values, a calendar-year profile Jan..Dec applied to
-        every year (cyclic), or exactly ``len(period.months())`` values, one per month
-        touched by the period, in time order. If both counts are 12 the calendar meaning
-        wins. With ``start``: 1 to 12 values, a calendar profile whose first value is for
-        the month of ``start``, continuing cyclically; every day of the period must be
-        covered.
-    period : Period
-        Simulation period.
-    start : str, optional
-        ``"MM-01"`` (same month-day form as :func:`decadal`; the day must be 01).
-
-    Returns
-    -------
-    ndarray of float64, shape (n_days,)
-
-    Raises
-    ------
-    SeriesError
-        Wrong number of values, ``start`` not a month start, or uncovered days.
+    As :func:`decadal`, with months for decades: 12 values (a calendar-year profile Jan..Dec
+    applied to every year) or one per month touched by the period (``len(period.months())``;
+    if both counts are 12 the calendar meaning wins); with ``start`` (``"MM-01"``), 1 to 12
+    values from the month of ``start`` on, cyclically, covering every day of the period.
+    Returns float64 values of shape ``(n_days,)``; raises SeriesError for a wrong number of
+    values, a ``start`` that is not the first of a month, or days left uncovered.
     """
-    array = _as_values(values)
-    n = array.size
-    if start is not None:
-        month, _ = _parse_start(start, "month")
-        anchor = month - 1
-        last = (anchor + min(n, 12) - 1) % 12 + 1
-        return _anchored(
-            array, period.month_index, 12, anchor, _month_day(month, 1),
-            _month_day(last, days_in_month(2000, last)), period, "month",
-        )  # fmt: skip
-    n_months = len(period.months())
-    if n == 12:
-        return array[period.month_index]
-    if n == n_months:
-        return array[period.period_month_ordinal]
-    raise SeriesError(
-        f"expected 12 values (one calendar year, {MONTH_LABELS[0]}–{MONTH_LABELS[-1]}) "
-        f"or {n_months} (the months of {period}), found {n}"
-    )
+    return _expand(values, period, start, _MONTHS)
 
 
 def from_dated(dates, values, period: Period) -> np.ndarray:
-    """Dated daily values → the values of the period's days.
+    """Dated daily values → the values of the period's days, float64 of shape ``(n_days,)``.
 
-    Parameters
-    ----------
-    dates : array_like of datetime64[D] or datetime.date
-        One date per value, any order; days outside the period are ignored.
-    values : array_like of float
-        Values, same length as ``dates``.
-    period : Period
-        Simulation period; every day must have exactly one value.
-
-    Returns
-    -------
-    ndarray of float64, shape (n_days,)
-
-    Raises
-    ------
-    SeriesError
-        Lengths differ, a date appears more than once, or a day of the period has no
-        value (the message names the first missing day).
+    ``dates`` (datetime64[D], datetime.date or ISO strings) give one date per value, in any
+    order; days outside the period are ignored, and every day of the period must have exactly
+    one value. SeriesError when the lengths differ, a date appears more than once, or a day
+    of the period has no value (the message names the first missing day).
     """
     try:
         days = np.asarray(dates, dtype="datetime64[D]")
     except (TypeError, ValueError):
         raise SeriesError("expected dates (datetime64[D], datetime.date or YYYY-MM-DD)") from None
-    array = _as_values(values)
+    array = as_values(values)
     if days.ndim != 1 or days.size != array.size:
         raise SeriesError(f"expected one value per date, found {days.size} dates and {array.size} values")
     if np.isnat(days).any():
@@ -336,147 +264,6 @@ def from_dated(dates, values, period: Period) -> np.ndarray:
             f"expected one value for every day of {period}"
         )
     return out
-
-
-def read_csv(path, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Read dated values from a CSV file.
-
-    The file needs a header row, a ``date`` column of ISO dates ``YYYY-MM-DD`` and one
-    value column (or several, with ``column`` naming the one to read). Header names are
-    stripped of surrounding spaces; a UTF-8 byte-order mark is ignored; blank lines are
-    skipped. Rows may be in any order (see :func:`from_dated`).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file, used as given (relative paths are relative to the working directory).
-    column : str, optional
-        Name of the value column; required if there is more than one besides ``date``.
-
-    Returns
-    -------
-    dates : ndarray of datetime64[D], shape (n_rows,)
-    values : ndarray of float64, shape (n_rows,)
-
-    Raises
-    ------
-    SeriesError
-        Messages name the row and column, e.g. ``row 14, column inflow_m3s: "abc" is not
-        a number``. Rows are numbered as in a spreadsheet: **the header is row 1, the first
-        data row is row 2** (the file's line number for files without quoted line breaks).
-    """
-    rows = read_csv_rows(path, "date,inflow_m3s")
-    header = [name.strip() for name in rows[0]]
-    available = ", ".join(header)
-    if "date" not in header:
-        raise SeriesError(f"no date column; found columns: {available}")
-    others = [name for name in header if name != "date"]
-    if column is None:
-        if len(others) != 1:
-            found = "no value column" if not others else f"{len(others)} value columns ({', '.join(others)})"
-            raise SeriesError(f"{found}; expected one besides date, or the name of one as column")
-        column = others[0]
-    elif column not in header or column == "date":
-        raise SeriesError(f'no column "{column}"; available columns: {available}')
-    date_col, value_col = header.index("date"), header.index(column)
-
-    dates, values = [], []
-    for row_number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise SeriesError(f"row {row_number}: {len(row)} fields; expected {len(header)} as in the header")
-        text = row[date_col].strip()
-        try:
-            if not _ISO_DATE_RE.match(text):
-                raise ValueError
-            dates.append(datetime.date.fromisoformat(text))
-        except ValueError:
-            raise SeriesError(f'row {row_number}, column date: "{text}" is not a date; expected YYYY-MM-DD') from None
-        text = row[value_col].strip()
-        if not text:
-            raise SeriesError(f"row {row_number}, column {column}: empty; expected a number")
-        try:
-            number = float(text)
-        except ValueError:
-            raise SeriesError(f'row {row_number}, column {column}: "{text}" is not a number') from None
-        if not math.isfinite(number):
-            raise SeriesError(f'row {row_number}, column {column}: "{text}" is not a finite number')
-        values.append(number)
-    if not dates:
-        raise SeriesError("no data rows; expected one row per day after the header")
-    return np.array(dates, dtype="datetime64[D]"), np.array(values, dtype=np.float64)
-
-
-def read_csv_rows(path, example: str) -> list[list[str]]:
-    """The rows of a CSV file (a UTF-8 byte-order mark is ignored), with one-line errors.
-
-    Refuses what a spreadsheet export gets wrong: no header row, ``;`` or tab instead of
-    commas (``example`` is the header expected, e.g. ``date,inflow_m3s``), and a quote that
-    is never closed (the reader would swallow the rest of the file into one value).
-    """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except FileNotFoundError:
-        raise SeriesError(f"file not found: {os.fspath(path)}") from None
-    except IsADirectoryError:
-        raise SeriesError(f"not a file: {os.fspath(path)}") from None
-    except UnicodeDecodeError as err:
-        raise SeriesError(f"not a UTF-8 text file: {os.fspath(path)} (byte {err.start})") from None
-    except csv.Error as err:
-        raise SeriesError(f"not a valid CSV file: {err}") from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise SeriesError(f"no header row; expected a first row naming the columns, e.g. {example}")
-    if len(rows[0]) == 1:
-        for sep, name in ((";", "';'"), ("\t", "tab")):
-            if sep in rows[0][0]:
-                raise SeriesError(f"row 1: looks like {name} separated ({_short(rows[0][0])}); expected commas, e.g. {example}")
-    for row_number, row in enumerate(rows, start=1):
-        if any("\n" in cell or "\r" in cell for cell in row):
-            if row_number == len(rows):  # the open quote swallowed the rest of the file
-                raise SeriesError(f'row {row_number}: a quote (") is never closed, so the rest of the file reads as one '
-                                  "value; expected quotes in pairs, or none")
-            raise SeriesError(f"row {row_number}: a quoted value runs over several lines; expected one row per line")
-    return rows
-
-
-def check_values(values, *, name: str = "value", allow_negative: bool = False) -> list[str]:
-    """Problems with a series' values: non-finite, or negative when not allowed.
-
-    Parameters
-    ----------
-    values : array_like of float
-        The values as given (e.g. the 36 decadal values), checked element by element.
-    name : str, default "value"
-        Word that starts each message.
-    allow_negative : bool, default False
-        Accept negative values.
-
-    Returns
-    -------
-    list of str
-        One message per bad value, empty if all is well, e.g.
-        ``value 3 is -5.0; expected a finite number >= 0``. Values are numbered from 1
-        (``value 1`` is the first), as a person counts the items of a TOML list.
-    """
-    array = np.atleast_1d(np.asarray(values, dtype=np.float64)).ravel()
-    return _problems(array, lambda i: f"{name} {i + 1}", allow_negative)
-
-
-def _problems(array: np.ndarray, label, allow_negative: bool) -> list[str]:
-    """Messages for bad elements; ``label(i)`` names element ``i``."""
-    bad = ~np.isfinite(array)
-    if not allow_negative:
-        bad |= array < 0
-    expected = "a finite number" if allow_negative else "a finite number >= 0"
-    return [f"{label(i)} is {float(array[i])!r}; expected {expected}" for i in np.flatnonzero(bad)]
-
-
-def _raise_problems(problems: Sequence[str]) -> None:
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SeriesError(problems[0] + more)
 
 
 # ---------------------------------------------------------------------------------------
@@ -523,12 +310,12 @@ def to_daily(spec: Mapping, period: Period, *, allow_negative: bool = False) -> 
 
     Examples
     --------
-    >>> from sim.calendar import growing_season
+    >>> from sim.physics.calendar import growing_season
     >>> float(to_daily({"decadal": [100.0] * 36}, growing_season(2025)).sum())
     18300.0
     """
     if not isinstance(spec, Mapping):
-        raise SeriesError(f"expected a table with one of {', '.join(SERIES_FORMS)}, found {_short(spec)}")
+        raise SeriesError(f"expected a table with one of {', '.join(SERIES_FORMS)}, found {short(spec)}")
     unknown = [key for key in spec if key not in SERIES_FORMS and key not in _OPTIONAL_KEYS]
     if unknown:
         raise SeriesError(f'unknown key "{unknown[0]}"; expected one of {", ".join(SERIES_FORMS)}, start, column')
@@ -545,16 +332,16 @@ def to_daily(spec: Mapping, period: Period, *, allow_negative: bool = False) -> 
 
     if form == "csv":
         if not isinstance(given, (str, os.PathLike)):
-            raise SeriesError(f"csv: expected a file path, found {_short(given)}")
+            raise SeriesError(f"csv: expected a file path, found {short(given)}")
         dates, values = read_csv(given, column=spec.get("column"))
         out = from_dated(dates, values, period)
         days = period.dates
-        _raise_problems(_problems(out, lambda i: f"value on {days[i]}", allow_negative))
+        raise_problems(problems(out, lambda i: f"value on {days[i]}", allow_negative))
         return out
 
     if form == "constant":
         out = constant(given, period)
-        _raise_problems(_problems(out[:1], lambda i: "value", allow_negative))
+        raise_problems(problems(out[:1], lambda i: "value", allow_negative))
         return out
 
     if form == "daily":
@@ -563,7 +350,7 @@ def to_daily(spec: Mapping, period: Period, *, allow_negative: bool = False) -> 
         out = decadal(given, period, start=spec.get("start"))
     else:
         out = monthly(given, period, start=spec.get("start"))
-    _raise_problems(check_values(given, allow_negative=allow_negative))
+    raise_problems(check_values(given, allow_negative=allow_negative))
     return out
 
 
@@ -600,13 +387,13 @@ def guide_curve(points: Mapping[str, float], period: Period) -> np.ndarray:
 
     Examples
     --------
-    >>> from sim.calendar import growing_season
+    >>> from sim.physics.calendar import growing_season
     >>> curve = guide_curve({"04-01": 346.0, "04-11": 347.0}, growing_season(2025))
     >>> curve[[0, 5, 10]].tolist()
     [346.0, 346.5, 347.0]
     """
     if not isinstance(points, Mapping):
-        raise SeriesError(f'expected a table of "MM-DD" = level, found {_short(points)}')
+        raise SeriesError(f'expected a table of "MM-DD" = level, found {short(points)}')
     if not points:
         raise SeriesError('expected at least one "MM-DD" = level point, found none')
     parsed = []
@@ -617,8 +404,8 @@ def guide_curve(points: Mapping[str, float], period: Period) -> np.ndarray:
             raise SeriesError(str(err)) from None
         if (month, day) == (2, 29):
             raise SeriesError('"02-29" exists only in leap years; use "02-28" or "03-01"')
-        if not _is_number(value):
-            raise SeriesError(f'"{key}": expected a number, found {_short(value)}')
+        if not is_number(value):
+            raise SeriesError(f'"{key}": expected a number, found {short(value)}')
         if not math.isfinite(value):
             raise SeriesError(f'"{key}": {float(value)!r} is not a finite number')
         parsed.append((month, day, float(value)))

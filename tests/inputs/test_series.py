@@ -1,6 +1,7 @@
 """Tests for sim.inputs.series: series forms → daily arrays, volume conservation, CSV errors."""
 
 import datetime
+import doctest
 import re
 
 import numpy as np
@@ -247,39 +248,32 @@ def test_read_csv_named_column_bom_and_blank_lines(tmp_path):
         read_csv(path)
 
 
-def test_read_csv_bad_number(tmp_path):
-    rows = ["date,inflow_m3s"] + [f"2025-04-{d:02d},100" for d in range(1, 13)] + ["2025-04-13,abc"]
-    path = _write(tmp_path, "\n".join(rows) + "\n")
-    # header = row 1, so the 13th data row is row 14
-    with pytest.raises(SeriesError, match=re.escape('row 14, column inflow_m3s: "abc" is not a number')):
-        read_csv(path)
+_THIRTEEN_ROWS = "date,inflow_m3s\n" + "".join(f"2025-04-{d:02d},100\n" for d in range(1, 13)) + "2025-04-13,abc\n"
 
 
-def test_read_csv_empty_and_non_finite_cells(tmp_path):
-    path = _write(tmp_path, "date,inflow_m3s\n2025-04-01,\n")
-    with pytest.raises(SeriesError, match=re.escape("row 2, column inflow_m3s: empty; expected a number")):
-        read_csv(path)
-    path = _write(tmp_path, "date,inflow_m3s\n2025-04-01,nan\n")
-    with pytest.raises(SeriesError, match=re.escape('row 2, column inflow_m3s: "nan" is not a finite number')):
-        read_csv(path)
-
-
-def test_read_csv_bad_date(tmp_path):
-    path = _write(tmp_path, "date,inflow_m3s\n2025-04-01,1\n2025-04-31,2\n")
-    with pytest.raises(SeriesError, match=re.escape('row 3, column date: "2025-04-31" is not a date; expected YYYY-MM-DD')):
-        read_csv(path)
-    path = _write(tmp_path, "date,inflow_m3s\n01.04.2025,1\n")
-    with pytest.raises(SeriesError, match=re.escape('row 2, column date: "01.04.2025" is not a date')):
-        read_csv(path)
-
-
-def test_read_csv_missing_column(tmp_path):
-    path = _write(tmp_path, "date,inflow_m3s,outflow_m3s\n2025-04-01,1,2\n")
-    with pytest.raises(SeriesError, match=re.escape('no column "inflow"; available columns: date, inflow_m3s, outflow_m3s')):
-        read_csv(path, column="inflow")
-    path = _write(tmp_path, "day,inflow_m3s\n2025-04-01,1\n")
-    with pytest.raises(SeriesError, match=re.escape("no date column; found columns: day, inflow_m3s")):
-        read_csv(path)
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        # the header is row 1, so the 13th data row is row 14
+        (_THIRTEEN_ROWS, None, 'row 14, column inflow_m3s: "abc" is not a number'),
+        ("date,inflow_m3s\n2025-04-01,\n", None, "row 2, column inflow_m3s: empty; expected a number"),
+        ("date,inflow_m3s\n2025-04-01,nan\n", None, 'row 2, column inflow_m3s: "nan" is not a finite number'),
+        ("date,inflow_m3s\n2025-04-01,1\n2025-04-31,2\n", None,
+         'row 3, column date: "2025-04-31" is not a date; expected YYYY-MM-DD'),
+        ("date,inflow_m3s\n01.04.2025,1\n", None, 'row 2, column date: "01.04.2025" is not a date'),
+        ("date,inflow_m3s,outflow_m3s\n2025-04-01,1,2\n", "inflow",
+         'no column "inflow"; available columns: date, inflow_m3s, outflow_m3s'),
+        ("day,inflow_m3s\n2025-04-01,1\n", None, "no date column; found columns: day, inflow_m3s"),
+        ("", None, "no header row"),
+        ("date,inflow_m3s\n", None, "no data rows"),
+        ("date,inflow_m3s\n2025-04-01,1\n2025-04-02,1,5\n", None, "row 3: 3 fields; expected 2 as in the header"),
+        ('date,inflow_m3s\n2025-04-01,"1\n2"\n2025-04-02,1\n', None,
+         "row 2: a quoted value runs over several lines; expected one row per line"),
+    ],
+)
+def test_read_csv_errors_name_the_row_and_column(tmp_path, text, column, message):
+    with pytest.raises(SeriesError, match=re.escape(message)):
+        read_csv(_write(tmp_path, text), column=column)
 
 
 def test_read_csv_missing_file(tmp_path):
@@ -288,15 +282,6 @@ def test_read_csv_missing_file(tmp_path):
         read_csv(path)
     with pytest.raises(SeriesError, match=re.escape(f"file not found: {path}")):
         to_daily({"csv": str(path)}, SEASON)
-
-
-def test_read_csv_structure_errors(tmp_path):
-    with pytest.raises(SeriesError, match=re.escape("no header row")):
-        read_csv(_write(tmp_path, ""))
-    with pytest.raises(SeriesError, match=re.escape("no data rows")):
-        read_csv(_write(tmp_path, "date,inflow_m3s\n"))
-    with pytest.raises(SeriesError, match=re.escape("row 3: 3 fields; expected 2 as in the header")):
-        read_csv(_write(tmp_path, "date,inflow_m3s\n2025-04-01,1\n2025-04-02,1,5\n"))
 
 
 def test_csv_missing_date_in_period(tmp_path):
@@ -361,6 +346,13 @@ def test_to_daily_errors(spec, message):
 
 def test_series_error_is_value_error():
     assert issubclass(SeriesError, ValueError)
+
+
+def test_the_docstring_examples_run():
+    from sim.inputs import series
+
+    result = doctest.testmod(series)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # -- properties ----------------------------------------------------------------------------
@@ -429,12 +421,6 @@ def test_an_unclosed_quote_gives_one_line(tmp_path):
     message = str(info.value)
     assert message == 'row 6: a quote (") is never closed, so the rest of the file reads as one value; expected quotes in pairs, or none'
     assert "\n" not in message
-
-
-def test_a_quoted_value_over_several_lines_is_refused(tmp_path):
-    text = 'date,inflow_m3s\n2025-04-01,"1\n2"\n2025-04-02,1\n'
-    with pytest.raises(SeriesError, match=re.escape("row 2: a quoted value runs over several lines; expected one row per line")):
-        read_csv(_write(tmp_path, text))
 
 
 @pytest.mark.parametrize(("sep", "name"), [(";", "';'"), ("\t", "tab")])

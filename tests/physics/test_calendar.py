@@ -1,6 +1,7 @@
 """Tests for sim.physics.calendar: decades, months, seasons and Period arithmetic."""
 
 import datetime
+import doctest
 import re
 
 import numpy as np
@@ -15,8 +16,8 @@ from sim.physics.calendar import (
     Month,
     Period,
     days_in_month,
-    decade_end_date,
     decade0_of_day,
+    decade_end_date,
     decade_length,
     decade_of_day,
     decade_start_date,
@@ -236,3 +237,10 @@ def test_period_decomposition_is_consistent(start, n_days):
     # inner decades and months are whole
     assert all(d.n_days_in_period == d.n_days for d in decades[1:-1])
     assert all(m.n_days_in_period == m.n_days for m in months[1:-1])
+
+
+def test_the_docstring_examples_run():
+    from sim.physics import calendar
+
+    result = doctest.testmod(calendar)
+    assert result.attempted > 0 and result.failed == 0
