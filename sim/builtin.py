@@ -1,6 +1,6 @@
 """The built-in Bakhri Tojik objects, ready for notebooks: reservoir, plant and daily inputs.
 
-Each function reads its preset (`sim.presets`, figures and sources from DATA.md) and accepts
+Each function reads its preset (`sim.inputs.presets`, figures and sources from DATA.md) and accepts
 overrides, so ``builtin.reservoir(min_level_m=338.0)`` is the preset reservoir with a lower
 minimum operating level.
 
@@ -109,7 +109,7 @@ def model(period: Period, *, inflow: str = "mean-2001-2010", plant_name: str = "
           initial_storage_hm3: float | None = None, **kwargs):
     """The Bakhri Tojik model with preset inputs and the baseline downstream demand.
 
-    Keyword arguments are passed to `sim.engine.Model` (they override the presets).
+    Keyword arguments are passed to `sim.engine.driver.Model` (they override the presets).
     """
     from sim.engine.driver import Model
 

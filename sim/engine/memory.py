@@ -32,7 +32,7 @@ BASE_BYTES = 150 * 2**20
 _RUN_SERIES = 15 + 1 + 2 + 0.125
 _RUN_SERIES_PER_USER = 2
 
-#: Summary metrics per member and regime, and the user metrics per user (sim.results).
+#: Summary metrics per member and regime, and the user metrics per user (sim.engine.results).
 _N_SUMMARY = 27
 _N_USER_METRICS = 7
 

@@ -112,7 +112,7 @@ def _check_int(value, name: str, minimum: int) -> int:
 class StochasticInflow:
     r"""A seeded ensemble of daily inflow series with lognormal, autocorrelated decadal flows.
 
-    Pass it as ``inflow_m3s`` of `sim.engine.Model`; the engine reads :attr:`n_members` and
+    Pass it as ``inflow_m3s`` of `sim.engine.driver.Model`; the engine reads :attr:`n_members` and
     calls :meth:`materialize` for each chunk of members.
 
     Parameters

@@ -67,7 +67,7 @@ def monthly_mm_to_daily_mm(monthly_mm, period):
     ----------
     monthly_mm : array_like, shape (12,)
         Depth in each calendar month, January first. [mm/month]
-    period : sim.calendar.Period
+    period : sim.physics.calendar.Period
         The simulated days.
 
     Returns

@@ -17,7 +17,7 @@ in Python.
 **Work in progress** lives in the hidden folder ``DIR/.<name>.partial/``: ``chunks/`` (one
 file per completed chunk) and ``progress.json`` (the sweep's input hash and the chunks
 completed). When every chunk is there, the result is assembled into a hidden temporary folder
-and swapped into place atomically (`sim.output`), and the partial folder is removed. A sweep
+and swapped into place atomically (`sim.report.output`), and the partial folder is removed. A sweep
 stopped by Ctrl-C, SIGTERM or a crash keeps its partial folder -- the one thing bakhri
 deliberately leaves on disk -- and ``--resume`` (``resume=True``) continues from its chunks to
 a result identical row for row to an uninterrupted run. A resume whose scenario, parameters,
@@ -50,7 +50,7 @@ FORMATS = ("parquet", "csv")
 #: Parquet options: dictionary encoding for the regime names only (on float columns it costs
 #: 2-3× the write time and saves nothing).
 PARQUET = {"use_dictionary": ["regime"]}
-#: Metrics that `sim.plotting.save_sweep_plots` draws (read back for the plots, nothing else).
+#: Metrics that `sim.report.plotting.save_sweep_plots` draws (read back for the plots, nothing else).
 PLOT_METRICS = ("deficit_hm3", "energy_gwh", "reliability_volume")
 PROGRESS = "progress.json"
 
@@ -141,7 +141,7 @@ def _compute(task):
 
 def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, format="parquet", resume=False,
         chunk_size=None, workers=None, executor=None, progress=False, plots=False, t0=None) -> Path:
-    """Stream a sweep set up by `sim.sweep.run` to ``out/<name>``; return that folder."""
+    """Stream a sweep set up by `sim.studies.sweep.run` to ``out/<name>``; return that folder."""
     from sim.studies.sweep import rows
 
     t0 = time.perf_counter() if t0 is None else t0
@@ -425,7 +425,7 @@ def _info(folder: Path) -> dict:
 
 def load(path, columns=None):
     """Read a streamed sweep's folder (or its sweep.parquet / sweep.csv) back as a `SweepResult`
-    whose table equals, row for row, the one `sim.sweep.run` returns for the same sweep; with
+    whose table equals, row for row, the one `sim.studies.sweep.run` returns for the same sweep; with
     `columns`, only those and the parameters (the rows are regime-major, ``n_settings ×
     n_inflow_members`` per regime, so ``results`` still splits them by regime)."""
     path = Path(path)

@@ -1,6 +1,6 @@
-"""Parameter sweeps and stochastic ensembles: many members, one vectorised engine call.
+"""Parameter sweeps and stochastic ensembles: many members, one compiled engine call per regime.
 
-A sweep is an ensemble: every swept value becomes a member, and `sim.engine.simulate` runs all
+A sweep is an ensemble: every swept value becomes a member, and `sim.engine.driver.simulate` runs all
 members of a regime at once, in chunks. Crossed with a stochastic inflow ensemble of N members
 (``[ensemble]``), every parameter setting meets the *same* N inflow series (common random
 numbers), so differences between settings are not sampling noise:
@@ -12,8 +12,7 @@ hypercube or Sobol' via `scipy.stats.qmc`, seeded). Chunks run in this process, 
 processes (``workers=N``) or through any `concurrent.futures.Executor` (e.g. a Dask
 ``distributed.Client(...).get_executor()``); the result is the same whichever ran it.
 
-    >>> from sim.scenario import load_scenario
-    >>> from sim import sweep
+    >>> from sim import load_scenario, sweep
     >>> s = load_scenario("scenarios/sweep-hedging.toml")
     >>> result = sweep.run(s)                           # the file's [sweep] table
     >>> result.table["energy_gwh"]                      # one value per member and regime
@@ -168,7 +167,7 @@ class SweepResult:
         Per regime, every member (daily series only when kept).
     table : dict of str → ndarray
         Columns ``regime``, ``member``, ``setting``, ``inflow_member``, the parameters, every
-        metric of `sim.results.SUMMARY_COLUMNS` (units in the names) and ``<user>.<metric>``.
+        metric of `sim.engine.results.SUMMARY_COLUMNS` (units in the names) and ``<user>.<metric>``.
     timings : dict
         Wall-clock seconds.
     """
@@ -255,7 +254,7 @@ def _n_settings(parameters: Mapping[str, Any], method: str, samples: int | None)
 
 def check_memory(scenario, n_settings: int, n_inflow: int, n_regimes: int, n_parameters: int, *,
                  chunk_size: int | None = None, workers: int | None = None) -> int:
-    """Refuse (`sim.memory.MemoryLimitError`) a sweep that will not fit in memory; return the
+    """Refuse (`sim.engine.memory.MemoryLimitError`) a sweep that will not fit in memory; return the
     estimate [bytes]. Counts only: nothing is allocated."""
     n = n_settings * n_inflow
     users = scenario.resolved.get("demand") or []
@@ -332,7 +331,7 @@ def run(
 
     Parameters
     ----------
-    scenario : sim.scenario.Scenario
+    scenario : sim.scenario.loader.Scenario
         The scenario; its ``[sweep]`` table is used when `parameters` is None.
     parameters : mapping, optional
         Dotted key path → list of values (``method="grid"``, crossed as a full grid) or
@@ -347,7 +346,7 @@ def run(
     keep_daily : bool
         Keep daily series (memory grows with members × days); default metrics only.
     chunk_size : int, optional
-        Members per chunk (`sim.engine.DEFAULT_CHUNK_SIZE`).
+        Members per chunk (`sim.engine.driver.DEFAULT_CHUNK_SIZE`).
     workers : int, optional
         Local worker processes (ignored when `executor` is given).
     executor : concurrent.futures.Executor, optional
@@ -356,7 +355,7 @@ def run(
         True: a tqdm progress bar on stderr; or a callable ``progress(n_done)``.
     out : path-like, optional
         Stream the rows to ``out/<name>/`` chunk by chunk as they are computed (memory does
-        not grow with the sweep's size) instead of holding them: see `sim.stream`. Read the
+        not grow with the sweep's size) instead of holding them: see `sim.studies.stream`. Read the
         folder back with `load`.
     name : str, optional
         Name of the result folder (default ``<scenario-name>-sweep``); with `out` only.
@@ -364,7 +363,7 @@ def run(
         File of the streamed rows: ``sweep.parquet`` or ``sweep.csv``; with `out` only.
     resume : bool
         Continue an interrupted streamed sweep from the chunks it completed (its inputs must
-        be the same: `sim.stream.ResumeError` otherwise); with `out` only.
+        be the same: `sim.studies.stream.ResumeError` otherwise); with `out` only.
     plots : bool
         Write the sweep's plots into the folder; with `out` only.
 
@@ -437,7 +436,7 @@ def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: in
 def load(path, columns=None) -> SweepResult:
     """Read a sweep's result folder (``bakhri sweep`` or ``run(..., out=...)``) back: the same
     table, row for row, as the run returned; ``results`` hold each regime's metrics. With
-    `columns`, only those and the parameters. See `sim.stream.load`."""
+    `columns`, only those and the parameters. See `sim.studies.stream.load`."""
     from sim.studies import stream
 
     return stream.load(path, columns)

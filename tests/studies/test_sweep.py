@@ -358,6 +358,18 @@ def test_to_csv_round_trip(crossed, tmp_path):
         np.testing.assert_array_equal([float(r[col[c]]) for r in body], crossed.table[c])
 
 
+def test_to_parquet_round_trip(crossed, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "sweep.parquet"
+    crossed.to_parquet(path)
+    table = pq.read_table(path)
+    assert table.column_names == crossed.columns() and table.num_rows == 4 * 2 * 20
+    assert table.column("regime").to_pylist() == list(crossed.table["regime"])
+    for c in ("member", "inflow.scale", "energy_gwh", "deficit_hm3"):
+        np.testing.assert_array_equal(table.column(c).to_numpy(), crossed.table[c])
+
+
 def test_to_pandas(crossed):
     pytest.importorskip("pandas")
     df = crossed.to_pandas()
