@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.inputs import series
 from sim.inputs.presets import hypsometry_table, load_preset
 from sim.physics import units
 from sim.physics.calendar import Period
@@ -71,18 +70,9 @@ def plant(name: str = "rehabilitated", **overrides) -> Plant:
     )
 
 
-def _profile(kind: str, name: str, period: Period) -> np.ndarray:
-    p = load_preset(kind, name).as_dict()
-    if "decadal_m3s" in p:
-        return series.decadal(p["decadal_m3s"], period, start=p.get("start"))
-    if "monthly_m3s" in p:
-        return series.monthly(p["monthly_m3s"], period, start=p.get("start"))
-    raise ValueError(f"{kind} preset {name} has no decadal_m3s or monthly_m3s")
-
-
 def inflow_m3s(period: Period, name: str = "mean-2001-2010") -> np.ndarray:
     """Daily inflow [m³/s] from a preset profile (decadal means held over each decade)."""
-    return _profile("inflow", name, period)
+    return load_preset("inflow", name).flow_m3s(period)
 
 
 def evaporation_mm_day(period: Period, name: str = "khujand") -> np.ndarray:
@@ -92,12 +82,12 @@ def evaporation_mm_day(period: Period, name: str = "khujand") -> np.ndarray:
 
 def seepage_m3s(period: Period, name: str = "residual-2001-2010") -> np.ndarray:
     """Daily seepage and other losses [m³/s] (DERIVED balance residual, May–August)."""
-    return _profile("seepage", name, period)
+    return load_preset("seepage", name).flow_m3s(period)
 
 
 def baseline_demand_m3s(period: Period, name: str = "baseline-2001-2010") -> np.ndarray:
     """Daily downstream demand at the dam [m³/s]: median 2001–2010 releases (DERIVED)."""
-    return _profile("demand", name, period)
+    return load_preset("demand", name).flow_m3s(period)
 
 
 def sanitary_min_release_m3s() -> float:

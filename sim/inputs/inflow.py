@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.inputs.presets import load_preset
 from sim.physics.calendar import Period
 
 __all__ = [
@@ -264,12 +265,10 @@ class StochasticInflow:
         block_size: int = DEFAULT_BLOCK_SIZE,
     ) -> StochasticInflow:
         """An ensemble around a built-in inflow profile (`sim.builtin.inflow_m3s`) × ``scale``."""
-        from sim import builtin
-
         scale = float(scale)
         if not (math.isfinite(scale) and scale >= 0):
             raise ValueError(f"scale is {scale!r}; expected a finite number >= 0")
-        return cls(builtin.inflow_m3s(period, name) * scale, period, n_members, seed, cv, lag1, block_size)
+        return cls(load_preset("inflow", name).flow_m3s(period) * scale, period, n_members, seed, cv, lag1, block_size)
 
     # -- generation -----------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.inputs import series
+
 __all__ = [
     "PRESET_KINDS",
     "LABELS",
@@ -81,6 +83,19 @@ class Preset:
     def as_dict(self) -> dict[str, Any]:
         """``{key: value}`` for every quantity, in file order."""
         return {key: v.value for key, v in self.values.items()}
+
+    def flow_m3s(self, period) -> np.ndarray:
+        """The preset's flow series (``decadal_m3s`` or ``monthly_m3s``, with its ``start`` if
+        any) as daily values over `period` [m³/s], expanded as the same key in a scenario file.
+
+        Raises PresetError if the preset holds no flow series, and `sim.inputs.series.SeriesError`
+        if its profile does not cover the period.
+        """
+        values = self.as_dict()
+        for key, expand in (("decadal_m3s", series.decadal), ("monthly_m3s", series.monthly)):
+            if key in values:
+                return expand(values[key], period, start=values.get("start"))
+        raise PresetError(f"{self.kind} preset {self.name} has no decadal_m3s or monthly_m3s")
 
 
 #: The built-in data, next to this module: found through ``__file__`` rather than

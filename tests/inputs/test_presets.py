@@ -307,3 +307,17 @@ def test_empty_preset_folder_is_a_clear_error(tmp_path, monkeypatch):
             load_preset("plant", "rehabilitated")
     finally:
         load_preset.cache_clear()
+
+
+def test_flow_m3s_expands_a_preset_profile_over_a_period():
+    from sim.inputs.series import SeriesError
+    from sim.physics.calendar import growing_season, water_year
+
+    dry = load_preset("inflow", "dry-2008").flow_m3s(growing_season(2025))
+    assert dry.shape == (183,)
+    # hand-checked against the file: Apr I 259.8 (days 1-10), Apr II 270.3, Sep III 239.5
+    assert (dry[0], dry[9], dry[10], dry[-1]) == (259.8, 259.8, 270.3, 239.5)
+    with pytest.raises(SeriesError, match="covers 04-01..09-30 only"):
+        load_preset("inflow", "dry-2008").flow_m3s(water_year(2025))
+    with pytest.raises(PresetError, match="plant preset rehabilitated has no decadal_m3s or monthly_m3s"):
+        load_preset("plant", "rehabilitated").flow_m3s(growing_season(2025))
