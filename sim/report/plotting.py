@@ -32,7 +32,7 @@ import numpy as np
 from matplotlib.ticker import Formatter, Locator
 
 from sim.physics import units
-from sim.engine.metrics import DIRECTION
+from sim.engine import metrics as metric_registry
 from sim.engine.results import SimulationResult
 
 __all__ = [
@@ -103,7 +103,8 @@ _SUFFIX_UNITS = (
     ("_m", "m"),
 )
 
-#: Names that read better than their column, without the unit suffix.
+#: Names that read better than their column, without the unit suffix, for daily series and
+#: parameters (metrics have theirs in the metric registry).
 _NAMES = {
     "energy": "Energy",
     "deficit": "Deficit",
@@ -119,23 +120,9 @@ _NAMES = {
     "seepage": "Seepage",
     "withdrawal": "Withdrawal",
     "storage": "Storage",
-    "storage_start": "Start storage",
-    "storage_end": "End storage",
-    "balance_error": "Balance error",
     "level": "Level",
-    "level_min": "Min level",
-    "level_max": "Max level",
-    "level_end": "End level",
     "head": "Head",
     "power": "Power",
-    "reliability_time": "Time reliability",
-    "reliability_volume": "Volumetric reliability",
-    "resilience": "Resilience",
-    "vulnerability": "Vulnerability",
-    "days_below_min_level": "Days below min level",
-    "spill_days": "Spill days",
-    "surcharge_days": "Surcharge days",
-    "days_above_max_level": "Days above max level",
     "inflow.scale": "Inflow scale",
     "target": "Target power",
     "min_release": "Minimum release",
@@ -165,6 +152,10 @@ def label_for(column: str) -> str:
     ('Inflow scale [-]', 'Volumetric reliability [-]')
     """
     col = str(column)
+    metric = _metric_of(col)
+    if metric is not None:
+        owner = col.split(".")[0] if "." in col else None
+        return f"{metric.label}{f' ({owner})' if owner else ''} [{metric.unit}]"
     if col in _NAMES:
         name, stem = _NAMES[col], col
         unit = None
@@ -196,6 +187,16 @@ def label_for(column: str) -> str:
     if unit == "m" and "level" in stem:
         unit = "m a.s.l."
     return f"{name} [{unit}]"
+
+
+def _metric_of(column: str):
+    """The registered metric a column holds (``<metric>``, or ``<user>.<metric>`` of a per-user
+    metric), or None."""
+    owner, _, name = column.rpartition(".")
+    metric = metric_registry.get(name)
+    if metric is None or (owner and (not metric.per_user or "." in owner)):
+        return None
+    return metric
 
 
 def _unit_of(column: str) -> str:
@@ -1000,18 +1001,6 @@ def plot_energy(results, ax=None, *, title=None, annotate_level=True, legend=Fal
 # One-page comparison
 # --------------------------------------------------------------------------------------
 
-_TABLE_COLUMNS = (
-    ("energy_gwh", "Energy\n[GWh]", "{:,.0f}"),
-    ("release_hm3", "Release\n[hm³]", "{:,.0f}"),
-    ("deficit_hm3", "Deficit\n[hm³]", "{:,.0f}"),
-    ("reliability_volume", "Vol. reliability\n[-]", "{:.3f}"),
-    ("reliability_time", "Time reliability\n[-]", "{:.2f}"),
-    ("level_min_m", "Min level\n[m a.s.l.]", "{:.2f}"),
-    ("level_end_m", "End level\n[m a.s.l.]", "{:.2f}"),
-    ("spill_hm3", "Spill\n[hm³]", "{:,.0f}"),
-)
-
-
 def _cell(values, fmt):
     v = np.asarray(values, dtype=float)
     if v.size == 1:
@@ -1023,13 +1012,14 @@ def _cell(values, fmt):
 def _metrics_table(ax, results, colors):
     ax.axis("off")
     names = list(results)
-    header = ["Regime"] + [h for _, h, _ in _TABLE_COLUMNS]
-    rows = [[name] + [_cell(results[name].metrics[c], f) for c, _, f in _TABLE_COLUMNS] for name in names]
+    columns = metric_registry.shown_in("page")
+    header = ["Regime"] + [f"{m.header_name}\n[{m.unit}]" for m in columns]
+    rows = [[name] + [_cell(results[name].metrics[m.name], m.format_in("page")) for m in columns] for name in names]
     table = ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="center", colLoc="center")
     table.auto_set_font_size(False)
     ens = any(r.n_members > 1 for r in results.values())
     table.set_fontsize(7.5 if ens else 8.5)
-    widths = [0.16] + [0.105] * len(_TABLE_COLUMNS)
+    widths = [0.16] + [0.105] * len(columns)
     for (row, col), cell in table.get_celld().items():
         cell.set_width(widths[col])
         cell.set_edgecolor("#bbbbbb")
@@ -1281,7 +1271,7 @@ def plot_sweep_heatmap(table, x, y, metric, regime=None, ax=None, *, max_bins=20
     np.add.at(sums, (yi[ok], xi[ok]), val[ok])
     np.add.at(counts, (yi[ok], xi[ok]), 1)
     grid = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    direction = DIRECTION.get(metric)
+    direction = metric_registry.direction(metric)
     cmap = cmap or ("cividis" if direction != "min" else "cividis_r")
     mesh = ax.pcolormesh(_cell_edges(xc), _cell_edges(yc), np.ma.masked_invalid(grid), cmap=cmap, shading="flat")
     cbar = ax.figure.colorbar(mesh, ax=ax)
@@ -1351,7 +1341,7 @@ def pareto_front(x, y, x_better="min", y_better="max"):
 def plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime", ax=None, *, title=None):
     """Energy–irrigation trade-off scatter, with the Pareto front over all points highlighted.
 
-    Which way is better for each axis comes from `sim.metrics.DIRECTION` (deficit: lower,
+    Which way is better for each axis comes from `sim.engine.metrics.direction` (deficit: lower,
     energy: higher).
 
     Returns
@@ -1373,8 +1363,8 @@ def plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime", ax=None, 
         m = groups == name
         ax.scatter(xv[m], yv[m], s=18, color=colors[name], alpha=0.6, marker=markers[i % len(markers)],
                    edgecolor="none", label=str(name), zorder=2)
-    xb = DIRECTION.get(x) or "min"
-    yb = DIRECTION.get(y) or "max"
+    xb = metric_registry.direction(x) or "min"
+    yb = metric_registry.direction(y) or "max"
     front = pareto_front(xv, yv, xb, yb)
     if front.size:
         ax.plot(xv[front], yv[front], color="black", linewidth=1.2,
@@ -1438,7 +1428,7 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     """Which parameter ranges make a regime fail: share of failing members per parameter bin.
 
     A member *fails* when the metric is worse than `threshold` (below it where higher is
-    better, above it where lower is better; `sim.metrics.DIRECTION`). For each parameter
+    better, above it where lower is better; `sim.engine.metrics.direction`). For each parameter
     the values are split into at most `max_bins` bins (each value its own bin when there are
     few), and the bars give the share of failing members in each bin, one bar per regime.
     The parameters sit side by side on one axes, separated by thin lines.
@@ -1455,7 +1445,7 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
             raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
     ax = _new_ax(ax, figsize=(max(7.0, 2.6 * len(params) + 2), 4.6))
     value = np.asarray(t[metric], dtype=float)
-    direction = DIRECTION.get(metric) or "max"
+    direction = metric_registry.direction(metric) or "max"
     fail = value < threshold if direction == "max" else value > threshold
     groups = t[by] if by and by in t else np.array(["all"] * value.size)
     names = list(dict.fromkeys(groups.tolist()))
