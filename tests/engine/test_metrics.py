@@ -3,6 +3,7 @@ results, summary.csv and the printed table), Hashimoto et al. (1982) reliability
 sequent peak."""
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -231,3 +232,24 @@ def test_user_metrics_come_from_each_users_sums():
     assert_allclose(got["resilience"], [1.0, 1.0])
     assert_allclose(got["deficit_hm3"], [2 * 0.0864, 0.0])
     assert_allclose(got["vulnerability_hm3"], [2 * 0.0864, 0.0])
+
+
+def test_a_registered_metric_shows_on_the_comparison_page_where_registered(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.report.plotting import plot_comparison
+
+    metrics.register(dataclasses.replace(ENERGY_PER_VOLUME, show={"page": 9}, formats={"page": "{:.3f}"}))
+    try:
+        results = _baseline()
+        fig = plot_comparison(results)
+        cells = [c.get_text().get_text() for ax in fig.axes for t in ax.tables for c in t.get_celld().values()]
+        plt.close(fig)
+        assert "Energy/volume" not in output.format_table(results)  # registered for the page only
+    finally:
+        metrics.unregister(ENERGY_PER_VOLUME.name)
+    assert "Energy/volume\n[kWh/m³]" in cells
+    assert f"{results['demand'].metrics['energy_per_volume_kwh_m3'][0]:.3f}" in cells
