@@ -408,7 +408,8 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     context = metric_registry.Context(acc.T, ustats[:, 0].T, s0, s, level, hyps, n)
     metrics = metric_registry.compute(context)
     users = downstream + at_reservoir
-    user_metrics = {u.name: metric_registry.compute_user(context.for_user(ustats[:, 1 + i].T)) for i, u in enumerate(users)}
+    user_metrics = {u.name: metric_registry.compute_user(context.for_user(ustats[:, 1 + i].T))
+                    for i, u in enumerate(users)}
     order = [u.name for u in model.users]
     user_metrics = {name: user_metrics[name] for name in order}
     out = user_daily = None

@@ -68,7 +68,8 @@ _COUNTS = re.compile(r"(^days_|_days$)")
 def label_for(column: str) -> str:
     """Axis label with unit in brackets for a column or parameter name.
 
-    The unit comes from the suffix (DESIGN.md "Units"); levels are in m a.s.l.; ratios,
+    A metric (``"<metric>"``, or ``"<user>.<metric>"`` for a per-user one) takes its label and
+    unit from the metric registry (`sim.engine.metrics`). Otherwise the unit comes from the suffix (DESIGN.md "Units"); levels are in m a.s.l.; ratios,
     scales and factors are dimensionless ``[-]``; day counts are ``[d]``. Dotted parameter
     paths are shortened: ``"regimes.irrigation-first.hedging.factor"`` →
     ``"Hedging factor (irrigation-first) [-]"``; per-user summary columns
