@@ -310,7 +310,7 @@ def _cmd_sweep(args) -> int:
             err.kept = part
         raise
     # the console table from one column at a time: memory stays small whatever the sweep's size
-    info, table = percentiles(folder, output.SWEEP_TABLE_METRICS)
+    info, table = percentiles(folder, output.sweep_table_metrics())
     print(f"{scenario.name}: {_count(info['n_settings'], 'setting')} × {_count(info['n_inflow_members'], 'inflow member')} × "
           f"{_count(len(info['regimes']), 'regime')} = {info['n_rows']:,} member-seasons "
           f"in {time.perf_counter() - t0:.2f} s")

@@ -849,13 +849,13 @@ def test_disk_full_while_writing_exits_2_and_keeps_the_earlier_result(capsys, tm
     assert code == 0, err
     (folder,) = tmp_path.iterdir()
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    real = sim.report.output._write_json
+    real = sim.report.output.write_json
 
     def full(path, doc):
         real(path, doc)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(sim.report.output, "_write_json", full)
+    monkeypatch.setattr(sim.report.output, "write_json", full)
     code, _, err = bakhri(capsys, *command, "--out", tmp_path, "--no-plots")
     assert code == 2
     assert err == f"bakhri: cannot write {folder}: No space left on device; nothing was changed there\n"

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine import kernels as _kernels
+from sim.engine import metrics as metric_registry
 from sim.physics import units
 from sim.physics.calendar import Period
 from sim.physics.hydropower import Plant
@@ -404,10 +405,11 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
             _raise_on_failure(fail, period, model)
     _kernels.close_events(ustats, ufail, uevent)
 
-    metrics = _metrics_from(acc.T, s0, s, level, hyps)
-    metrics.update(_user_metrics_from(ustats[:, 0].T, n))
+    context = metric_registry.Context(acc.T, ustats[:, 0].T, s0, s, level, hyps, n)
+    metrics = metric_registry.compute(context)
     users = downstream + at_reservoir
-    user_metrics = {u.name: _user_metrics_from(ustats[:, 1 + i].T, n) for i, u in enumerate(users)}
+    user_metrics = {u.name: metric_registry.compute_user(context.for_user(ustats[:, 1 + i].T))
+                    for i, u in enumerate(users)}
     order = [u.name for u in model.users]
     user_metrics = {name: user_metrics[name] for name in order}
     out = user_daily = None
@@ -450,67 +452,6 @@ def _raise_on_failure(fail, period, model):
 
 def _at_row(a, t):
     return a[t if a.shape[0] > 1 else 0]
-
-
-def _metrics_from(summary, s0, s_end, level_end, hyps):
-    K = _kernels
-    hm3 = units.HM3_PER_M3S_DAY
-    return {
-        "inflow_hm3": summary[K.S_INFLOW] * hm3,
-        "release_hm3": summary[K.S_RELEASE] * hm3,
-        "turbine_hm3": summary[K.S_TURBINE] * hm3,
-        "spill_hm3": summary[K.S_SPILL] * hm3,
-        "evaporation_hm3": summary[K.S_EVAP] * hm3,
-        "precipitation_hm3": summary[K.S_PRECIP] * hm3,
-        "seepage_hm3": summary[K.S_SEEP] * hm3,
-        "withdrawal_hm3": summary[K.S_WITHDRAWAL] * hm3,
-        "storage_start_hm3": units.m3_to_hm3(s0),
-        "storage_end_hm3": units.m3_to_hm3(s_end),
-        "balance_error_hm3": units.m3_to_hm3(summary[K.S_RESIDUAL]),
-        "level_min_m": hyps.level_fast(summary[K.S_STORAGE_MIN]),
-        "level_max_m": hyps.level_fast(summary[K.S_STORAGE_MAX]),
-        "level_end_m": level_end.copy(),
-        "energy_gwh": summary[K.S_ENERGY_MWH] * 1e-3,
-        "storage_energy_change_gwh": _storage_energy_change_gwh(summary, s0, s_end),
-        "days_below_min_level": summary[K.S_BELOW_MIN],
-        "days_below_min_by_losses": summary[K.S_BELOW_MIN_LOSSES],
-        "spill_days": summary[K.S_SPILL_DAYS],
-        "surcharge_days": summary[K.S_SURCHARGE],
-        "days_above_max_level": summary[K.S_ABOVE_MAX],
-        "overtopping_hm3": summary[K.S_OVERTOP] * hm3,
-        "overtopping_days": summary[K.S_OVERTOP_DAYS],
-    }
-
-
-def _storage_energy_change_gwh(summary, s0, s_end):
-    """Energy equivalent of the season's change in storage [GWh] (DERIVED, an indication).
-
-    ``(S_end − S_start) × E / V_t``: the change in stored water valued at the season's own
-    energy per turbined volume (E generated, V_t turbined). Negative when the season drew the
-    reservoir down: water that later releases will not turn into energy. 0 where nothing was
-    turbined.
-    """
-    K = _kernels
-    turbined = summary[K.S_TURBINE]
-    per_m3s_day = np.divide(summary[K.S_ENERGY_MWH] * 1e-3, turbined, out=np.zeros_like(turbined), where=turbined > 0)
-    return (s_end - s0) / units.SECONDS_PER_DAY * per_m3s_day
-
-
-def _user_metrics_from(stats, n_steps):
-    """Hashimoto metrics from the kernel's per-user sums (definitions in sim.metrics)."""
-    K = _kernels
-    hm3 = units.HM3_PER_M3S_DAY
-    n_steps_fail, recov = stats[K.U_FAIL_DAYS], stats[K.U_RECOVERIES]
-    demand, supply, events = stats[K.U_DEMAND], stats[K.U_SUPPLY], stats[K.U_EVENTS]
-    return {
-        "demand_hm3": demand * hm3,
-        "supply_hm3": supply * hm3,
-        "deficit_hm3": stats[K.U_DEFICIT] * hm3,
-        "reliability_time": 1.0 - n_steps_fail / n_steps,
-        "reliability_volume": np.divide(supply, demand, out=np.ones_like(demand), where=demand > 0),
-        "resilience": np.divide(recov, n_steps_fail, out=np.ones_like(recov), where=n_steps_fail > 0),
-        "vulnerability_hm3": np.divide(stats[K.U_VULNERABILITY], events, out=np.zeros_like(events), where=events > 0) * hm3,
-    }
 
 
 def _realize(model: Model) -> Model:

@@ -2,7 +2,8 @@
 
 `SimulationResult` holds, for one regime, the daily series of DESIGN.md (SI units, unit in
 every name, shape ``(n_steps, n_members)``) when they were kept, and the per-member metrics
-(shape ``(n_members,)``, in the units their names state: hm³, GWh, m, days, or [-]).
+(shape ``(n_members,)``, in the units their names state: hm³, GWh, m, days, or [-]) that the
+metric registry (`sim.engine.metrics`) describes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from sim.rules.regimes import BINDING
 
-__all__ = ["SimulationResult", "DAILY_FIELDS", "SUMMARY_COLUMNS", "USER_METRICS"]
+__all__ = ["SimulationResult", "DAILY_FIELDS"]
 
 #: Daily series kept by the engine, with their units. Storage and level are end of day;
 #: fluxes are day means. `release_m3s` is all water leaving through the dam; `spill_m3s` is
@@ -39,52 +40,6 @@ DAILY_FIELDS = {
     "binding": "code (see sim.regimes.BINDING)",
 }
 
-#: Per-member metrics in summary order (DESIGN.md summary.csv columns, and a few more).
-SUMMARY_COLUMNS = (
-    "inflow_hm3",
-    "release_hm3",
-    "turbine_hm3",
-    "spill_hm3",
-    "evaporation_hm3",
-    "precipitation_hm3",
-    "seepage_hm3",
-    "withdrawal_hm3",
-    "storage_start_hm3",
-    "storage_end_hm3",
-    "balance_error_hm3",
-    "level_min_m",
-    "level_max_m",
-    "level_end_m",
-    "energy_gwh",
-    "storage_energy_change_gwh",
-    "demand_hm3",
-    "supply_hm3",
-    "deficit_hm3",
-    "reliability_time",
-    "reliability_volume",
-    "resilience",
-    "vulnerability_hm3",
-    "days_below_min_level",
-    "days_below_min_by_losses",
-    "spill_days",
-    "surcharge_days",
-    "days_above_max_level",
-    "overtopping_hm3",
-    "overtopping_days",
-)
-
-#: Metrics computed for each user.
-USER_METRICS = (
-    "demand_hm3",
-    "supply_hm3",
-    "deficit_hm3",
-    "reliability_time",
-    "reliability_volume",
-    "resilience",
-    "vulnerability_hm3",
-)
-
-
 @dataclass
 class SimulationResult:
     """One regime run over all members.
@@ -98,9 +53,10 @@ class SimulationResult:
     n_members : int
         Number of members.
     metrics : dict of str → ndarray, shape (n_members,)
-        `SUMMARY_COLUMNS`, units in the names ([-] for ratios, days for counts).
+        Every registered metric (`sim.engine.metrics.names()`, in summary order), units in
+        the names ([-] for ratios, days for counts).
     user_metrics : dict of str → dict of str → ndarray, shape (n_members,)
-        For each user (by name), `USER_METRICS`.
+        For each user (by name), the per-user metrics (`sim.engine.metrics.user_names()`).
     daily : dict of str → ndarray, shape (n_steps, n_members), or None
         `DAILY_FIELDS` when kept (``keep_daily=True``); `binding` is int8 codes into
         `sim.regimes.BINDING`.

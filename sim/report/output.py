@@ -1,4 +1,4 @@
-"""Writing run outputs: summary and daily CSV files, plots, the resolved scenario and run.json.
+"""Writing a run's output folder, atomically: CSV files, plots, the resolved scenario and run.json.
 
 The layout is DESIGN.md "Outputs of bakhri run FILE --out DIR"::
 
@@ -12,18 +12,12 @@ The layout is DESIGN.md "Outputs of bakhri run FILE --out DIR"::
 
 `write_run` is atomic: everything is written to a hidden sibling folder and swapped into
 place at the end, so a failed run leaves an earlier result untouched; a folder that bakhri did
-not write is never overwritten.
-
-Numbers are written with ``repr`` (shortest text that reads back to the same float), so the
-water balance closes from daily.csv alone to round-off:
-``storage_hm3[t] − storage_hm3[t−1] = (inflow + precipitation − evaporation − seepage −
-withdrawal − release) × 0.0864`` (the first day starts from ``storage_start_hm3`` of
-summary.csv).
+not write is never overwritten. The CSV files are written by `sim.report.csvfiles`, the
+printed tables made by `sim.report.tables`; both are importable from here too.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
 import json
@@ -37,83 +31,27 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.rules.regimes import BINDING
-from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
+# Re-exported: notebooks and scripts import the CSV writers and the tables from here.
+from sim.report.csvfiles import DAILY_COLUMNS, PERCENTILE_COLUMNS, OutputError, daily_rows, representative_members
+from sim.report.csvfiles import results_by_name, summary_rows, write_daily_csv, write_daily_percentiles_csv
+from sim.report.csvfiles import write_summary_csv
+from sim.report.tables import format_sweep_table, format_table, sweep_table_metrics
 
 __all__ = [
-    "OutputError",
-    "DAILY_COLUMNS",
-    "PERCENTILE_COLUMNS",
-    "summary_rows",
-    "write_summary_csv",
-    "daily_rows",
-    "representative_members",
-    "write_daily_csv",
-    "write_daily_percentiles_csv",
-    "write_run",
-    "prepare",
-    "clear_stale",
-    "format_table",
+    "OutputError", "DAILY_COLUMNS", "PERCENTILE_COLUMNS", "summary_rows", "write_summary_csv", "daily_rows",
+    "representative_members", "write_daily_csv", "write_daily_percentiles_csv", "format_table", "format_sweep_table",
+    "sweep_table_metrics", "write_run", "prepare", "clear_stale", "is_ours", "jsonable", "write_json",
+    "write_atomically", "output_error", "locked",
 ]
 
 WRITTEN_BY = "bakhri"
 
-#: daily.csv columns (DESIGN.md's, then overtopping_m3s), before the per-user columns.
-DAILY_COLUMNS = (
-    "date", "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "evaporation_m3s",
-    "precipitation_m3s", "seepage_m3s", "withdrawal_m3s", "storage_hm3", "level_m", "head_m",
-    "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s", "binding", "overtopping_m3s",
-)  # fmt: skip
-
-#: Columns summarised in daily_percentiles.csv (each as _p10, _p50, _p90).
-PERCENTILE_COLUMNS = (
-    "inflow_m3s", "release_m3s", "turbine_flow_m3s", "spill_m3s", "storage_hm3", "level_m",
-    "head_m", "power_mw", "energy_mwh", "demand_m3s", "supply_m3s", "deficit_m3s", "overtopping_m3s",
-)  # fmt: skip
-
-PERCENTILES = (10, 50, 90)
-
-#: Source field in SimulationResult.daily and scale factor, for each daily.csv column.
-_DAILY_SOURCE = {
-    "storage_hm3": ("storage_m3", 1e-6),
-    "power_mw": ("power_w", 1e-6),
-}
-
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class OutputError(Exception):
-    """Outputs cannot be written where asked (e.g. a folder bakhri did not write)."""
 
 
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
-
-
-def _as_dict(results) -> dict:
-    if isinstance(results, SimulationResult):
-        return {results.regime or "result": results}
-    if isinstance(results, dict):
-        return dict(results)
-    out = {}
-    for r in results:
-        out[r.regime or f"regime-{len(out) + 1}"] = r
-    return out
-
-
-def _num(x) -> str:
-    """Shortest text that reads back to the same float (``repr``); integers without '.0'."""
-    v = float(x)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v)
-
-
-def _need_daily(result: SimulationResult):
-    if result.daily is None:
-        raise OutputError(f"regime {result.regime!r}: daily series were not kept (simulate with keep_daily=True)")
-    return result.daily
 
 
 def _check_name(name: str, what: str) -> str:
@@ -123,180 +61,13 @@ def _check_name(name: str, what: str) -> str:
     return name
 
 
-def _column(result: SimulationResult, column: str) -> np.ndarray:
-    """A daily.csv column as an array (n_steps, n_members), in the file's unit."""
-    d = _need_daily(result)
-    field, scale = _DAILY_SOURCE.get(column, (column, 1.0))
-    a = np.asarray(d[field], dtype=float)
-    return a * scale if scale != 1.0 else a
-
-
-# --------------------------------------------------------------------------------------
-# summary.csv
-# --------------------------------------------------------------------------------------
-
-
-def summary_rows(results) -> list[dict]:
-    """One row per regime and member: regime, member, `SUMMARY_COLUMNS`, then per user
-    ``<user>.<metric>`` for each of `USER_METRICS`.
-
-    Parameters
-    ----------
-    results : dict of str → SimulationResult, or SimulationResult
-
-    Returns
-    -------
-    list of dict
-        Values are floats in the units of the column names (member is an int).
-    """
-    rows = []
-    for name, r in _as_dict(results).items():
-        for i in range(r.n_members):
-            row = {"regime": name, "member": i}
-            for c in SUMMARY_COLUMNS:
-                if c in r.metrics:
-                    row[c] = float(r.metrics[c][i])
-            for user, m in r.user_metrics.items():
-                for c in USER_METRICS:
-                    if c in m:
-                        row[f"{user}.{c}"] = float(m[c][i])
-            rows.append(row)
-    return rows
-
-
-def write_summary_csv(path, results) -> Path:
-    """Write summary.csv (see `summary_rows`); columns are the union over regimes, in order."""
-    rows = summary_rows(results)
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(columns)
-        for row in rows:
-            out = []
-            for c in columns:
-                v = row.get(c, "")
-                out.append(v if isinstance(v, str) or c == "member" else _num(v))
-            w.writerow(out)
-    return path
-
-
-# --------------------------------------------------------------------------------------
-# daily.csv
-# --------------------------------------------------------------------------------------
-
-
-def _daily_header(result: SimulationResult) -> list[str]:
-    users = list(result.user_daily or {})
-    return list(DAILY_COLUMNS) + [f"{u}_{k}" for u in users for k in ("demand_m3s", "supply_m3s")]
-
-
-def daily_rows(result: SimulationResult, member: int = 0) -> tuple[list[str], list[list[str]]]:
-    """Header and text rows of daily.csv for one member (see `write_daily_csv`)."""
-    d = _need_daily(result)
-    if not 0 <= member < result.n_members:
-        raise OutputError(f"member {member} is out of range; the result has {result.n_members}")
-    header = _daily_header(result)
-    codes = np.asarray(d["binding"])[:, member]
-    names = [BINDING[int(c)] for c in codes]
-    cols = [names if c == "binding" else [_num(x) for x in _column(result, c)[:, member]] for c in DAILY_COLUMNS[1:]]
-    users = result.user_daily or {}
-    user_cols = []
-    for u in users.values():
-        for k in ("demand_m3s", "supply_m3s"):
-            a = np.asarray(u[k], dtype=float)
-            a = np.broadcast_to(a, (result.n_steps, a.shape[1] if a.ndim > 1 else 1)) if a.ndim > 1 else a[:, None]
-            user_cols.append(a[:, member if a.shape[1] > 1 else 0])
-    rows = []
-    for t, date in enumerate(result.dates):
-        row = [str(np.datetime64(date, "D"))]
-        row += [c[t] for c in cols]
-        row += [_num(c[t]) for c in user_cols]
-        rows.append(row)
-    return header, rows
-
-
-def representative_members(result: SimulationResult) -> dict[str, int]:
-    """Members nearest the 10th, 50th and 90th percentiles of season inflow volume.
-
-    Returns
-    -------
-    dict
-        ``{"p10": i, "p50": j, "p90": k}`` (member indices; ties go to the lowest index;
-        the same member may represent more than one percentile in a small ensemble).
-    """
-    v = np.asarray(result.metrics["inflow_hm3"], dtype=float)
-    out = {}
-    for p in PERCENTILES:
-        target = np.percentile(v, p)
-        out[f"p{p}"] = int(np.argmin(np.abs(v - target)))
-    return out
-
-
-def write_daily_csv(path, result: SimulationResult, member=0) -> Path:
-    """Write daily.csv for one member, or several with a leading ``member`` column.
-
-    Columns: exactly `DAILY_COLUMNS` (``binding`` as a name from `sim.regimes.BINDING`),
-    then ``<user>_demand_m3s, <user>_supply_m3s`` for each user. Storage and level are end of
-    day; numbers are written with ``repr`` so the water balance closes from the file.
-
-    Parameters
-    ----------
-    path : path-like
-    result : SimulationResult
-        Daily series kept.
-    member : int, sequence of int, or None
-        One member (no member column); a sequence of members (leading ``member`` column,
-        the rows of each member in turn); or None: 0 for a single-member result and, for an
-        ensemble, the distinct `representative_members` (members nearest the 10th, 50th and
-        90th percentiles of season inflow volume).
-    """
-    path = Path(path)
-    if member is None:
-        member = 0 if result.n_members == 1 else list(dict.fromkeys(representative_members(result).values()))
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        if isinstance(member, (int, np.integer)):
-            header, rows = daily_rows(result, int(member))
-            w.writerow(header)
-            w.writerows(rows)
-        else:
-            members = [int(m) for m in member]
-            w.writerow(["member"] + _daily_header(result))
-            for m in members:
-                _, rows = daily_rows(result, m)
-                w.writerows([[str(m)] + row for row in rows])
-    return path
-
-
-def write_daily_percentiles_csv(path, result: SimulationResult) -> Path:
-    """Write daily_percentiles.csv: date, then ``<column>_p10, _p50, _p90`` over members for
-    each of `PERCENTILE_COLUMNS` (percentiles of each day taken separately, so a row is not
-    one member's day)."""
-    path = Path(path)
-    blocks = []
-    header = ["date"]
-    for c in PERCENTILE_COLUMNS:
-        a = _column(result, c)
-        blocks.append(np.percentile(a, PERCENTILES, axis=1))  # (3, n_steps)
-        header += [f"{c}_p{p}" for p in PERCENTILES]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        for t, date in enumerate(result.dates):
-            row = [str(np.datetime64(date, "D"))]
-            for b in blocks:
-                row += [_num(b[k, t]) for k in range(len(PERCENTILES))]
-            w.writerow(row)
-    return path
-
-
 # --------------------------------------------------------------------------------------
 # The run folder
 # --------------------------------------------------------------------------------------
 
 
-def _is_ours(path: Path) -> bool:
+def is_ours(path: Path) -> bool:
+    """Whether the folder `path` holds a result bakhri wrote (its run.json says so)."""
     try:
         info = json.loads((path / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -304,13 +75,14 @@ def _is_ours(path: Path) -> bool:
     return isinstance(info, dict) and info.get("written_by") == WRITTEN_BY
 
 
-def _jsonable(x):
+def jsonable(x):
+    """`x` with numpy values, dates and paths made JSON types (dict keys as strings)."""
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
+        return jsonable(x.tolist())
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, (datetime.date, datetime.datetime)):
@@ -355,7 +127,7 @@ def _run_json(scenario_name, results, resolved_toml, run_info, write_s):
     for k, v in info.items():
         if k not in ("written_by",):
             doc[k] = v
-    return _jsonable(doc)
+    return jsonable(doc)
 
 
 def write_run(out_dir, scenario_name, results, resolved_toml: str, run_info: dict | None = None,
@@ -402,7 +174,7 @@ def write_run(out_dir, scenario_name, results, resolved_toml: str, run_info: dic
         with ``"written_by": "bakhri"``): nothing is touched.
     """
     t0 = time.perf_counter()
-    results = _as_dict(results)
+    results = results_by_name(results)
     name = _check_name(scenario_name, "scenario name")
     for regime in results:
         _check_name(regime, "regime name")
@@ -423,12 +195,13 @@ def write_run(out_dir, scenario_name, results, resolved_toml: str, run_info: dic
                 from sim.report.plotting import save_all as fn
             fn(results, tmp, **(plot_kwargs or {}))
         doc = _run_json(name, results, resolved_toml, run_info, time.perf_counter() - t0)
-        _write_json(tmp / "run.json", doc)
+        write_json(tmp / "run.json", doc)
 
-    return _write_atomically(Path(out_dir), name, fill)
+    return write_atomically(Path(out_dir), name, fill)
 
 
-def _write_json(path, doc):
+def write_json(path, doc):
+    """Write `doc` to `path` as indented UTF-8 JSON ending in a newline."""
     with Path(path).open("w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2, ensure_ascii=False)
         f.write("\n")
@@ -444,7 +217,7 @@ def _reason(err: OSError) -> str:
     return err.strerror or str(err) or type(err).__name__
 
 
-def _output_error(final: Path, err: OSError) -> OutputError:
+def output_error(final: Path, err: OSError) -> OutputError:
     """An OSError while writing `final`, as one line naming the folder and the OS reason."""
     where = Path(err.filename).name if getattr(err, "filename", None) else ""
     detail = f" (writing {where})" if where and where != final.name and not where.startswith(".") else ""
@@ -453,7 +226,7 @@ def _output_error(final: Path, err: OSError) -> OutputError:
 
 def _check_target(final: Path) -> None:
     if final.exists() or final.is_symlink():
-        if not (final.is_dir() and not final.is_symlink() and _is_ours(final)):
+        if not (final.is_dir() and not final.is_symlink() and is_ours(final)):
             raise OutputError(f"{final} exists and was not written by bakhri; choose another --out")
 
 
@@ -481,7 +254,7 @@ def prepare(out_dir, name: str) -> Path:
         what = "--out" if probe == out_dir else f"--out {out_dir}: its parent"
         raise OutputError(f"{what} {probe} is a file, not a folder; choose another --out")
     if probe == out_dir:
-        with _locked(out_dir):  # not while another writer has moved it aside
+        with locked(out_dir):  # not while another writer has moved it aside
             _check_target(final)
         clear_stale(out_dir)
         try:  # a real write proves it (access() may say yes to root on a read-only mount)
@@ -543,7 +316,7 @@ def _stale(folder: Path) -> re.Match | None:
     if isinstance(info, dict):
         if not (info.get("written_by") == WRITTEN_BY and info.get("pid") == pid and info.get("host") == platform.node()):
             return None
-    elif not _is_ours(folder):  # complete (marker removed) or an earlier result set aside
+    elif not is_ours(folder):  # complete (marker removed) or an earlier result set aside
         return None
     return None if _alive(pid) else m
 
@@ -563,7 +336,7 @@ def clear_stale(out_dir) -> list[Path]:
         return done
     if not any(_TEMP.match(p.name) for p in entries):
         return done
-    with _locked(out_dir):
+    with locked(out_dir):
         for p in entries:
             m = _stale(p)
             if m is None:
@@ -581,7 +354,7 @@ def clear_stale(out_dir) -> list[Path]:
     return done
 
 
-class _locked:
+class locked:
     """An exclusive lock on a folder (``flock`` on the folder itself: no lock file is left);
     a no-op where ``fcntl`` is missing."""
 
@@ -614,7 +387,7 @@ def _swap(out_dir: Path, final: Path, tmp: Path) -> Path | None:
     """Move `tmp` into place as `final` under the folder lock; return the set-aside earlier
     result to remove (or None). Other bakhri writers wait for the lock, so the folder is
     always exactly one writer's complete output."""
-    with _locked(out_dir):
+    with locked(out_dir):
         old = None
         if final.exists() or final.is_symlink():
             _check_target(final)  # appeared or changed while we were writing
@@ -630,7 +403,7 @@ def _swap(out_dir: Path, final: Path, tmp: Path) -> Path | None:
     return old
 
 
-def _write_atomically(out_dir: Path, name: str, fill) -> Path:
+def write_atomically(out_dir: Path, name: str, fill) -> Path:
     """Fill a hidden sibling folder with `fill(tmp)`, then swap it into ``out_dir/name``.
 
     An earlier result is moved aside, the new folder renamed into place, then the earlier one
@@ -650,93 +423,10 @@ def _write_atomically(out_dir: Path, name: str, fill) -> Path:
         old = _swap(out_dir, final, tmp)
         tmp = None
     except OSError as err:
-        raise _output_error(final, err) from None
+        raise output_error(final, err) from None
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-SWEEP_TABLE_METRICS = ("energy_gwh", "deficit_hm3", "reliability_volume", "level_end_m")
-
-
-def format_sweep_table(sweep_result, metrics=SWEEP_TABLE_METRICS, percentiles=None) -> str:
-    """Per regime, percentiles (10/50/90 %) of key metrics over all members of a sweep; or
-    from `percentiles` (``{regime: {metric: (p10, p50, p90)}}``, e.g. `sim.stream.percentiles`)."""
-    headers = {"energy_gwh": "Energy [GWh]", "deficit_hm3": "Deficit [hm³]",
-               "reliability_volume": "Vol. reliability [-]", "level_end_m": "End level [m]"}
-    if percentiles is None:
-        percentiles = {regime: {m: np.percentile(r.metrics[m], (10, 50, 90)) for m in metrics}
-                       for regime, r in sweep_result.results.items()}
-    rows = [["Regime", "Percentile"] + [headers.get(m, m) for m in metrics]]
-    for regime, p in percentiles.items():
-        for i, q in enumerate((10, 50, 90)):
-            rows.append([regime if q == 10 else "", f"p{q}"] + [f"{p[m][i]:,.3f}" if "reliab" in m
-                         else f"{p[m][i]:,.1f}" for m in metrics])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------
-# The console table
-# --------------------------------------------------------------------------------------
-
-#: (header, metric, format) of the console table.
-TABLE_COLUMNS = (
-    ("Energy [GWh]", "energy_gwh", "{:,.1f}"),
-    ("Release [hm³]", "release_hm3", "{:,.0f}"),
-    ("Spill [hm³]", "spill_hm3", "{:,.1f}"),
-    ("Deficit [hm³]", "deficit_hm3", "{:,.1f}"),
-    ("Vol. reliability [-]", "reliability_volume", "{:.3f}"),
-    ("Time reliability [-]", "reliability_time", "{:.3f}"),
-    ("Min level [m]", "level_min_m", "{:.2f}"),
-    ("End level [m]", "level_end_m", "{:.2f}"),
-    ("End storage [hm³]", "storage_end_hm3", "{:,.0f}"),
-    ("Balance error [hm³]", "balance_error_hm3", "{:.1e}"),
-)
-
-
-def format_table(results) -> str:
-    """The comparison table the CLI prints: one row per regime, units in the headers.
-
-    Ensembles show the median over members with the 10–90 % range in parentheses, and a
-    note line says so. Plain text, columns aligned (regime left, numbers right).
-    """
-    results = _as_dict(results)
-    ens = any(r.n_members > 1 for r in results.values())
-    header = ["Regime"] + [h for h, _, _ in TABLE_COLUMNS]
-    rows = []
-    for name, r in results.items():
-        row, spread = [name], [""]
-        for _, metric, fmt in TABLE_COLUMNS:
-            v = np.asarray(r.metrics.get(metric, [np.nan]), dtype=float)
-            if metric == "balance_error_hm3":
-                row.append(fmt.format(float(np.max(v))))  # worst member
-                spread.append("")
-            elif v.size == 1:
-                row.append(fmt.format(float(v[0])))
-                spread.append("")
-            else:
-                p10, p50, p90 = np.percentile(v, PERCENTILES)
-                row.append(fmt.format(p50))
-                spread.append(f"({fmt.format(p10)}–{fmt.format(p90)})")
-        rows.append(row)
-        if ens:
-            spread[0] = "  10–90 %"
-            rows.append(spread)
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-
-    def line(cells):
-        parts = [cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
-        return "  ".join(parts).rstrip()
-
-    out = [line(header), "  ".join("-" * w for w in widths)]
-    out += [line(row) for row in rows]
-    if ens:
-        n = ", ".join(f"{name}: {r.n_members}" for name, r in results.items())
-        out.append(f"Ensembles: median, and 10–90 % range below it, over members ({n}); balance error: worst member.")
-    return "\n".join(out)

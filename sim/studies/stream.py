@@ -113,7 +113,7 @@ def _write_chunk(path: Path, cols: dict, fmt: str) -> None:
 
 
 def _write_json(path: Path, doc: dict) -> None:
-    _replace(path, lambda tmp: output._write_json(tmp, output._jsonable(doc)))
+    _replace(path, lambda tmp: output.write_json(tmp, output.jsonable(doc)))
 
 
 def _replace(path: Path, write) -> None:
@@ -219,12 +219,12 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                     "timings": {**timings, "total_s": time.perf_counter() - t0},
                     "python": platform.python_version(), "numpy": np.__version__,
                 }
-                output._write_json(tmp / "run.json", output._jsonable(doc))
+                output.write_json(tmp / "run.json", output.jsonable(doc))
 
-            folder = output._write_atomically(out_dir, name, fill)
+            folder = output.write_atomically(out_dir, name, fill)
             claim.remove = True
     except OSError as err:  # disk full, read-only, ...: one line; completed chunks are kept
-        raise output._output_error(out_dir / name, err) from None
+        raise output.output_error(out_dir / name, err) from None
     return folder
 
 
@@ -267,7 +267,7 @@ class _Claim:
         import fcntl
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        with output._locked(self.out_dir):
+        with output.locked(self.out_dir):
             self.part.mkdir(exist_ok=True)
             self.fd = os.open(self.part, os.O_RDONLY)
         try:
@@ -377,17 +377,17 @@ class _Metrics:
 
 
 def _result(table: dict, parameters, names, n_inflow):
-    from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS
+    from sim.engine import metrics as metric_registry
     from sim.studies.sweep import SweepResult
 
     n = len(next(iter(table.values()))) // max(len(names), 1) if table else 0
     settings = {p: np.asarray(table[p][:n:n_inflow]) for p in parameters if p in table}
-    users = sorted({c.split(".")[0] for c in table if c.endswith("." + USER_METRICS[0]) and c not in parameters})
+    users = sorted({c.split(".")[0] for c in table if c.endswith("." + metric_registry.user_names()[0]) and c not in parameters})
     results = {}
     for i, r in enumerate(names):
         sl = slice(i * n, (i + 1) * n)
-        metrics = {m: table[m][sl] for m in SUMMARY_COLUMNS if m in table}
-        um = {u: {m: table[f"{u}.{m}"][sl] for m in USER_METRICS if f"{u}.{m}" in table} for u in users}
+        metrics = {m: table[m][sl] for m in metric_registry.names() if m in table}
+        um = {u: {m: table[f"{u}.{m}"][sl] for m in metric_registry.user_names() if f"{u}.{m}" in table} for u in users}
         results[r] = _Metrics(r, metrics, um)
     return SweepResult(list(parameters), settings, n_inflow, results, table=table)
 

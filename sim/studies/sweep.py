@@ -31,7 +31,8 @@ import numpy as np
 
 from sim.engine import memory
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
-from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
+from sim.engine import metrics as metric_registry
+from sim.engine.results import SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
 from sim.studies.workers import Progress, worker_pool
 
@@ -167,7 +168,7 @@ class SweepResult:
         Per regime, every member (daily series only when kept).
     table : dict of str → ndarray
         Columns ``regime``, ``member``, ``setting``, ``inflow_member``, the parameters, every
-        metric of `sim.engine.results.SUMMARY_COLUMNS` (units in the names) and ``<user>.<metric>``.
+        metric of `sim.engine.metrics.names()` (units in the names) and ``<user>.<metric>``.
     timings : dict
         Wall-clock seconds.
     """
@@ -404,8 +405,8 @@ def run(
 
 
 def _table(sr: SweepResult, names) -> dict:
-    metrics = {m: np.concatenate([sr.results[r].metrics[m] for r in names]) for m in SUMMARY_COLUMNS}
-    users = {user: {m: np.concatenate([sr.results[r].user_metrics[user][m] for r in names]) for m in USER_METRICS}
+    metrics = {m: np.concatenate([sr.results[r].metrics[m] for r in names]) for m in metric_registry.names()}
+    users = {user: {m: np.concatenate([sr.results[r].user_metrics[user][m] for r in names]) for m in metric_registry.user_names()}
              for user in sr.results[names[0]].user_metrics}
     return rows(names, slice(0, sr.n_members), sr.settings, sr.n_inflow_members, metrics, users)
 
@@ -425,10 +426,10 @@ def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: in
     }
     for p, values in settings.items():
         cols[p] = np.tile(np.asarray(values)[member // n_inflow], k)
-    for m in SUMMARY_COLUMNS:
+    for m in metric_registry.names():
         cols[m] = metrics[m]
     for user, ms in user_metrics.items():
-        for m in USER_METRICS:
+        for m in metric_registry.user_names():
             cols[f"{user}.{m}"] = ms[m]
     return cols
 

@@ -225,6 +225,8 @@ def test_refuses_foreign_folder(single, tmp_path, run_json):
     assert str(err.value) == f"{foreign} exists and was not written by bakhri; choose another --out"
     assert _snapshot(foreign) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+    assert not output.is_ours(foreign)
+    assert output.is_ours(output.write_run(tmp_path / "ours", "demo", single, TOML, {}, plot_fn=_no_plots))
 
 
 def test_refuses_foreign_file(single, tmp_path):

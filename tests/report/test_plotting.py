@@ -19,7 +19,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sim import builtin, simulate  # noqa: E402
 from sim.physics import calendar
-from sim.report import plotting
+from sim.report import plotting, render, style
 from sim.physics.demand import User  # noqa: E402
 from sim.rules.regimes import Regime  # noqa: E402
 
@@ -361,7 +361,7 @@ def test_month_day_ticks_are_matplotlibs_date_ticks(start, span):
     for days, reference in (((1,), mdates.MonthLocator()), ((11, 21), mdates.DayLocator(bymonthday=[11, 21]))):
         ref = np.asarray(reference.tick_values(mdates.num2date(vmin), mdates.num2date(vmax)))
         ref = ref[(ref >= vmin - 1e-6) & (ref <= vmax + 1e-6)]  # the axis keeps the ticks inside the view
-        got = plotting._MonthDayLocator(days).tick_values(vmin, vmax)
+        got = style.MonthDayLocator(days).tick_values(vmin, vmax)
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)  # datetime keeps microseconds only
 
 
@@ -374,15 +374,15 @@ def test_month_day_ticks_are_matplotlibs_date_ticks(start, span):
 def test_month_labels_carry_the_year_only_across_years(start, end, labels):
     fig, ax = plt.subplots()
     ax.set_xlim(np.datetime64(start), np.datetime64(end))
-    plotting._date_axis(ax)
+    style.date_axis(ax)
     fig.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()] == labels
 
 
 def _greedy_wrap(fig, text, width_frac, *, fontsize, fontweight="normal", max_lines=3):
     """The plain word-by-word greedy wrap that `_wrap_to_width` must reproduce."""
-    limit = fig.bbox.width * width_frac * plotting._DPI_SAFETY
-    fits = lambda s: plotting._text_width_px(fig, s, fontsize, fontweight) <= limit  # noqa: E731
+    limit = fig.bbox.width * width_frac * style.DPI_SAFETY
+    fits = lambda s: style.text_width_px(fig, s, fontsize, fontweight) <= limit  # noqa: E731
     if not text.split():
         return []
     lines, current = [], ""
@@ -393,10 +393,10 @@ def _greedy_wrap(fig, text, width_frac, *, fontsize, fontweight="normal", max_li
             continue
         if current:
             lines.append(current)
-        pieces, current = plotting._break_word(word, fits)
+        pieces, current = style.break_word(word, fits)
         lines += pieces
     lines.append(current)
-    return plotting._cut_lines(lines, max_lines, fits, "…")
+    return style.cut_lines(lines, max_lines, fits, "…")
 
 
 _WORDS = ["the", "a", "of", "Kairakkum", "m³/s", "hm³", "(GUESS)", "2008", "irrigation-first", "Wmmmmmmmmmmmmmmmm",
@@ -412,7 +412,7 @@ def test_wrap_gives_the_word_by_word_greedy_lines(words, width, dpi, fontsize, f
     try:
         text = " ".join(words)
         kw = dict(fontsize=fontsize, fontweight=fontweight, max_lines=max_lines)
-        assert plotting._wrap_to_width(fig, text, 0.98, **kw) == _greedy_wrap(fig, text, 0.98, **kw)
+        assert style.wrap_to_width(fig, text, 0.98, **kw) == _greedy_wrap(fig, text, 0.98, **kw)
     finally:
         plt.close(fig)
 
@@ -426,7 +426,7 @@ def test_save_png_gives_savefigs_pixels(single, tmp_path):
     for name, make in (("level.png", lambda: plotting.plot_level(single, limits=LIMITS, footnote="Source: test").figure),
                        ("comparison.png", lambda: plotting.plot_comparison(single, limits=LIMITS, question="Why?"))):
         make().savefig(tmp_path / f"plain-{name}", dpi=150)
-        plotting._save_png(make(), tmp_path / name, 150)
+        render.save_png(make(), tmp_path / name, 150)
         np.testing.assert_array_equal(_pixels(tmp_path / name), _pixels(tmp_path / f"plain-{name}"))
 
 
@@ -438,7 +438,7 @@ def _no_children_left():
     return False
 
 
-@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+@pytest.mark.skipif(not render.can_fork(), reason="needs os.fork")
 def test_parallel_writer_gives_the_serial_files(single, tmp_path):
     serial = plotting.save_all(single, tmp_path / "serial", limits=LIMITS, title="T", footnote="Source: test",
                                workers=1)
@@ -459,12 +459,12 @@ def test_writer_falls_back_to_serial_without_fork(single, tmp_path, monkeypatch)
 
 
 def test_plot_workers_reads_the_environment(monkeypatch):
-    monkeypatch.setattr(plotting, "_can_fork", lambda: True)
-    monkeypatch.setenv(plotting.WORKERS_ENV, "3")
+    monkeypatch.setattr(render, "can_fork", lambda: True)
+    monkeypatch.setenv(render.WORKERS_ENV, "3")
     assert plotting.plot_workers(None, 8) == 3
     assert plotting.plot_workers(None, 2) == 2  # never more processes than figures
     assert plotting.plot_workers(1, 8) == 1  # the argument wins
-    monkeypatch.setenv(plotting.WORKERS_ENV, "many")
+    monkeypatch.setenv(render.WORKERS_ENV, "many")
     with pytest.raises(ValueError, match="BAKHRI_PLOT_WORKERS is 'many'"):
         plotting.plot_workers(None, 8)
 
@@ -476,7 +476,7 @@ def _figure():
     return fig
 
 
-@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+@pytest.mark.skipif(not render.can_fork(), reason="needs os.fork")
 def test_failed_child_share_is_rendered_here(tmp_path):
     parent = os.getpid()
 
@@ -491,7 +491,7 @@ def test_failed_child_share_is_rendered_here(tmp_path):
     assert _no_children_left()
 
 
-@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+@pytest.mark.skipif(not render.can_fork(), reason="needs os.fork")
 @pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
 def test_no_process_left_behind_on_error_or_ctrl_c(tmp_path, error):
     def slow():  # the child's share: still running when the parent stops
@@ -519,12 +519,12 @@ def test_cached_font_heights_give_matplotlibs_text_extents(dpi):
              for s in ("Level [m a.s.l.]", "Energy\n[GWh]", "Jan\n2025\nx")
              for size in (7, 9.5, 15) for weight in ("normal", "bold") for spacing in (1.2, "normal")]
     plain, cached = RendererAgg(10, 10, dpi), RendererAgg(10, 10, dpi)
-    plotting._FontHeights.attach(cached)
+    render.FontHeights.attach(cached)
     for t in texts:
         assert t.get_window_extent(cached).bounds == t.get_window_extent(plain).bounds
 
 
-@pytest.mark.skipif(not plotting._can_fork(), reason="needs os.fork")
+@pytest.mark.skipif(not render.can_fork(), reason="needs os.fork")
 def test_writer_renders_here_when_no_process_can_be_forked(tmp_path, monkeypatch):
     def no_fork():
         raise BlockingIOError(11, "Resource temporarily unavailable")

@@ -212,9 +212,9 @@ def test_load_refuses_a_folder_that_is_not_a_sweep(tmp_path):
 
 
 def test_console_table_from_one_column_at_a_time(scenario, in_memory, tmp_path):
-    from sim.report.output import SWEEP_TABLE_METRICS, format_sweep_table
+    from sim.report.output import format_sweep_table, sweep_table_metrics
 
     folder = sweep.run(scenario, PARAMS, **KW, out=tmp_path)
-    info, p = stream.percentiles(folder, SWEEP_TABLE_METRICS)
+    info, p = stream.percentiles(folder, sweep_table_metrics())
     assert info["n_rows"] == R * 21 and list(p) == list(in_memory.results)
     assert format_sweep_table(None, percentiles=p) == format_sweep_table(in_memory)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim.engine.driver import simulate
-from sim.engine.results import SUMMARY_COLUMNS
+from sim.engine.metrics import names as metric_names
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.studies import sweep
 
@@ -196,7 +196,7 @@ def test_hedging_table_is_the_grid(hedging, hedging_result):
     np.testing.assert_array_equal(t["member"], np.arange(24))
     np.testing.assert_array_equal(t["setting"], np.arange(24))
     np.testing.assert_array_equal(t["inflow_member"], np.zeros(24))
-    for m in SUMMARY_COLUMNS:
+    for m in metric_names():
         assert m in t
     assert "downstream-baseline.deficit_hm3" in t
     assert np.all(np.abs(t["balance_error_hm3"]) < 1e-9)
@@ -212,7 +212,7 @@ def test_sweep_member_equals_the_setting_run_alone(hedging, hedging_result, sett
     model, regimes = hedging.build(overrides=overrides)
     alone = simulate(model, regimes["irrigation-first"], keep_daily=False)
     assert alone.n_members == 1
-    for m in SUMMARY_COLUMNS:
+    for m in metric_names():
         assert r.table[m][setting] == alone.metrics[m][0], m
     for user, metrics in alone.user_metrics.items():
         for m, v in metrics.items():
@@ -252,7 +252,7 @@ def test_sampled_sweep_members_equal_runs_alone(hedging):
     i = 5
     model, regimes = hedging.build(overrides={k: float(v[i]) for k, v in r.settings.items()})
     alone = simulate(model, regimes["irrigation-first"], keep_daily=False)
-    for m in SUMMARY_COLUMNS:
+    for m in metric_names():
         assert r.table[m][i] == alone.metrics[m][0], m
 
 

@@ -1,8 +1,9 @@
-"""Performance metrics: volumes, energy, and the reliability family of Hashimoto et al. (1982).
+"""The reliability family of Hashimoto et al. (1982), from daily series: the oracle definitions.
 
-Every metric reduces over time (axis 0) to one value per member, shape ``(n_members,)``; the
-caller summarises across members. `DIRECTION` says for each metric whether higher is better
-(``"max"``), lower is better (``"min"``) or neither (``None``).
+The engine accumulates these metrics day by day in the kernel (`sim.engine.metrics.standard`
+turns its sums into values); the functions here compute them from whole daily series, so the
+tests can check the kernel against the definitions. Every function reduces over time (axis 0)
+to one value per member, shape ``(n_members,)``.
 
 Definitions (Hashimoto, Stedinger & Loucks 1982, Water Resources Research 18(1):14–20), with a
 day a *failure* when its deficit exceeds `DEFICIT_TOLERANCE_M3S`:
@@ -26,7 +27,6 @@ import numpy as np
 
 __all__ = [
     "DEFICIT_TOLERANCE_M3S",
-    "DIRECTION",
     "reliability_time",
     "reliability_volume",
     "resilience",
@@ -37,41 +37,6 @@ __all__ = [
 
 #: Deficits at or below this are not failures (round-off). [m³/s]
 DEFICIT_TOLERANCE_M3S = 1e-6
-
-#: Which way is better for each summary metric: "max", "min" or None (descriptive).
-DIRECTION = {
-    "inflow_hm3": None,
-    "release_hm3": None,
-    "turbine_hm3": "max",
-    "spill_hm3": "min",
-    "evaporation_hm3": None,
-    "precipitation_hm3": None,
-    "seepage_hm3": None,
-    "withdrawal_hm3": None,
-    "storage_start_hm3": None,
-    "storage_end_hm3": "max",
-    "balance_error_hm3": "min",
-    "level_min_m": "max",
-    "level_max_m": None,
-    "level_end_m": "max",
-    "energy_gwh": "max",
-    "storage_energy_change_gwh": "max",
-    "demand_hm3": None,
-    "supply_hm3": "max",
-    "deficit_hm3": "min",
-    "reliability_time": "max",
-    "reliability_volume": "max",
-    "resilience": "max",
-    "vulnerability_hm3": "min",
-    "days_below_min_level": "min",
-    "days_below_min_by_losses": "min",
-    "spill_days": "min",
-    "surcharge_days": "min",
-    "days_above_max_level": "min",
-    "overtopping_hm3": "min",
-    "overtopping_days": "min",
-}
-
 
 def _failures(deficit):
     return np.asarray(deficit, dtype=float) > DEFICIT_TOLERANCE_M3S
