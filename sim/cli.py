@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from sim.scenario.keys import SAMPLING_METHODS, SWEEP_METHODS
+
 __all__ = ["main"]
 
 EPILOG_RUN = """examples:
@@ -91,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--set", action="append", default=[], metavar="KEY=SPEC",
                     help="KEY=from:to:num (range) or KEY=v1,v2,... (list); with --method lhs|sobol, "
                     "from:to gives the range (num ignored)")
-    sw.add_argument("--method", choices=("grid", "lhs", "sobol", "random"), help="grid (default) or sampling")
+    sw.add_argument("--method", choices=SWEEP_METHODS, help="grid (default) or sampling")
     sw.add_argument("--samples", type=int, metavar="N", help="number of samples (lhs, sobol, random)")
     sw.add_argument("--seed", type=int, help="sampler seed")
     sw.add_argument("--members", type=int, metavar="N", help="inflow members per setting (needs [ensemble])")
@@ -256,16 +258,13 @@ def _cmd_sweep(args) -> int:
         parameters = {}
         for text in args.set:
             try:
-                key, values = sweep.parse_set(text, sampling=args.method in ("lhs", "sobol", "random"))
+                key, values = sweep.parse_set(text, sampling=args.method in SAMPLING_METHODS)
             except ValueError as err:
                 raise InputError(str(err)) from None
-            if key not in scenario.sweepable:
-                import difflib
-
-                close = difflib.get_close_matches(key, scenario.sweepable, n=1)
-                hint = f'; did you mean "{close[0]}"?' if close else "; expected one of: " + ", ".join(scenario.sweepable)
-                raise InputError(f'--set "{text}": "{key}" is not a numeric key of {scenario.path}{hint}')
-            if args.method in ("lhs", "sobol", "random"):
+            problem = scenario.override_problem(key, values)
+            if problem is not None:
+                raise InputError(f'{scenario.path}: --set "{text}": {problem}')
+            if args.method in SAMPLING_METHODS:
                 values = (float(values.min()), float(values.max()))
             parameters[key] = values
     for flag, value, lowest in (("--workers", args.workers, 1), ("--seed", args.seed, 0), ("--members", args.members, 1),
@@ -275,7 +274,7 @@ def _cmd_sweep(args) -> int:
     method = args.method
     if parameters is None and scenario.sweep is None:
         raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")
-    if method in ("lhs", "sobol", "random") and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
+    if method in SAMPLING_METHODS and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
         raise InputError(f"--method {method} needs --samples N")
     if args.members is not None and scenario.ensemble is None and args.members > 1:
         raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")

@@ -7,7 +7,9 @@ import re
 
 
 FORMAT_VERSION = 1
-SWEEP_METHODS = ("grid", "lhs", "sobol")
+#: How a sweep makes its settings: a full factorial grid, or samples of ranges (the others).
+SWEEP_METHODS = ("grid", "lhs", "sobol", "random")
+SAMPLING_METHODS = SWEEP_METHODS[1:]
 
 SCENARIO_NAME_RE = re.compile(r"^[a-z0-9-]+$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -15,8 +15,9 @@ import numpy as np
 from sim.physics import units
 from sim.physics.calendar import Period
 from sim.physics.ranges import number_text
-from sim.scenario.errors import did_you_mean, key_text, ScenarioError
+from sim.scenario.errors import key_text, ScenarioError
 from sim.scenario.keys import SECTIONS
+from sim.scenario.overrides import key_problem, override_problem
 from sim.scenario.regimes import build_regimes
 from sim.scenario.specs import Compiled, EnsembleSpec, SweepSpec
 
@@ -70,6 +71,10 @@ class Scenario:
     def sweepable(self) -> list[str]:
         """Dotted paths of the numeric keys that `build` accepts as overrides (and ``[sweep]``)."""
         return sorted(self._compiled.sweepable)
+
+    def override_problem(self, key: str, values) -> str | None:
+        """Why ``values`` cannot override the dotted ``key`` (see `sweepable`), or None."""
+        return override_problem(key, values, self._compiled.sweepable)
 
     def build(self, overrides: Mapping[str, Any] | None = None, n_members: int | None = None):
         """The engine's model and regimes, optionally with per-member parameter values.
@@ -172,18 +177,17 @@ class Scenario:
         sizes = set()
         for path, values in (overrides or {}).items():
             where = f"overrides[{json.dumps(path)}]"
-            if path not in c.sweepable:
-                hint = did_you_mean(path, sorted(c.sweepable))
-                problems.append(f"{where}: not a numeric key of this scenario{hint}")
+            problem = key_problem(path, c.sweepable)
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
                 continue
             a = np.asarray(values, dtype=float)
             if a.ndim > 1:
                 problems.append(f"{where}: found an array of shape {a.shape}; expected one value per member, shape (n_members,)")
                 continue
-            b = c.sweepable[path]
-            bad = np.atleast_1d(a)[~b.ok_all(np.atleast_1d(a))]
-            if bad.size:
-                problems.append(f"{where}: {b.problem(float(bad[0]))}")
+            problem = override_problem(path, a, c.sweepable)
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
                 continue
             if a.ndim == 1:
                 sizes.add(a.size)

@@ -12,7 +12,6 @@ from sim.physics.ranges import (
     HEAD_POSITIVE,
     MAX_UNIT_MW,
     MAX_UNITS,
-    number_text,
 )
 from sim.scenario.errors import is_number
 from sim.scenario.keys import PLANT_KEYS
@@ -47,14 +46,15 @@ def check_plant(ck):
         elif ck.number(f"plant.{k}", v, bounds[k]) is None:
             ok = False
     if ok:
-        n = int(out["units"])
-        for k in ("unit_capacity_mw", "unit_max_flow_m3s"):
-            if isinstance(out[k], list) and len(out[k]) != n:
-                ck.add(f"plant.{k}", f"found {len(out[k])} values; expected one number, or one per unit ({n})")
-                ok = False
-        if out["min_head_m"] >= out["max_head_m"]:
-            ck.add("plant.min_head_m", f"{number_text(out['min_head_m'])} is not below max_head_m {number_text(out['max_head_m'])}")
-            ok = False
+        from sim.physics.hydropower import check_plant as plant_problems
+
+        # Values per unit and the head range are the plant's own check: one wording for files
+        # and for the Python API.
+        problems = plant_problems(*(out[k] for k in ("units", "unit_capacity_mw", "unit_max_flow_m3s", "efficiency",
+                                                     "min_head_m", "max_head_m")))
+        for problem in problems:
+            ck.add("plant", problem)
+        ok = not problems
     if "units_available" in t:
         out["units_available"] = t["units_available"]
         n_units = out["units"] if ok else math.inf

@@ -105,18 +105,16 @@ def check_reservoir(ck):
     lo, hi = hyps.min_level_m, hyps.max_level_m
     level_bound = Bound(lo, hi)
     table_text = f"a level within the hypsometry table ({lo:g}–{hi:g} m)"
-    levels_ok = True
-    for k in ("min_level_m", "normal_level_m", "max_level_m"):
-        if not level_bound.ok(float(out[k])):
-            ck.add(f"reservoir.{k}", f"found {number_text(out[k])}; expected {table_text}")
-            levels_ok = False
-    if levels_ok:
-        if out["min_level_m"] > out["normal_level_m"]:
-            ck.add("reservoir.min_level_m", f"{number_text(out['min_level_m'])} is above normal_level_m {number_text(out['normal_level_m'])}; expected min <= normal")
-            levels_ok = False
-        if out["normal_level_m"] > out["max_level_m"]:
-            ck.add("reservoir.normal_level_m", f"{number_text(out['normal_level_m'])} is above max_level_m {number_text(out['max_level_m'])}; expected normal <= max")
-            levels_ok = False
+    from sim.physics.hypsometry import Reservoir, check_reservoir_levels
+
+    # The operating levels (within the table, in order) are the reservoir's own check: one
+    # wording for files and for the Python API.
+    level_problems = check_reservoir_levels(
+        hyps, *(float(out[k]) for k in ("min_level_m", "normal_level_m", "max_level_m")),
+        float(out["spillway_capacity_m3s"]),
+    )
+    for problem in level_problems:
+        ck.add("reservoir", problem)
     initial = None
     if has_level and not has_storage:
         h = float(t["initial_level_m"])
@@ -131,10 +129,8 @@ def check_reservoir(ck):
             ck.add("reservoir.initial_storage_hm3", f"found {number_text(t['initial_storage_hm3'])}; expected a storage within the hypsometry table (0–{top:g} hm³)")
         else:
             initial = units.hm3_to_m3(s)
-    if not levels_ok or initial is None:
+    if level_problems or initial is None:
         return
-    from sim.physics.hypsometry import Reservoir
-
     try:
         ck.c.reservoir = Reservoir(
             hyps, float(out["min_level_m"]), float(out["normal_level_m"]), float(out["max_level_m"]),

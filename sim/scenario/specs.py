@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-
-DEFAULT_LAG1 = 0.8  # GUESS (DATA.md gives no decade-to-decade correlation)
+from sim.inputs.inflow import DEFAULT_LAG1
+from sim.scenario.overrides import grid
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ class SweepSpec:
     ----------
     parameters : dict
         Dotted key path → values. For ``method = "grid"`` a tuple of the values to take; for
-        ``"lhs"`` / ``"sobol"`` the range ``(lo, hi)`` to sample.
-    method : {"grid", "lhs", "sobol"}
-        Full factorial grid, Latin hypercube or Sobol' samples.
+        ``"lhs"`` / ``"sobol"`` / ``"random"`` the range ``(lo, hi)`` to sample.
+    method : {"grid", "lhs", "sobol", "random"}
+        Full factorial grid, Latin hypercube, Sobol' or plain uniform samples (`SWEEP_METHODS`).
     samples : int or None
-        Number of samples (lhs, sobol).
+        Number of samples (sampling methods).
     seed : int or None
-        Seed of the sampler (lhs, sobol).
+        Seed of the sampler (sampling methods).
     """
 
     parameters: dict
@@ -70,10 +70,7 @@ class SweepSpec:
         """
         if self.method != "grid":
             raise ValueError(f'grid() needs method "grid", not "{self.method}"')
-        if not self.parameters:
-            return {}
-        mesh = np.meshgrid(*[np.asarray(v, dtype=float) for v in self.parameters.values()], indexing="ij")
-        return {path: m.ravel() for path, m in zip(self.parameters, mesh)}
+        return grid(self.parameters)
 
 
 @dataclass

@@ -7,11 +7,13 @@ import math
 
 import numpy as np
 
+from sim.inputs.inflow import DEFAULT_LAG1, lag1_lowest
 from sim.physics.ranges import Bound, MAX_INFLOW_CV, MAX_MEMBERS, MEMBERS, number_text, percent_hint, POSITIVE
-from sim.scenario.errors import describe_value, did_you_mean, quoted, unknown_name
-from sim.scenario.keys import ENSEMBLE_KEYS, SWEEP_METHODS, SWEEP_OPTIONS
+from sim.scenario.errors import describe_value, quoted, unknown_name
+from sim.scenario.keys import ENSEMBLE_KEYS, SAMPLING_METHODS, SWEEP_METHODS, SWEEP_OPTIONS
+from sim.scenario.overrides import key_problem
 from sim.scenario.model import Scenario
-from sim.scenario.specs import DEFAULT_LAG1, EnsembleSpec, SweepSpec
+from sim.scenario.specs import EnsembleSpec, SweepSpec
 
 
 def check_ensemble(ck):
@@ -42,7 +44,7 @@ def check_ensemble(ck):
         ok = False
     elif ok and out["inflow_cv"] > 0:
         cv = float(out["inflow_cv"])
-        lowest = -1.0 / (1.0 + cv * cv)
+        lowest = lag1_lowest(cv)
         if not lowest < lag < 1.0:
             ck.add("ensemble.inflow_lag1", f"found {number_text(lag)}; with inflow_cv = {number_text(cv)} expected a number > {lowest:.4g} "
                      "and < 1 (lognormal flows cannot be more negatively correlated)")
@@ -68,7 +70,7 @@ def check_sweep(ck):
         method = None
     out: dict = {"method": method} if method else {}
     samples = seed = None
-    if method in ("lhs", "sobol"):
+    if method in SAMPLING_METHODS:
         if "samples" not in raw:
             ck.add("sweep.samples", f'missing; method "{method}" needs the number of samples')
             ok = False
@@ -82,7 +84,7 @@ def check_sweep(ck):
     elif method == "grid":
         for k in ("samples", "seed"):
             if k in raw:
-                ck.add(f"sweep.{k}", 'only used with method "lhs" or "sobol"; the method is "grid"')
+                ck.add(f"sweep.{k}", 'only used with method "lhs", "sobol" or "random"; the method is "grid"')
                 ok = False
     entries = {}
     _flatten_sweep({k: v for k, v in raw.items() if k not in SWEEP_OPTIONS}, "", entries)
@@ -94,8 +96,9 @@ def check_sweep(ck):
     for key, spec in entries.items():
         path = f"sweep.{json.dumps(key)}"
         out[key] = spec
-        if key not in sweepable:
-            ck.add(path, unknown_path(ck, key))
+        problem = key_problem(key, sweepable)
+        if problem is not None:
+            ck.add(path, problem)
             ok = False
             continue
         values = sweep_values(ck, path, spec, sweepable[key], method)
@@ -115,17 +118,10 @@ def check_sweep(ck):
                                None if method == "grid" else int(seed))
 
 
-def unknown_path(ck, key: str) -> str:
-    choices = sorted(ck.c.sweepable)
-    hint = did_you_mean(key, choices)
-    if hint:
-        return f"not a numeric key of this scenario{hint}"
-    return f"not a numeric key of this scenario; expected one of {', '.join(choices)}"
-
 
 def sweep_values(ck, path, spec, bound: Bound, method):
     if isinstance(spec, list):
-        if method in ("lhs", "sobol"):
+        if method in SAMPLING_METHODS:
             ck.add(path, f'method "{method}" samples a range; expected {{ from = ..., to = ... }}')
             return None
         if not spec:
@@ -139,7 +135,7 @@ def sweep_values(ck, path, spec, bound: Bound, method):
     if not isinstance(spec, dict):
         ck.add(path, f"found {describe_value(spec)}; expected a list of values or {{ from, to, num }} / {{ from, to, step }}")
         return None
-    allowed = ("from", "to") if method in ("lhs", "sobol") else ("from", "to", "num", "step")
+    allowed = ("from", "to") if method in SAMPLING_METHODS else ("from", "to", "num", "step")
     if ck.table(path, spec, allowed) is None or any(k not in allowed for k in spec):
         return None
     ok = True
@@ -155,7 +151,7 @@ def sweep_values(ck, path, spec, bound: Bound, method):
     if hi < lo:
         ck.add(f"{path}.to", f"{number_text(spec['to'])} is below from {number_text(spec['from'])}; expected from <= to")
         return None
-    if method in ("lhs", "sobol"):
+    if method in SAMPLING_METHODS:
         return (lo, hi)
     if ("num" in spec) == ("step" in spec):
         ck.add(path, "expected exactly one of num and step" + ("; found both" if "num" in spec else "; found neither"))

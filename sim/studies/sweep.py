@@ -37,16 +37,9 @@ from sim.engine import memory
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine.results import SUMMARY_COLUMNS, USER_METRICS, SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
+from sim.scenario.overrides import grid  # one implementation: the scenario's SweepSpec.grid uses it too
 
 __all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "SweepResult", "CrossedInflow"]
-
-
-def grid(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Full factorial grid: path → values, each of shape ``(n_settings,)``; first varies slowest."""
-    if not parameters:
-        return {}
-    mesh = np.meshgrid(*[np.asarray(v, dtype=float) for v in parameters.values()], indexing="ij")
-    return {path: m.ravel() for path, m in zip(parameters, mesh)}
 
 
 def sample(bounds: Mapping[str, tuple[float, float]], n: int, method: str = "lhs", seed: int | None = None):

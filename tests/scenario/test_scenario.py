@@ -354,6 +354,76 @@ def test_lhs_sweep_keeps_ranges():
     assert s.sweep.n_members == 64
 
 
+def test_random_sampling_is_a_sweep_method_of_files_too():
+    # the CLI's --method random was refused in a [sweep] table: one list of methods now
+    assert sc.SWEEP_METHODS == ("grid", "lhs", "sobol", "random")
+    data = tomllib.loads((BAD_DIR / "base.toml").read_text())
+    data["sweep"] = {"method": "random", "samples": 8, "inflow": {"scale": {"from": 0.5, "to": 1.5}}}
+    s = scenario_from_dict(data)
+    assert s.sweep == SweepSpec({"inflow.scale": (0.5, 1.5)}, "random", 8, 0)
+    data["sweep"] = {"method": "grid", "seed": 1, "inflow.scale": [1.0]}
+    with pytest.raises(ScenarioError, match=re.escape(
+            'sweep.seed: only used with method "lhs", "sobol" or "random"; the method is "grid"')):
+        scenario_from_dict(data)
+
+
+def test_one_validator_of_override_keys_for_toml_python_and_set(capsys):
+    from sim import cli
+
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    unknown = 'not a numeric key of this scenario; did you mean "inflow.scale"?'
+    assert s.override_problem("inflow.scael", [1.0]) == unknown
+    assert s.override_problem("inflow.scale", [-0.5, 1.0]) == "found -0.5; expected a number from 0 to 10"
+    assert s.override_problem("inflow.scale", [0.5, 1.5]) is None
+    # the same words from a [sweep] table (tests/bad), from build() and from --set
+    with pytest.raises(ScenarioError, match=re.escape(f'overrides["inflow.scael"]: {unknown}')):
+        s.build({"inflow.scael": [1.0]})
+    path = ROOT / "scenarios" / "baseline.toml"
+    assert cli.main(["sweep", str(path), "--set", "inflow.scael=0.5:1.5:3"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f'{path}: --set "inflow.scael=0.5:1.5:3": {unknown}')
+    # a value out of range is refused before anything is built
+    assert cli.main(["sweep", str(path), "--set", "inflow.scale=-0.5,1"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f'{path}: --set "inflow.scale=-0.5,1": found -0.5; expected a number from 0 to 10')
+
+
+def test_the_sweep_grid_has_one_implementation():
+    from sim.scenario.overrides import grid
+    from sim.studies import sweep
+
+    assert sweep.grid is grid
+    g = SweepSpec({"a": (1.0, 2.0), "b": (10.0, 20.0, 30.0)}).grid()
+    assert g["a"].tolist() == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]  # the first varies slowest
+    assert g["b"].tolist() == [10.0, 20.0, 30.0, 10.0, 20.0, 30.0]
+
+
+@pytest.mark.parametrize("section, patch, message", [
+    ("reservoir", {"min_level_m": 348.0}, "reservoir: min_level_m 348.0 is above normal_level_m 347.5"),
+    ("reservoir", {"max_level_m": 360.0},
+     "reservoir: max_level_m is 360.0; expected a level within the hypsometry table (322.5–351.5 m)"),
+    ("plant", {"unit_capacity_mw": [29.0, 29.0]}, "plant: unit_capacity_mw has 2 values; expected 1 or one per unit (6)"),
+    ("plant", {"min_head_m": 23.0, "max_head_m": 22.5}, "plant: head range 23.0–22.5 m; expected 0 <= min_head_m < max_head_m"),
+])  # fmt: skip
+def test_cross_key_checks_are_the_domain_modules_own(section, patch, message):
+    # the words of Reservoir(...) and Plant(...): written once, in sim.physics
+    data = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text(encoding="utf-8"))
+    data.setdefault(section, {}).update(patch)
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    assert err.value.problems == [message]
+
+
+def test_lag_one_bound_is_the_inflow_models():
+    data = tomllib.loads((BAD_DIR / "base.toml").read_text())
+    data["ensemble"] = {"members": 2, "inflow_cv": 0.62, "inflow_lag1": -0.8}
+    # -1 / (1 + 0.62²) = -1 / 1.3844 = -0.72233...
+    with pytest.raises(ScenarioError, match=re.escape(
+            "ensemble.inflow_lag1: found -0.8; with inflow_cv = 0.62 expected a number > -0.7223 and < 1")):
+        scenario_from_dict(data)
+    data["ensemble"] = {"members": 2, "inflow_cv": 0.62}
+    assert scenario_from_dict(data).ensemble.inflow_lag1 == 0.8  # sim.inputs.inflow.DEFAULT_LAG1
+
+
 # ---------------------------------------------------------------------------------------
 # Bad files: one per failure mode, exact messages
 # ---------------------------------------------------------------------------------------
