@@ -195,6 +195,7 @@ def _say_if_compiling() -> None:
 def _cmd_run(args) -> int:
     from sim.engine import memory
     from sim.report import output
+    from sim.report.captions import plot_kwargs
     from sim.engine.driver import SimulationError, simulate
 
     if args.members is not None and args.members < 1:
@@ -236,7 +237,7 @@ def _cmd_run(args) -> int:
             "timings": {"build_s": t_build, "simulate_s": t_sim},
         }
         folder = output.write_run(out, s.name, results, s.to_toml(), info,
-                                  plot_kwargs=s.plot_kwargs(model, regimes), plots=not args.no_plots)
+                                  plot_kwargs=plot_kwargs(s, model, regimes), plots=not args.no_plots)
         n = next(iter(results.values())).n_members
         print(f"{s.name}: {s.title}" + (f"  ({n} inflow members)" if n > 1 else ""))
         print(f"period {s.period} ({s.period.n_days} days)")
@@ -343,7 +344,9 @@ def _cmd_validate(args) -> int:
 
 def _cmd_show(args) -> int:
     (s,) = _load([args.file])
-    print(s.to_toml() if args.toml else s.summary_text(), end="" if args.toml else "\n")
+    from sim.report.show import scenario_text
+
+    print(s.to_toml() if args.toml else scenario_text(s), end="" if args.toml else "\n")
     return 0
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
-import math
 from typing import Any
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,11 +12,10 @@ import numpy as np
 
 from sim.physics import units
 from sim.physics.calendar import Period
-from sim.physics.ranges import number_text
-from sim.scenario.errors import key_text, ScenarioError
-from sim.scenario.keys import SECTIONS
+from sim.scenario.errors import ScenarioError
 from sim.scenario.overrides import key_problem, override_problem
 from sim.scenario.regimes import build_regimes
+from sim.scenario.resolved import resolved_toml
 from sim.scenario.specs import Compiled, EnsembleSpec, SweepSpec
 
 
@@ -60,12 +57,15 @@ class Scenario:
     sources: tuple = ()
     _compiled: Compiled = field(default=None, repr=False, compare=False)
 
-    # -- engine objects -----------------------------------------------------------------
-
     @property
     def regime_names(self) -> list[str]:
         """Regime names, in run order."""
         return list(self.regimes_spec)
+
+    @property
+    def compiled(self) -> Compiled:
+        """The daily arrays and engine objects the checks compiled (one member), for reports."""
+        return self._compiled
 
     @property
     def sweepable(self) -> list[str]:
@@ -203,164 +203,9 @@ class Scenario:
         ov = {k: (np.full(n, float(v)) if v.ndim == 0 else v) for k, v in ov.items()}
         return ov, int(n)
 
-    def plot_kwargs(self, model=None, regimes=None) -> dict:
-        """Keyword arguments for `sim.plotting.save_all` / `plot_comparison` / `plot_level`.
-
-        ``limits`` (minimum, normal and maximum levels [m a.s.l.]), ``title``, ``question``
-        (the file's description), a data-source ``footnote``, and ``guide_curves``: the daily
-        target level of every ``level`` regime [m a.s.l.], shape ``(n_steps,)``.
-        """
-        from sim import __version__
-
-        if model is None or regimes is None:
-            model, regimes = self.build()
-        r = model.reservoir
-        limits = {"min": float(np.min(r.min_level_m)), "normal": float(np.min(r.normal_level_m)),
-                  "max": float(np.min(r.max_level_m))}
-        n = self.period.n_days
-        guide = {}
-        for name, reg in regimes.items():
-            if reg.rule == "level":
-                target = np.asarray(reg.params["target_level_m"], dtype=float)
-                column = target.reshape(target.shape[0], -1)[:, 0] if target.ndim else target.reshape(1)
-                guide[name] = np.broadcast_to(column, (n,)).copy() if column.size in (1, n) else column[:n].copy()
-        footnote = ("Data: built-in Bakhri Tojik presets (DATA.md); hypsometry and tailwater are DERIVED/GUESS "
-                    f"placeholders. Tool: bakhri {__version__}")
-        return {"limits": limits, "title": self.title or self.name, "footnote": footnote,
-                "guide_curves": guide or None, "question": self.description or None}
-
-    # -- text -------------------------------------------------------------------------------
-
     def to_toml(self) -> str:
         """The resolved scenario as TOML (``scenario.resolved.toml``); loads back to the same.
 
         Paths are absolute; presets are kept by name next to the values they filled in.
         """
-        from sim import __version__
-
-        lines = [
-            f"# Scenario \"{self.name}\" after inheritance and presets (sim {__version__}).",
-            *(f"# read from {s}" for s in self.sources),
-        ]
-        r = self.resolved
-        for section in SECTIONS:
-            if section not in r:
-                continue
-            value = r[section]
-            if section == "demand":
-                for item in value:
-                    lines += ["", "[[demand]]"] + _toml_pairs(item)
-            elif section == "regimes":
-                for name, table in value.items():
-                    lines += ["", f"[regimes.{key_text(name)}]"] + _toml_pairs(table)
-            else:
-                lines += ["", f"[{section}]"] + _toml_pairs(value)
-        return "\n".join(lines) + "\n"
-
-    def summary_text(self) -> str:
-        """A readable view of the resolved scenario, for ``bakhri show``."""
-        c, r = self._compiled, self.resolved
-        hm3 = units.HM3_PER_M3S_DAY
-
-        def vol(a):
-            return float(np.sum(a)) * hm3 if a is not None else 0.0
-
-        lines = [f"{self.name}: {self.title}"]
-        if self.description:
-            lines += [f"  {line}" for line in self.description.strip().splitlines()]
-        if self.sources:
-            lines.append("  files: " + " → ".join(self.sources))
-        lines.append(f"period      {self.period} ({self.period.n_days} days)")
-        rv = r["reservoir"]
-        init = c.initial_storage_m3
-        lines.append(
-            f"reservoir   {rv['preset']}: start {float(c.hypsometry.level_m_at(init)):.2f} m "
-            f"({units.m3_to_hm3(init):.0f} hm³); levels min {rv['min_level_m']}, normal {rv['normal_level_m']}, "
-            f"max {rv['max_level_m']} m; spillway {rv['spillway_capacity_m3s']} m³/s; table {c.hypsometry.source}"
-            + (f", silted {rv['siltation_fraction']}" if rv["siltation_fraction"] else "")
-        )
-        p = c.plant
-        ua = "all units" if c.units_available is None else f"units available {c.units_available.min():g}–{c.units_available.max():g}"
-        lines.append(
-            f"plant       {r['plant']['preset']}: {p.n_units} units, {p.installed_w * 1e-6:g} MW, "
-            f"{p.unit_max_flow_m3s.sum():g} m³/s, efficiency {p.efficiency}, head {p.min_head_m:g}–{p.max_head_m:g} m; {ua}"
-        )
-        lines.append(
-            f"inflow      {c.inflow_source} × {c.inflow_scale:g}: {vol(c.inflow_m3s) * c.inflow_scale:.0f} hm³ "
-            f"(mean {float(np.mean(c.inflow_m3s)) * c.inflow_scale:.0f} m³/s)"
-        )
-        evap = r["losses"]["evaporation_mm_month"]
-        evap_txt = f'preset "{evap["preset"]}"' if isinstance(evap, dict) else "12 monthly values"
-        lines.append(
-            f"losses      evaporation {evap_txt} × {c.evaporation_factor:g} "
-            f"({float(np.sum(c.evaporation_mm_day)) * c.evaporation_factor:.0f} mm over the period); "
-            f"precipitation {float(np.sum(c.precipitation_mm_day)):.0f} mm; seepage {vol(c.seepage_m3s):.0f} hm³"
-        )
-        lines.append(
-            f"downstream  reach loss {c.reach_loss_fraction:g}; lateral inflow {vol(c.lateral_inflow_m3s):.0f} hm³"
-        )
-        if c.users:
-            lines.append("demand")
-            for u in c.users:
-                lines.append(
-                    f"  {u.name}: priority {u.priority}, {u.location}; {u.source}"
-                    + (f" × {u.scale:g}" if u.scale != 1 else "")
-                    + f"; {vol(u.demand_m3s) * u.scale:.0f} hm³ in the period"
-                )
-        else:
-            lines.append("demand      none")
-        lines.append("regimes")
-        for name, spec in c.regimes.items():
-            lim = ", ".join(f"{k.removesuffix('_m3s').removesuffix('_m3s_day').replace('_', ' ')} {number_text(v)}"
-                            for k, v in spec.limits.items() if not (k == "min_release_m3s" and v == 0))
-            lines.append(f"  {name}: {spec.describe}" + (f" ({lim} m³/s)" if lim else ""))
-        if self.ensemble is not None:
-            e = self.ensemble
-            lines.append(
-                f"ensemble    {e.members} members, seed {e.seed}, inflow cv {e.inflow_cv:g}, lag-1 {e.inflow_lag1:g}"
-            )
-        if self.sweep is not None:
-            s = self.sweep
-            lines.append(f"sweep       {s.method}, {s.n_members} members")
-            for k, v in s.parameters.items():
-                shown = ", ".join(f"{x:g}" for x in v) if s.method == "grid" else f"{v[0]:g}..{v[1]:g}"
-                lines.append(f"  {k}: {shown}")
-        return "\n".join(lines) + "\n"
-
-
-def _toml_scalar(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (datetime.date, datetime.datetime, datetime.time)):
-        return v.isoformat()
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_scalar(x) for x in v) + "]"
-    if isinstance(v, Mapping):
-        if not v:
-            return "{}"
-        return "{ " + ", ".join(f"{key_text(k)} = {_toml_scalar(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, np.generic):
-        return _toml_scalar(v.item())
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
-def _toml_pairs(table: Mapping) -> list[str]:
-    lines = []
-    for k, v in table.items():
-        text = _toml_scalar(v)
-        if isinstance(v, list) and len(text) > 96 and not any(isinstance(x, (list, Mapping)) for x in v):
-            items = [_toml_scalar(x) for x in v]
-            rows = [", ".join(items[i : i + 12]) for i in range(0, len(items), 12)]
-            text = "[\n" + ",\n".join(f"    {row}" for row in rows) + ",\n]"
-        lines.append(f"{key_text(k)} = {text}")
-    return lines
+        return resolved_toml(self.name, self.sources, self.resolved)

@@ -17,6 +17,8 @@ from sim.inputs.inflow import StochasticInflow
 from sim.rules.regimes import Regime
 from sim.scenario import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
 from sim.inputs.series import SeriesError, guide_curve
+from sim.report.captions import DATA_SOURCES, plot_kwargs
+from sim.report.show import scenario_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -50,7 +52,7 @@ def test_every_scenario_loads_and_builds(path):
     for r in regimes.values():
         expected = s.ensemble.members if s.ensemble else 1
         assert n_members_of(model, r) == expected
-    assert s.summary_text().startswith(f"{s.name}: ")
+    assert scenario_text(s).startswith(f"{s.name}: ")
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
@@ -97,7 +99,7 @@ def test_reference_documents_every_key():
 
 def test_baseline_numbers_come_from_data():
     s = load_scenario(ROOT / "scenarios" / "baseline.toml")
-    c = s._compiled
+    c = s.compiled
     assert c.initial_storage_m3 == pytest.approx(3400e6)
     assert s.period == growing_season(2025)
     assert s.resolved["reservoir"]["normal_level_m"] == 347.5  # filled from the preset
@@ -296,7 +298,7 @@ def test_every_kind_of_override_maps_to_a_small_array():
     n_days = s.period.n_days
     assert isinstance(model.inflow_m3s, StochasticInflow) and model.inflow_m3s.n_members == n
     assert model.initial_storage_m3.shape == (n,)
-    assert model.initial_storage_m3[0] == pytest.approx(s._compiled.hypsometry.storage_m3_at(344.0))
+    assert model.initial_storage_m3[0] == pytest.approx(s.compiled.hypsometry.storage_m3_at(344.0))
     assert model.reservoir.min_level_m.shape == (n,)
     assert np.shape(model.plant.efficiency) == (n,)
     assert model.evaporation_factor.shape == (n,) and model.reach_loss_fraction.shape == (n,)
@@ -352,6 +354,32 @@ def test_lhs_sweep_keeps_ranges():
     s = scenario_from_dict(data)
     assert s.sweep == SweepSpec({"inflow.scale": (0.5, 1.5)}, "lhs", 64, 3)
     assert s.sweep.n_members == 64
+
+
+def test_plot_captions_come_from_the_scenario_and_its_regimes():
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    r = s.resolved["reservoir"]
+    kw = plot_kwargs(s)
+    assert kw["limits"] == {"min": r["min_level_m"], "normal": r["normal_level_m"], "max": r["max_level_m"]}
+    assert kw["title"] == s.title and kw["question"] == s.description
+    assert kw["footnote"].startswith(DATA_SOURCES + " Tool: bakhri ")
+    level = [name for name, spec in s.regimes_spec.items() if spec["rule"] == "level"]
+    assert sorted(kw["guide_curves"] or {}) == sorted(level)
+    for name in level:
+        assert kw["guide_curves"][name].shape == (s.period.n_days,)
+        target = s.regimes_spec[name]["target_level_m"]
+        if isinstance(target, (int, float)):  # a constant target: one level every day
+            assert np.all(kw["guide_curves"][name] == target)
+
+
+def test_show_text_totals_the_inputs():
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    text = scenario_text(s)
+    c = s.compiled
+    # 1 m³/s for a day is 0.0864 hm³: the inflow line gives the period's volume in hm³
+    hm3 = float(np.sum(c.inflow_m3s)) * 0.0864 * c.inflow_scale
+    assert f"× {c.inflow_scale:g}: {hm3:.0f} hm³" in text
+    assert f"{c.plant.n_units} units, {c.plant.installed_w / 1e6:g} MW" in text
 
 
 def test_random_sampling_is_a_sweep_method_of_files_too():
@@ -537,7 +565,7 @@ def test_guide_curve_errors(points, message):
 
 def _numeric_keys():
     """(scenario file, key, bound) for every numeric key of every shipped scenario."""
-    return [(path, key, bound) for path in SCENARIOS for key, bound in load_scenario(path)._compiled.sweepable.items()]
+    return [(path, key, bound) for path in SCENARIOS for key, bound in load_scenario(path).compiled.sweepable.items()]
 
 
 def test_every_numeric_key_has_a_finite_plausibility_bound():
