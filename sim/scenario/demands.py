@@ -8,9 +8,9 @@ import numpy as np
 
 from sim.physics import units
 from sim.physics.calendar import parse_month_day
-from sim.physics.ranges import Bound, FACTOR, FLOW, number_text, VOLUME
+from sim.physics.ranges import FACTOR, FLOW, number_text, VOLUME
 from sim.scenario.errors import describe_value, is_date, unknown_name
-from sim.scenario.keys import DEMAND_KEYS, FLOW_FORMS, FORM_OPTIONS, NAME_RE, VOLUME_KEYS
+from sim.scenario.keys import bound, DEMAND_KEYS, FLOW_FORMS, FORM_OPTIONS, NAME_RE, VOLUME_KEYS
 from sim.scenario.specs import UserSpec
 
 
@@ -52,7 +52,7 @@ def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
     out.setdefault("location", "downstream")
     out.setdefault("scale", 1.0)
     ok = name is not None
-    prio = ck.number(f"{path}.priority", out["priority"], Bound(1.0, 1000.0, integer=True))
+    prio = ck.number(f"{path}.priority", out["priority"], bound("demand", "priority"))
     loc = out["location"]
     if not isinstance(loc, str) or loc not in ("downstream", "reservoir"):
         msg = unknown_name("a location", loc, ("downstream", "reservoir")) if isinstance(loc, str) else \

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import math
 
-from sim.physics.ranges import (
-    Bound,
-    EFFICIENCY,
-    FLOW,
-    HEAD,
-    HEAD_POSITIVE,
-    MAX_UNIT_MW,
-    MAX_UNITS,
-)
+from sim.physics.ranges import Bound
 from sim.scenario.errors import is_number
-from sim.scenario.keys import PLANT_KEYS
+from sim.scenario.keys import bound, PLANT_KEYS
 
 
 def check_plant(ck):
@@ -28,13 +20,9 @@ def check_plant(ck):
     if "unit_capacity_mw_each" in pv:
         pv["unit_capacity_mw"] = pv["unit_capacity_mw_each"]
     ok = p is not None
-    bounds = {
-        "units": Bound(0.0, MAX_UNITS, integer=True, mistake=lambda v: "the plant has 6 units" if v > 0 else ""),
-        "efficiency": EFFICIENCY, "min_head_m": HEAD, "max_head_m": HEAD_POSITIVE,
-        "unit_capacity_mw": Bound(0.0, MAX_UNIT_MW, unit="MW", mistake=lambda v: "29 MW per unit; kW instead of MW?" if v > 0 else ""),
-        "unit_max_flow_m3s": FLOW,
-    }  # fmt: skip
-    for k in ("units", "unit_capacity_mw", "unit_max_flow_m3s", "efficiency", "min_head_m", "max_head_m"):
+    bounds = {k: bound("plant", k) for k in ("units", "unit_capacity_mw", "unit_max_flow_m3s", "efficiency",
+                                              "min_head_m", "max_head_m")}
+    for k in bounds:
         v = t.get(k, pv.get(k))
         out[k] = v
         if k not in t:

@@ -8,9 +8,9 @@ import math
 import numpy as np
 
 from sim.inputs.inflow import DEFAULT_LAG1, lag1_lowest
-from sim.physics.ranges import Bound, MAX_INFLOW_CV, MAX_MEMBERS, MEMBERS, number_text, percent_hint, POSITIVE
+from sim.physics.ranges import Bound, MAX_MEMBERS, MEMBERS, number_text, POSITIVE
 from sim.scenario.errors import describe_value, quoted, unknown_name
-from sim.scenario.keys import ENSEMBLE_KEYS, SAMPLING_METHODS, SWEEP_METHODS, SWEEP_OPTIONS
+from sim.scenario.keys import bound, ENSEMBLE_KEYS, SAMPLING_METHODS, SWEEP_METHODS, SWEEP_OPTIONS
 from sim.scenario.overrides import key_problem
 from sim.scenario.model import Scenario
 from sim.scenario.specs import EnsembleSpec, SweepSpec
@@ -32,14 +32,13 @@ def check_ensemble(ck):
         if out[k] is None:
             ck.add(f"ensemble.{k}", "missing; expected " + ("a whole number >= 1" if k == "members" else "a number >= 0 (0.62: with inflow_lag1 = 0.8 it gives April–September volumes the observed CV 0.39, DATA.md)"))
             ok = False
-    if out["members"] is not None and ck.number("ensemble.members", out["members"], MEMBERS) is None:
+    if out["members"] is not None and ck.number("ensemble.members", out["members"], bound("ensemble", "members")) is None:
         ok = False
-    if ck.number("ensemble.seed", out["seed"], Bound(0.0, integer=True)) is None:
+    if ck.number("ensemble.seed", out["seed"], bound("ensemble", "seed")) is None:
         ok = False
-    cv_bound = Bound(0.0, MAX_INFLOW_CV, mistake=percent_hint("0.62"))
-    if out["inflow_cv"] is not None and ck.number("ensemble.inflow_cv", out["inflow_cv"], cv_bound) is None:
+    if out["inflow_cv"] is not None and ck.number("ensemble.inflow_cv", out["inflow_cv"], bound("ensemble", "inflow_cv")) is None:
         ok = False
-    lag = ck.number("ensemble.inflow_lag1", out["inflow_lag1"], Bound(-1.0, 1.0, lo_open=True, hi_open=True))
+    lag = ck.number("ensemble.inflow_lag1", out["inflow_lag1"], bound("ensemble", "inflow_lag1"))
     if lag is None:
         ok = False
     elif ok and out["inflow_cv"] > 0:
@@ -75,10 +74,10 @@ def check_sweep(ck):
             ck.add("sweep.samples", f'missing; method "{method}" needs the number of samples')
             ok = False
         else:
-            samples = ck.number("sweep.samples", raw["samples"], MEMBERS)
+            samples = ck.number("sweep.samples", raw["samples"], bound("sweep", "samples"))
             ok = ok and samples is not None
         seed = raw.get("seed", 0)
-        if ck.number("sweep.seed", seed, Bound(0.0, integer=True)) is None:
+        if ck.number("sweep.seed", seed, bound("sweep", "seed")) is None:
             ok = False
         out["samples"], out["seed"] = raw.get("samples"), seed
     elif method == "grid":

@@ -382,6 +382,23 @@ def test_show_text_totals_the_inputs():
     assert f"{c.plant.n_units} units, {c.plant.installed_w / 1e6:g} MW" in text
 
 
+def test_section_keys_describe_every_key_and_the_checks_use_their_bounds():
+    types = {"string", "number", "integer", "date", "array", "table"}
+    assert list(scenario_keys.SECTION_KEYS) == [s for s in scenario_keys.SECTIONS if s != "regimes"]
+    for section, table in scenario_keys.SECTION_KEYS.items():
+        for name, key in table.items():
+            assert key.doc and key.types and set(key.types) <= types, (section, name)
+            assert key.bound is None or set(key.types) & {"number", "integer", "array", "table"}, (section, name)
+    assert scenario_keys.PLANT_KEYS == tuple(scenario_keys.SECTION_KEYS["plant"])
+    # the bound of SECTION_KEYS is the one the check applies, message and all
+    data = tomllib.loads((BAD_DIR / "base.toml").read_text())
+    data["plant"] = {"units": 7.5}
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    assert err.value.problems == ["plant.units: " + scenario_keys.bound("plant", "units").problem(7.5)]
+    assert err.value.problems == ["plant.units: found 7.5; expected a whole number from 0 to 100 (the plant has 6 units)"]
+
+
 def test_random_sampling_is_a_sweep_method_of_files_too():
     # the CLI's --method random was refused in a [sweep] table: one list of methods now
     assert sc.SWEEP_METHODS == ("grid", "lhs", "sobol", "random")
