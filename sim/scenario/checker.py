@@ -109,6 +109,17 @@ class Checker:
             self.add(path, str(err))
             return None
 
+    def preset_section(self, section: str, allowed, default: str):
+        """A section filled by a preset: ``(table, out, preset, preset values)``, ``out`` being
+        the resolved table with ``preset`` (default ``default``) in it; None if not a table."""
+        t = self.table(section, self.data.get(section), allowed)
+        if t is None:
+            return None
+        out = {"preset": t.get("preset", default)}
+        self.out[section] = out
+        p = self.preset(f"{section}.preset", section, out["preset"])
+        return t, out, p, (p.as_dict() if p else {})
+
     def csv_path(self, path: str, value) -> str | None:
         if not isinstance(value, str) or not value:
             self.add(path, f"found {describe_value(value)}; expected the path of a CSV file")
@@ -161,30 +172,37 @@ class Checker:
 
     def flow_form(self, path: str, table: dict, forms, preset_kind: str | None, *, what: str):
         """Exactly one of ``forms`` (section-level, ``_m3s`` suffixes) → (form, daily) or None."""
-        given = [f for f in forms if f in table]
-        if len(given) != 1:
-            listed = ", ".join(forms)
-            if not given:
-                self.add(path, f"no {what} given; expected one of {listed}")
-            else:
-                self.add(path, f"{' and '.join(given)} are all given; expected exactly one of {listed}")
+        form = self.one_form(path, [f for f in forms if f in table], forms, what)
+        if form is None or not self.form_options(path, table, form):
             return None
-        form = given[0]
-        if not self.form_options(path, table, form):
-            return None
-        if form == "preset":
-            p = self.preset(join_key(path, "preset"), preset_kind, table["preset"])
-            if p is None or self.period is None:
-                return None
-            return form, self.preset_series(join_key(path, "preset"), p)
         spec = {form[:-4] if form.endswith("_m3s") else form: table[form]}
         for opt in FORM_OPTIONS:
             if opt in table:
                 spec[opt] = table[opt]
-        daily = self.to_daily(join_key(path, form), spec)
-        if daily is None or not self.within(join_key(path, form), daily, FLOW, form == "constant_m3s"):
+        daily = self.form_series(path, table, form, spec, preset_kind, FLOW, form == "constant_m3s")
+        return None if daily is None else (form, daily)
+
+    def one_form(self, path: str, given: list, choices, what: str) -> str | None:
+        """The one form given among ``choices``, or None after saying that none or several are."""
+        if len(given) == 1:
+            return given[0]
+        listed = ", ".join(choices)
+        if not given:
+            self.add(path, f"no {what} given; expected one of {listed}")
+        else:
+            self.add(path, f"{' and '.join(given)} are all given; expected exactly one of {listed}")
+        return None
+
+    def form_series(self, path: str, table: dict, form: str, spec: dict, preset_kind, bound: Bound, constant: bool):
+        """Daily values of the chosen ``form`` of ``table``: the preset's flow series, or ``spec``
+        made daily and checked against ``bound``; None on error."""
+        if form == "preset":
+            p = self.preset(join_key(path, "preset"), preset_kind, table["preset"])
+            return None if p is None or self.period is None else self.preset_series(join_key(path, "preset"), p)
+        daily = self.to_daily(join_key(path, form), spec, allow_negative=bound.lo < 0)
+        if daily is None or not self.within(join_key(path, form), daily, bound, constant):
             return None
-        return form, daily
+        return daily
 
     def within(self, path: str, daily, bound: Bound, constant: bool = False) -> bool:
         """Check daily values against ``bound``; the first bad day is reported."""
@@ -231,10 +249,4 @@ class Checker:
         form = forms[0]
         if not self.form_options(path, value, form):
             return None
-        if form == "preset":
-            p = self.preset(join_key(path, "preset"), preset_kind, value["preset"])
-            return None if p is None else self.preset_series(join_key(path, "preset"), p)
-        out = self.to_daily(join_key(path, form), dict(value), allow_negative=bound.lo < 0)
-        if out is not None and not self.within(join_key(path, form), out, bound, form == "constant"):
-            return None
-        return out
+        return self.form_series(path, value, form, dict(value), preset_kind, bound, form == "constant")

@@ -79,14 +79,9 @@ def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
     forms = [k for k in ("preset",) + FLOW_FORMS + ("volume_hm3",) if k in t]
     if preset is not None and "volume_hm3" in preset.as_dict():
         forms = [f for f in forms if f != "volume_hm3"]
-    if len(forms) != 1:
-        listed = ", ".join(("preset",) + FLOW_FORMS + ("volume_hm3",))
-        if not forms:
-            ck.add(path, f"no demand given; expected one of {listed}")
-        else:
-            ck.add(path, f"{' and '.join(forms)} are all given; expected exactly one of {listed}")
+    form = ck.one_form(path, forms, ("preset",) + FLOW_FORMS + ("volume_hm3",), "demand")
+    if form is None:
         return out
-    form = forms[0]
     is_volume = form == "volume_hm3" or (preset is not None and "volume_hm3" in preset.as_dict())
     if not is_volume:
         for k in VOLUME_KEYS:

@@ -10,13 +10,10 @@ from sim.scenario.keys import bound, PLANT_KEYS
 
 
 def check_plant(ck):
-    t = ck.table("plant", ck.data.get("plant"), PLANT_KEYS)
-    if t is None:
+    got = ck.preset_section("plant", PLANT_KEYS, "rehabilitated")
+    if got is None:
         return
-    out = {"preset": t.get("preset", "rehabilitated")}
-    ck.out["plant"] = out
-    p = ck.preset("plant.preset", "plant", out["preset"])
-    pv = p.as_dict() if p else {}
+    t, out, p, pv = got
     if "unit_capacity_mw_each" in pv:
         pv["unit_capacity_mw"] = pv["unit_capacity_mw_each"]
     ok = p is not None

@@ -16,13 +16,10 @@ from sim.scenario.keys import RESERVOIR_KEYS
 
 
 def check_reservoir(ck):
-    t = ck.table("reservoir", ck.data.get("reservoir"), RESERVOIR_KEYS)
-    if t is None:
+    got = ck.preset_section("reservoir", RESERVOIR_KEYS, "bakhri-tojik")
+    if got is None:
         return
-    out = {"preset": t.get("preset", "bakhri-tojik")}
-    ck.out["reservoir"] = out
-    p = ck.preset("reservoir.preset", "reservoir", out["preset"])
-    pv = p.as_dict() if p else {}
+    t, out, p, pv = got
     # initial state
     has_level, has_storage = "initial_level_m" in t, "initial_storage_hm3" in t
     if has_level and has_storage:
