@@ -50,9 +50,12 @@ class Checker:
         self.sweep = None
 
     def add(self, path: str, message: str) -> None:
+        """Record a problem at a dotted key path."""
         self.problems.append(f"{path}: {message}" if path else message)
 
     def table(self, path: str, value, allowed, *, default_empty=True) -> dict | None:
+        """``value`` if it is a table (unknown keys reported), ``{}`` if absent and ``default_empty``, else
+        None."""
         if value is None and default_empty:
             return {}
         if not isinstance(value, dict):
@@ -64,6 +67,7 @@ class Checker:
         return value
 
     def unknown_key(self, path: str, k, allowed) -> None:
+        """Report an unknown key, with a did-you-mean or the keys allowed."""
         hint = did_you_mean(k, allowed)
         if hint:
             self.add(path, f"unknown key{hint}")
@@ -81,12 +85,14 @@ class Checker:
         return value
 
     def string(self, path: str, value, what="a string"):
+        """``value`` if it is a string, else None after saying what was found."""
         if not isinstance(value, str):
             self.add(path, f"found {describe_value(value)}; expected {what}")
             return None
         return value
 
     def date(self, path: str, value):
+        """``value`` if it is a TOML date, else None (a quoted date gets its own hint)."""
         if is_date(value):
             return value
         if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
@@ -96,6 +102,7 @@ class Checker:
         return None
 
     def preset(self, path: str, kind: str, name):
+        """The named built-in preset of ``kind``, or None after saying why (with a did-you-mean)."""
         if not isinstance(name, str):
             self.add(path, f"found {describe_value(name)}; expected the name of a {kind} preset ({quoted(preset_names(kind))})")
             return None
@@ -121,6 +128,7 @@ class Checker:
         return t, out, p, (p.as_dict() if p else {})
 
     def csv_path(self, path: str, value) -> str | None:
+        """``value`` if it names an existing file, else None."""
         if not isinstance(value, str) or not value:
             self.add(path, f"found {describe_value(value)}; expected the path of a CSV file")
             return None
@@ -130,6 +138,7 @@ class Checker:
         return value
 
     def series_error(self, path: str, err: Exception, csv_file: str | None = None) -> None:
+        """Report a `series.SeriesError`, located in the CSV file (row, column) when it is one."""
         text = str(err)
         if csv_file is not None:
             shown = self.files.rel(csv_file)
@@ -156,6 +165,7 @@ class Checker:
             return None
 
     def form_options(self, path: str, table: dict, form: str) -> bool:
+        """Check ``column`` and ``start`` are strings and used only with the forms that take them."""
         ok = True
         for opt, users, what in (
             ("column", ("csv",), "csv"),
@@ -214,6 +224,7 @@ class Checker:
         return True
 
     def preset_series(self, path: str, p):
+        """The daily flow series of a preset (decadal or monthly values), or None."""
         values = p.as_dict()
         for key, fn in (("decadal_m3s", series.decadal), ("monthly_m3s", series.monthly)):
             if key in values:

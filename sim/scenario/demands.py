@@ -8,13 +8,14 @@ import numpy as np
 
 from sim.physics import units
 from sim.physics.calendar import parse_month_day
-from sim.physics.ranges import FACTOR, FLOW, number_text, VOLUME
+from sim.physics.ranges import FLOW, number_text
 from sim.scenario.errors import describe_value, is_date, unknown_name
 from sim.scenario.keys import bound, DEMAND_KEYS, FLOW_FORMS, FORM_OPTIONS, NAME_RE, VOLUME_KEYS
 from sim.scenario.specs import UserSpec
 
 
 def check_demands(ck):
+    """Check the ``[[demand]]`` array: names (plain, unique) and each demand."""
     raw = ck.data.get("demand", [])
     if isinstance(raw, dict):
         ck.add("demand", "found a table; expected an array of tables: write [[demand]] (double brackets) for each user")
@@ -46,6 +47,8 @@ def check_demands(ck):
 
 
 def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
+    """Check one demand (a flow series, a preset or a volume over a window); compiles a `UserSpec`. Returns
+    the resolved table."""
     ck.table(path, t, DEMAND_KEYS)
     out = dict(t)
     out.setdefault("priority", 1)
@@ -59,7 +62,7 @@ def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
             f'found {describe_value(loc)}; expected "downstream" or "reservoir"'
         ck.add(f"{path}.location", msg)
         ok = False
-    scale = ck.number(f"{path}.scale", out["scale"], FACTOR)
+    scale = ck.number(f"{path}.scale", out["scale"], bound("demand", "scale"))
     if "description" in t:
         ck.string(f"{path}.description", t["description"])
     ok = ok and prio is not None and scale is not None
@@ -120,9 +123,9 @@ def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
         name, int(prio), loc, float(scale), demand, kind, vol, unit_m3s, extra_m3s, src,
     ))  # fmt: skip
     sw = ck.c.sweepable
-    sw[f"demand.{name}.scale"] = FACTOR
+    sw[f"demand.{name}.scale"] = bound("demand", "scale")
     if kind == "volume":
-        sw[f"demand.{name}.volume_hm3"] = VOLUME
+        sw[f"demand.{name}.volume_hm3"] = bound("demand", "volume_hm3")
     if kind == "constant":
         sw[f"demand.{name}.constant_m3s"] = FLOW
     return out
@@ -142,7 +145,9 @@ def anchor_date(ck, value):
 
 
 def volume_demand(ck, path: str, out: dict):
-    ok = ck.number(f"{path}.volume_hm3", out.get("volume_hm3"), VOLUME) is not None
+    """The window and extra flow of a volume demand → (flow of 1 hm³ over the window, extra flow) [m³/s],
+    or None."""
+    ok = ck.number(f"{path}.volume_hm3", out.get("volume_hm3"), bound("demand", "volume_hm3")) is not None
     win = out.get("window")
     dates = None
     if "window" not in out:
@@ -170,7 +175,7 @@ def volume_demand(ck, path: str, out: dict):
         ck.add(f"{path}.{missing}", "missing; extra_m3s and extra_from go together")
         ok = False
     elif has_extra:
-        if ck.number(f"{path}.extra_m3s", out["extra_m3s"], FLOW) is None:
+        if ck.number(f"{path}.extra_m3s", out["extra_m3s"], bound("demand", "extra_m3s")) is None:
             ok = False
         out["extra_from"] = anchor_date(ck, out["extra_from"])
         extra_from = ck.date(f"{path}.extra_from", out["extra_from"])

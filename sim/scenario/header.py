@@ -11,6 +11,8 @@ from sim.scenario.keys import FORMAT_VERSION, PERIOD_KEYS, SCENARIO_KEYS, SCENAR
 
 
 def check_scenario(ck):
+    """Check ``[scenario]``: the name (default: the file name), title, description, format and regime
+    selection."""
     t = ck.table("scenario", ck.data.get("scenario"), SCENARIO_KEYS)
     out = {}
     ck.out["scenario"] = out
@@ -55,6 +57,7 @@ def check_scenario(ck):
 
 
 def check_period(ck):
+    """Check ``[period]``: start and end dates in the planning years; sets ``ck.period``."""
     t = ck.table("period", ck.data.get("period"), PERIOD_KEYS, default_empty=False) if "period" in ck.data else None
     if "period" not in ck.data:
         ck.add("period", "missing; expected a table with start and end dates, e.g. start = 2025-04-01")

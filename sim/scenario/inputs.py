@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 
-from sim.physics.ranges import DEPTH, FACTOR, FLOW, OPEN_FRACTION
+from sim.physics.ranges import DEPTH, FLOW
 from sim.scenario.errors import describe_value, is_number
-from sim.scenario.keys import DOWNSTREAM_KEYS, FLOW_FORMS, INFLOW_KEYS, LOSSES_KEYS
+from sim.scenario.keys import bound, DOWNSTREAM_KEYS, FLOW_FORMS, INFLOW_KEYS, LOSSES_KEYS
 
 
 def check_inflow(ck):
+    """Check ``[inflow]``: one flow form (or a preset) and the scale; compiles the daily inflow."""
     if "inflow" not in ck.data:
         ck.add("inflow", "missing; expected a table with one of preset, " + ", ".join(FLOW_FORMS))
         return
@@ -18,7 +19,7 @@ def check_inflow(ck):
     out = {k: v for k, v in t.items() if k != "scale"}
     out["scale"] = t.get("scale", 1.0)
     ck.out["inflow"] = out
-    scale = ck.number("inflow.scale", out["scale"], FACTOR) if "scale" in t else 1.0
+    scale = ck.number("inflow.scale", out["scale"], bound("inflow", "scale")) if "scale" in t else 1.0
     got = ck.flow_form("inflow", t, ("preset",) + FLOW_FORMS, "inflow", what="inflow")
     if got is None or scale is None:
         return
@@ -28,10 +29,11 @@ def check_inflow(ck):
     ck.c.inflow_source = f'preset "{t["preset"]}"' if form == "preset" else (
         f"csv {ck.files.rel(t['csv'])}" if form == "csv" else form
     )
-    ck.c.sweepable["inflow.scale"] = FACTOR
+    ck.c.sweepable["inflow.scale"] = bound("inflow", "scale")
 
 
 def check_losses(ck):
+    """Check ``[losses]``: evaporation, precipitation and seepage; compiles their daily values."""
     t = ck.table("losses", ck.data.get("losses"), LOSSES_KEYS)
     if t is None:
         return
@@ -42,9 +44,9 @@ def check_losses(ck):
         "seepage_m3s": t.get("seepage_m3s", {"preset": "residual-2001-2010"}),
     }
     ck.out["losses"] = out
-    if ck.number("losses.evaporation_factor", out["evaporation_factor"], FACTOR) is not None:
+    if ck.number("losses.evaporation_factor", out["evaporation_factor"], bound("losses", "evaporation_factor")) is not None:
         ck.c.evaporation_factor = float(out["evaporation_factor"])
-        ck.c.sweepable["losses.evaporation_factor"] = FACTOR
+        ck.c.sweepable["losses.evaporation_factor"] = bound("losses", "evaporation_factor")
     evap = out["evaporation_mm_month"]
     monthly = None
     if isinstance(evap, dict):
@@ -68,6 +70,7 @@ def check_losses(ck):
 
 
 def twelve(ck, path, value):
+    """Twelve monthly depths (Jan..Dec) [mm], or None after saying what is wrong."""
     if not isinstance(value, list):
         ck.add(path, f"found {describe_value(value)}; expected 12 values, one per calendar month (Jan..Dec)")
         return None
@@ -89,12 +92,13 @@ def per_day(ck, monthly_mm):
 
 
 def check_downstream(ck):
+    """Check ``[downstream]``: reach loss fraction and lateral inflow."""
     t = ck.table("downstream", ck.data.get("downstream"), DOWNSTREAM_KEYS)
     if t is None:
         return
     out = {"reach_loss_fraction": t.get("reach_loss_fraction", 0.0), "lateral_inflow_m3s": t.get("lateral_inflow_m3s", 0.0)}
     ck.out["downstream"] = out
-    b = OPEN_FRACTION
+    b = bound("downstream", "reach_loss_fraction")
     if ck.number("downstream.reach_loss_fraction", out["reach_loss_fraction"], b) is not None:
         ck.c.reach_loss_fraction = float(out["reach_loss_fraction"])
         ck.c.sweepable["downstream.reach_loss_fraction"] = b

@@ -10,6 +10,8 @@ from sim.scenario.keys import bound, PLANT_KEYS
 
 
 def check_plant(ck):
+    """Check ``[plant]``: preset, units and their capacities, efficiency, head range and units available;
+    compiles the `Plant`."""
     got = ck.preset_section("plant", PLANT_KEYS, "rehabilitated")
     if got is None:
         return

@@ -10,12 +10,14 @@ import numpy as np
 from sim.inputs import series
 from sim.inputs.presets import hypsometry_table, PresetError
 from sim.physics import units
-from sim.physics.ranges import ANY, AREA, Bound, FLOW, NONNEG, number_text, OPEN_FRACTION, VOLUME
+from sim.physics.ranges import AREA, Bound, FLOW, number_text, VOLUME
 from sim.scenario.errors import describe_value, is_number
-from sim.scenario.keys import RESERVOIR_KEYS
+from sim.scenario.keys import bound, RESERVOIR_KEYS
 
 
 def check_reservoir(ck):
+    """Check ``[reservoir]``: preset, initial state, levels, tailwater and hypsometry; compiles the
+    `Reservoir`."""
     got = ck.preset_section("reservoir", RESERVOIR_KEYS, "bakhri-tojik")
     if got is None:
         return
@@ -30,7 +32,7 @@ def check_reservoir(ck):
     ok = p is not None
     for k in ("initial_level_m", "initial_storage_hm3"):
         if k in t:
-            if ck.number(f"reservoir.{k}", t[k], NONNEG if k.endswith("hm3") else ANY) is None:
+            if ck.number(f"reservoir.{k}", t[k], bound("reservoir", k)) is None:
                 ok = False
             out[k] = t[k]
     for k in ("min_level_m", "normal_level_m", "max_level_m"):
@@ -39,11 +41,11 @@ def check_reservoir(ck):
             ok = False
         out[k] = v
     v = t.get("spillway_capacity_m3s", pv.get("spillway_capacity_m3s"))
-    if "spillway_capacity_m3s" in t and ck.number("reservoir.spillway_capacity_m3s", v, FLOW) is None:
+    if "spillway_capacity_m3s" in t and ck.number("reservoir.spillway_capacity_m3s", v, bound("reservoir", "spillway_capacity_m3s")) is None:
         ok = False
     out["spillway_capacity_m3s"] = v
     silt = t.get("siltation_fraction", pv.get("siltation_fraction", 0.0))
-    if "siltation_fraction" in t and ck.number("reservoir.siltation_fraction", silt, OPEN_FRACTION) is None:
+    if "siltation_fraction" in t and ck.number("reservoir.siltation_fraction", silt, bound("reservoir", "siltation_fraction")) is None:
         ok = False
     out["siltation_fraction"] = silt
     # tailwater
@@ -142,10 +144,12 @@ def check_reservoir(ck):
     sw["reservoir.initial_storage_hm3"] = Bound(0.0, units.m3_to_hm3(hyps.max_storage_m3))
     for k in ("min_level_m", "normal_level_m", "max_level_m"):
         sw[f"reservoir.{k}"] = level_bound
-    sw["reservoir.spillway_capacity_m3s"] = FLOW
+    sw["reservoir.spillway_capacity_m3s"] = bound("reservoir", "spillway_capacity_m3s")
 
 
 def read_hypsometry(ck, f: str):
+    """Read a level-storage-area CSV (m a.s.l., hm³, km²) → three columns, or None after saying why, by
+    row."""
     shown = ck.files.rel(f)
     key = "reservoir.hypsometry"
     need = ("level_m", "storage_hm3", "area_km2")
@@ -203,9 +207,9 @@ def read_hypsometry(ck, f: str):
         return None
     # Units: the table is in m a.s.l., hm³ and km²; a table in m³ or m² is consistent in
     # itself but a thousand or a million times too large (DATA.md: 4,160 hm³, 513 km²).
-    for col, c, bound in ((storage, "storage_hm3", VOLUME), (area, "area_km2", AREA)):
+    for col, c, limit in ((storage, "storage_hm3", VOLUME), (area, "area_km2", AREA)):
         k = int(np.argmax(col))
-        if not bound.ok(float(col[k])):
-            ck.add(f"{key} ({shown}, row {row_numbers[k]}, column {c})", bound.problem(float(col[k])))
+        if not limit.ok(float(col[k])):
+            ck.add(f"{key} ({shown}, row {row_numbers[k]}, column {c})", limit.problem(float(col[k])))
             return None
     return level, storage, area

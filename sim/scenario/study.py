@@ -17,6 +17,7 @@ from sim.scenario.specs import EnsembleSpec, SweepSpec
 
 
 def check_ensemble(ck):
+    """Check ``[ensemble]``; sets ``ck.ensemble`` (an `EnsembleSpec`, or None)."""
     if "ensemble" not in ck.data:
         ck.ensemble = None
         return
@@ -53,6 +54,8 @@ def check_ensemble(ck):
 
 
 def check_sweep(ck):
+    """Check ``[sweep]``: method, samples, seed and the swept keys; sets ``ck.sweep`` (a `SweepSpec`, or
+    None)."""
     ck.sweep = None
     if "sweep" not in ck.data:
         return
@@ -119,6 +122,8 @@ def check_sweep(ck):
 
 
 def sweep_values(ck, path, spec, bound: Bound, method):
+    """The values of one swept key: a list, or a range ``{ from, to, num | step }`` → a tuple; ``(lo, hi)``
+    for sampling methods."""
     if isinstance(spec, list):
         if method in SAMPLING_METHODS:
             ck.add(path, f'method "{method}" samples a range; expected {{ from = ..., to = ... }}')
