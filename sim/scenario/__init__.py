@@ -40,12 +40,29 @@ Merge rules for ``extends``
 - ``[scenario] name``, ``title`` and ``description`` belong to each file and are not
   inherited: ``name`` defaults to the file's name without ``.toml``.
 
+Modules
+-------
+``reading`` (TOML, ``extends``, merge), ``keys`` (`SECTION_KEYS`: every key's types, bound and
+doc), ``errors`` (`ScenarioError`, message helpers), ``checker`` (the core checker) and one
+module of ``check_<section>(ck)`` functions per section (``header``, ``reservoir``, ``plant``,
+``inputs``, ``demands``, ``regimes``, ``study``), ``overrides`` (the one validator of dotted
+override keys, for ``[sweep]``, ``build(overrides=...)`` and ``--set``), ``model``
+(`Scenario`, ``build``), ``resolved`` (the TOML writer) and ``load`` (entry points).
+Presentation is in ``sim.report``: ``captions.plot_kwargs`` and ``show.scenario_text``.
+
 Key paths in messages are dotted (``regimes.irrigation-first.hedging.factor``); a demand
 is ``demand.<name>`` (or ``demand[k]``, counting from 1, when it has no usable name).
 """
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.keys import FORMAT_VERSION, MAX_EXTENDS_DEPTH, MAX_NESTING, SWEEP_METHODS
+from sim.scenario.keys import (
+    FORMAT_VERSION,
+    MAX_EXTENDS_DEPTH,
+    MAX_NESTING,
+    SAMPLING_METHODS,
+    SECTION_KEYS,
+    SWEEP_METHODS,
+)
 from sim.scenario.load import load_scenario, scenario_from_dict, validate
 from sim.scenario.model import Scenario
 from sim.scenario.regimes import RULE_KEYS
@@ -57,6 +74,8 @@ __all__ = [
     "MAX_EXTENDS_DEPTH",
     "MAX_NESTING",
     "RULE_KEYS",
+    "SAMPLING_METHODS",
+    "SECTION_KEYS",
     "SWEEP_METHODS",
     "ScenarioError",
     "EnsembleSpec",
