@@ -30,7 +30,7 @@ PARAMETERS = {"inflow.scale": (0.5, 1.5), "regimes.irrigation-first.hedging.fact
 
 
 def _child(n: int, workers: int) -> dict:
-    from sim.scenario.loader import load_scenario
+    from sim.scenario import load_scenario
     from sim.studies import sweep
 
     scenario = load_scenario(SCENARIO)
@@ -50,7 +50,7 @@ def _loop_rate(n_members: int = 100) -> float:
     import numpy as np
 
     from sim.engine.reference import simulate_member
-    from sim.scenario.loader import load_scenario
+    from sim.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)
     values = {"inflow.scale": np.linspace(0.5, 1.5, n_members),

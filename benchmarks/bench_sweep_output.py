@@ -63,7 +63,7 @@ def old_to_csv(table: dict, path) -> None:
 def writers(n_rows: int, scratch: Path) -> None:
     import pyarrow.parquet as pq
 
-    from sim.scenario.loader import load_scenario
+    from sim.scenario import load_scenario
     from sim.studies import sweep
     from sim.studies.stream import arrow_table, write_csv
 

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from sim.scenario.keys import SAMPLING_METHODS, SWEEP_METHODS
+
 __all__ = ["main"]
 
 EPILOG_RUN = """examples:
@@ -91,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--set", action="append", default=[], metavar="KEY=SPEC",
                     help="KEY=from:to:num (range) or KEY=v1,v2,... (list); with --method lhs|sobol, "
                     "from:to gives the range (num ignored)")
-    sw.add_argument("--method", choices=("grid", "lhs", "sobol", "random"), help="grid (default) or sampling")
+    sw.add_argument("--method", choices=SWEEP_METHODS, help="grid (default) or sampling")
     sw.add_argument("--samples", type=int, metavar="N", help="number of samples (lhs, sobol, random)")
     sw.add_argument("--seed", type=int, help="sampler seed")
     sw.add_argument("--members", type=int, metavar="N", help="inflow members per setting (needs [ensemble])")
@@ -121,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(files):
     """Load every file first, so that one bad file stops the run before anything is written."""
-    from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_scenario
 
     scenarios, errors = [], []
     for f in files:
@@ -193,6 +195,7 @@ def _say_if_compiling() -> None:
 def _cmd_run(args) -> int:
     from sim.engine import memory
     from sim.report import output
+    from sim.report.captions import plot_kwargs
     from sim.engine.driver import SimulationError, simulate
 
     if args.members is not None and args.members < 1:
@@ -234,7 +237,7 @@ def _cmd_run(args) -> int:
             "timings": {"build_s": t_build, "simulate_s": t_sim},
         }
         folder = output.write_run(out, s.name, results, s.to_toml(), info,
-                                  plot_kwargs=s.plot_kwargs(model, regimes), plots=not args.no_plots)
+                                  plot_kwargs=plot_kwargs(s, model, regimes), plots=not args.no_plots)
         n = next(iter(results.values())).n_members
         print(f"{s.name}: {s.title}" + (f"  ({n} inflow members)" if n > 1 else ""))
         print(f"period {s.period} ({s.period.n_days} days)")
@@ -248,7 +251,7 @@ def _cmd_run(args) -> int:
 def _cmd_sweep(args) -> int:
     from sim.report import output
     from sim.studies import sweep
-    from sim.scenario.loader import ScenarioError, sweep_size_problem
+    from sim.scenario import ScenarioError, sweep_size_problem
 
     (scenario,) = _load([args.file])
     parameters = None
@@ -256,16 +259,13 @@ def _cmd_sweep(args) -> int:
         parameters = {}
         for text in args.set:
             try:
-                key, values = sweep.parse_set(text, sampling=args.method in ("lhs", "sobol", "random"))
+                key, values = sweep.parse_set(text, sampling=args.method in SAMPLING_METHODS)
             except ValueError as err:
                 raise InputError(str(err)) from None
-            if key not in scenario.sweepable:
-                import difflib
-
-                close = difflib.get_close_matches(key, scenario.sweepable, n=1)
-                hint = f'; did you mean "{close[0]}"?' if close else "; expected one of: " + ", ".join(scenario.sweepable)
-                raise InputError(f'--set "{text}": "{key}" is not a numeric key of {scenario.path}{hint}')
-            if args.method in ("lhs", "sobol", "random"):
+            problem = scenario.override_problem(key, values)
+            if problem is not None:
+                raise InputError(f'{scenario.path}: --set "{text}": {problem}')
+            if args.method in SAMPLING_METHODS:
                 values = (float(values.min()), float(values.max()))
             parameters[key] = values
     for flag, value, lowest in (("--workers", args.workers, 1), ("--seed", args.seed, 0), ("--members", args.members, 1),
@@ -275,7 +275,7 @@ def _cmd_sweep(args) -> int:
     method = args.method
     if parameters is None and scenario.sweep is None:
         raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")
-    if method in ("lhs", "sobol", "random") and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
+    if method in SAMPLING_METHODS and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
         raise InputError(f"--method {method} needs --samples N")
     if args.members is not None and scenario.ensemble is None and args.members > 1:
         raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")
@@ -325,7 +325,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_scenario
 
     bad, loaded = 0, []
     for f in args.files:
@@ -344,7 +344,9 @@ def _cmd_validate(args) -> int:
 
 def _cmd_show(args) -> int:
     (s,) = _load([args.file])
-    print(s.to_toml() if args.toml else s.summary_text(), end="" if args.toml else "\n")
+    from sim.report.show import scenario_text
+
+    print(s.to_toml() if args.toml else scenario_text(s), end="" if args.toml else "\n")
     return 0
 
 
@@ -388,7 +390,7 @@ def _main(argv) -> int:
     from sim.engine.memory import MemoryLimitError
     from sim.report.output import OutputError
     from sim.inputs.presets import PresetError
-    from sim.scenario.loader import ScenarioError
+    from sim.scenario import ScenarioError
 
     try:
         return COMMANDS[args.command](args)

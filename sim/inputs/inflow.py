@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_LAG1",
     "StochasticInflow",
     "ar1_phi",
+    "lag1_lowest",
     "exceedance",
     "percentiles",
 ]
@@ -52,6 +53,12 @@ DEFAULT_LAG1 = 0.8
 #: the CV 0.39 observed 2001–2010 (DATA.md); 0.39 itself is the season's CV, not a decade's,
 #: and would give the season a CV of about 0.24.
 DEFAULT_CV = 0.62
+
+
+def lag1_lowest(cv: float) -> float:
+    """The bound (exclusive) below which lognormal flows of coefficient of variation ``cv``
+    cannot be correlated from one decade to the next: ``-1 / (1 + cv²)``."""
+    return -1.0 / (1.0 + cv * cv)
 
 
 def ar1_phi(cv: float, lag1: float) -> float:
@@ -92,7 +99,7 @@ def ar1_phi(cv: float, lag1: float) -> float:
     sigma2 = math.log1p(cv * cv)
     # exp(sigma2) - 1 == cv**2 exactly in exact arithmetic; use cv**2 directly.
     arg = lag1 * cv * cv
-    lowest = -1.0 / (1.0 + cv * cv)
+    lowest = lag1_lowest(cv)
     if not lowest < lag1 < 1.0:
         raise ValueError(
             f"lag1 is {lag1!r}; with cv = {cv!r} the lag-one correlation of lognormal flows "

@@ -34,17 +34,10 @@ from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine import metrics as metric_registry
 from sim.engine.results import SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
+from sim.scenario.overrides import grid  # one implementation: the scenario's SweepSpec.grid uses it too
 from sim.studies.workers import Progress, worker_pool
 
 __all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "SweepResult", "CrossedInflow"]
-
-
-def grid(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Full factorial grid: path → values, each of shape ``(n_settings,)``; first varies slowest."""
-    if not parameters:
-        return {}
-    mesh = np.meshgrid(*[np.asarray(v, dtype=float) for v in parameters.values()], indexing="ij")
-    return {path: m.ravel() for path, m in zip(parameters, mesh)}
 
 
 def sample(bounds: Mapping[str, tuple[float, float]], n: int, method: str = "lhs", seed: int | None = None):
@@ -332,7 +325,7 @@ def run(
 
     Parameters
     ----------
-    scenario : sim.scenario.loader.Scenario
+    scenario : sim.scenario.Scenario
         The scenario; its ``[sweep]`` table is used when `parameters` is None.
     parameters : mapping, optional
         Dotted key path → list of values (``method="grid"``, crossed as a full grid) or

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 
 from bad_cases import BAD_CASES, BAD_DIR
-from sim.scenario import loader as sc
+import sim.scenario as sc
+from sim.scenario import keys as scenario_keys, regimes as scenario_regimes
 from sim.physics.calendar import growing_season, water_year
 from sim.engine.driver import Model, n_members_of
 from sim.inputs.inflow import StochasticInflow
 from sim.rules.regimes import Regime
-from sim.scenario.loader import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
+from sim.scenario import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
 from sim.inputs.series import SeriesError, guide_curve
+from sim.report.captions import DATA_SOURCES, plot_kwargs
+from sim.report.show import scenario_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -49,7 +52,7 @@ def test_every_scenario_loads_and_builds(path):
     for r in regimes.values():
         expected = s.ensemble.members if s.ensemble else 1
         assert n_members_of(model, r) == expected
-    assert s.summary_text().startswith(f"{s.name}: ")
+    assert scenario_text(s).startswith(f"{s.name}: ")
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
@@ -68,9 +71,9 @@ def test_to_toml_round_trip(path, tmp_path):
 def test_reference_documents_every_key():
     text = REFERENCE.read_text(encoding="utf-8")
     keys = (
-        sc._SCENARIO_KEYS + sc._PERIOD_KEYS + sc._RESERVOIR_KEYS + sc._PLANT_KEYS + sc._INFLOW_KEYS
-        + sc._LOSSES_KEYS + sc._DOWNSTREAM_KEYS + sc._DEMAND_KEYS + sc._REGIME_COMMON + sc._ENSEMBLE_KEYS
-        + sc._SWEEP_OPTIONS + tuple(k for keys in sc.RULE_KEYS.values() for k in keys)
+        scenario_keys.SCENARIO_KEYS + scenario_keys.PERIOD_KEYS + scenario_keys.RESERVOIR_KEYS + scenario_keys.PLANT_KEYS + scenario_keys.INFLOW_KEYS
+        + scenario_keys.LOSSES_KEYS + scenario_keys.DOWNSTREAM_KEYS + scenario_keys.DEMAND_KEYS + scenario_regimes.REGIME_COMMON
+        + scenario_keys.ENSEMBLE_KEYS + scenario_keys.SWEEP_OPTIONS + tuple(k for ks in scenario_regimes.RULE_KEYS.values() for k in ks)
         + ("trigger_level_m", "factor", "flow_m3s", "level_m")
     )  # fmt: skip
     missing = sorted({k for k in keys if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text)})
@@ -96,7 +99,7 @@ def test_reference_documents_every_key():
 
 def test_baseline_numbers_come_from_data():
     s = load_scenario(ROOT / "scenarios" / "baseline.toml")
-    c = s._compiled
+    c = s.compiled
     assert c.initial_storage_m3 == pytest.approx(3400e6)
     assert s.period == growing_season(2025)
     assert s.resolved["reservoir"]["normal_level_m"] == 347.5  # filled from the preset
@@ -295,7 +298,7 @@ def test_every_kind_of_override_maps_to_a_small_array():
     n_days = s.period.n_days
     assert isinstance(model.inflow_m3s, StochasticInflow) and model.inflow_m3s.n_members == n
     assert model.initial_storage_m3.shape == (n,)
-    assert model.initial_storage_m3[0] == pytest.approx(s._compiled.hypsometry.storage_m3_at(344.0))
+    assert model.initial_storage_m3[0] == pytest.approx(s.compiled.hypsometry.storage_m3_at(344.0))
     assert model.reservoir.min_level_m.shape == (n,)
     assert np.shape(model.plant.efficiency) == (n,)
     assert model.evaporation_factor.shape == (n,) and model.reach_loss_fraction.shape == (n,)
@@ -351,6 +354,119 @@ def test_lhs_sweep_keeps_ranges():
     s = scenario_from_dict(data)
     assert s.sweep == SweepSpec({"inflow.scale": (0.5, 1.5)}, "lhs", 64, 3)
     assert s.sweep.n_members == 64
+
+
+def test_plot_captions_come_from_the_scenario_and_its_regimes():
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    r = s.resolved["reservoir"]
+    kw = plot_kwargs(s)
+    assert kw["limits"] == {"min": r["min_level_m"], "normal": r["normal_level_m"], "max": r["max_level_m"]}
+    assert kw["title"] == s.title and kw["question"] == s.description
+    assert kw["footnote"].startswith(DATA_SOURCES + " Tool: bakhri ")
+    level = [name for name, spec in s.regimes_spec.items() if spec["rule"] == "level"]
+    assert sorted(kw["guide_curves"] or {}) == sorted(level)
+    for name in level:
+        assert kw["guide_curves"][name].shape == (s.period.n_days,)
+        target = s.regimes_spec[name]["target_level_m"]
+        if isinstance(target, (int, float)):  # a constant target: one level every day
+            assert np.all(kw["guide_curves"][name] == target)
+
+
+def test_show_text_totals_the_inputs():
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    text = scenario_text(s)
+    c = s.compiled
+    # 1 m³/s for a day is 0.0864 hm³: the inflow line gives the period's volume in hm³
+    hm3 = float(np.sum(c.inflow_m3s)) * 0.0864 * c.inflow_scale
+    assert f"× {c.inflow_scale:g}: {hm3:.0f} hm³" in text
+    assert f"{c.plant.n_units} units, {c.plant.installed_w / 1e6:g} MW" in text
+
+
+def test_section_keys_describe_every_key_and_the_checks_use_their_bounds():
+    types = {"string", "number", "integer", "date", "array", "table"}
+    assert list(scenario_keys.SECTION_KEYS) == [s for s in scenario_keys.SECTIONS if s != "regimes"]
+    for section, table in scenario_keys.SECTION_KEYS.items():
+        for name, key in table.items():
+            assert key.doc and key.types and set(key.types) <= types, (section, name)
+            assert key.bound is None or set(key.types) & {"number", "integer", "array", "table"}, (section, name)
+    assert scenario_keys.PLANT_KEYS == tuple(scenario_keys.SECTION_KEYS["plant"])
+    # the bound of SECTION_KEYS is the one the check applies, message and all
+    data = tomllib.loads((BAD_DIR / "base.toml").read_text())
+    data["plant"] = {"units": 7.5}
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    assert err.value.problems == ["plant.units: " + scenario_keys.bound("plant", "units").problem(7.5)]
+    assert err.value.problems == ["plant.units: found 7.5; expected a whole number from 0 to 100 (the plant has 6 units)"]
+
+
+def test_random_sampling_is_a_sweep_method_of_files_too():
+    # the CLI's --method random was refused in a [sweep] table: one list of methods now
+    assert sc.SWEEP_METHODS == ("grid", "lhs", "sobol", "random")
+    data = tomllib.loads((BAD_DIR / "base.toml").read_text())
+    data["sweep"] = {"method": "random", "samples": 8, "inflow": {"scale": {"from": 0.5, "to": 1.5}}}
+    s = scenario_from_dict(data)
+    assert s.sweep == SweepSpec({"inflow.scale": (0.5, 1.5)}, "random", 8, 0)
+    data["sweep"] = {"method": "grid", "seed": 1, "inflow.scale": [1.0]}
+    with pytest.raises(ScenarioError, match=re.escape(
+            'sweep.seed: only used with method "lhs", "sobol" or "random"; the method is "grid"')):
+        scenario_from_dict(data)
+
+
+def test_one_validator_of_override_keys_for_toml_python_and_set(capsys):
+    from sim import cli
+
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    unknown = 'not a numeric key of this scenario; did you mean "inflow.scale"?'
+    assert s.override_problem("inflow.scael", [1.0]) == unknown
+    assert s.override_problem("inflow.scale", [-0.5, 1.0]) == "found -0.5; expected a number from 0 to 10"
+    assert s.override_problem("inflow.scale", [0.5, 1.5]) is None
+    # the same words from a [sweep] table (tests/bad), from build() and from --set
+    with pytest.raises(ScenarioError, match=re.escape(f'overrides["inflow.scael"]: {unknown}')):
+        s.build({"inflow.scael": [1.0]})
+    path = ROOT / "scenarios" / "baseline.toml"
+    assert cli.main(["sweep", str(path), "--set", "inflow.scael=0.5:1.5:3"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f'{path}: --set "inflow.scael=0.5:1.5:3": {unknown}')
+    # a value out of range is refused before anything is built
+    assert cli.main(["sweep", str(path), "--set", "inflow.scale=-0.5,1"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f'{path}: --set "inflow.scale=-0.5,1": found -0.5; expected a number from 0 to 10')
+
+
+def test_the_sweep_grid_has_one_implementation():
+    from sim.scenario.overrides import grid
+    from sim.studies import sweep
+
+    assert sweep.grid is grid
+    g = SweepSpec({"a": (1.0, 2.0), "b": (10.0, 20.0, 30.0)}).grid()
+    assert g["a"].tolist() == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]  # the first varies slowest
+    assert g["b"].tolist() == [10.0, 20.0, 30.0, 10.0, 20.0, 30.0]
+
+
+@pytest.mark.parametrize("section, patch, message", [
+    ("reservoir", {"min_level_m": 348.0}, "reservoir: min_level_m 348.0 is above normal_level_m 347.5"),
+    ("reservoir", {"max_level_m": 360.0},
+     "reservoir: max_level_m is 360.0; expected a level within the hypsometry table (322.5–351.5 m)"),
+    ("plant", {"unit_capacity_mw": [29.0, 29.0]}, "plant: unit_capacity_mw has 2 values; expected 1 or one per unit (6)"),
+    ("plant", {"min_head_m": 23.0, "max_head_m": 22.5}, "plant: head range 23.0–22.5 m; expected 0 <= min_head_m < max_head_m"),
+])  # fmt: skip
+def test_cross_key_checks_are_the_domain_modules_own(section, patch, message):
+    # the words of Reservoir(...) and Plant(...): written once, in sim.physics
+    data = tomllib.loads((ROOT / "scenarios" / "baseline.toml").read_text(encoding="utf-8"))
+    data.setdefault(section, {}).update(patch)
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    assert err.value.problems == [message]
+
+
+def test_lag_one_bound_is_the_inflow_models():
+    data = tomllib.loads((BAD_DIR / "base.toml").read_text())
+    data["ensemble"] = {"members": 2, "inflow_cv": 0.62, "inflow_lag1": -0.8}
+    # -1 / (1 + 0.62²) = -1 / 1.3844 = -0.72233...
+    with pytest.raises(ScenarioError, match=re.escape(
+            "ensemble.inflow_lag1: found -0.8; with inflow_cv = 0.62 expected a number > -0.7223 and < 1")):
+        scenario_from_dict(data)
+    data["ensemble"] = {"members": 2, "inflow_cv": 0.62}
+    assert scenario_from_dict(data).ensemble.inflow_lag1 == 0.8  # sim.inputs.inflow.DEFAULT_LAG1
 
 
 # ---------------------------------------------------------------------------------------
@@ -466,7 +582,7 @@ def test_guide_curve_errors(points, message):
 
 def _numeric_keys():
     """(scenario file, key, bound) for every numeric key of every shipped scenario."""
-    return [(path, key, bound) for path in SCENARIOS for key, bound in load_scenario(path)._compiled.sweepable.items()]
+    return [(path, key, bound) for path in SCENARIOS for key, bound in load_scenario(path).compiled.sweepable.items()]
 
 
 def test_every_numeric_key_has_a_finite_plausibility_bound():

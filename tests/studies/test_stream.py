@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.scenario.loader import load_scenario
+from sim.scenario import load_scenario
 from sim.studies import stream, sweep
 
 ROOT = Path(__file__).resolve().parents[2]

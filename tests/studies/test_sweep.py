@@ -11,7 +11,7 @@ import pytest
 
 from sim.engine.driver import simulate
 from sim.engine.metrics import names as metric_names
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario
 from sim.studies import sweep
 
 ROOT = Path(__file__).resolve().parents[2]
