@@ -11,12 +11,12 @@ One day (DESIGN.md "One daily step"):
    then seepage and direct withdrawals, taken in that order from what the day holds, so
    that losses never take the reservoir below empty (a withdrawal that cannot be met is a
    deficit of its user). Seepage takes only water above the minimum operating level (it is
-   a residual calibrated in the operating range; see sim.losses).
+   a residual calibrated in the operating range; see sim.physics.losses).
 2. The regime asks for a release.
 3. Limits, in order, each recorded when it binds: the regime's minimum and maximum, ramping,
    release capacity (what the outlets pass that day: the spillway, plus the turbines of the
    available units only while the head at that release is at least the minimum; see
-   `sim._kernels.outlet_capacity`), and the water above the minimum operating level,
+   `sim.physics.compiled.outlet_capacity`), and the water above the minimum operating level,
    ``max(0, (S − S_min)/dt + Q − L)``.
 4. End storage ``S' = S + (Q − L − R)·dt``; storage above the normal level is spilled, up to
    the capacity left over; what cannot pass stays in the surcharge zone, and days above the
@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine import dispatch
 from sim.engine import kernels as _kernels
 from sim.physics import units
 from sim.physics.calendar import Period
@@ -292,11 +293,11 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     res = model.reservoir
     hyps = res.hypsometry
     plant = model.plant
-    by_s = hyps._by_storage
+    by_s = hyps.by_storage
     hs, hl, ha = by_s.x, by_s.ys[0], by_s.ys[1]
-    hl_slope, ha_slope = by_s._slopes[0], by_s._slopes[1]
-    tw = res.tailwater._f
-    tq, tl, tl_slope = tw.x, tw.ys[0], tw._slopes[0]
+    hl_slope, ha_slope = by_s.slopes[0], by_s.slopes[1]
+    tw = res.tailwater.curve
+    tq, tl, tl_slope = tw.x, tw.ys[0], tw.slopes[0]
 
     units_available = plant.n_units if model.units_available is None else np.rint(model.units_available)
     turb_max, cap_w = plant.available(units_available)
@@ -366,7 +367,9 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     _kernels.level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
     min_head = float(plant.min_head_m)
     tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
-    prepared = regime.prepare(model, k)
+    prepared = regime.prepare(model)
+    advance = dispatch.advance()
+    none = np.zeros((1, 1))
     net_loss = np.zeros(k)
     req = np.zeros(k)
     code = np.zeros(k, dtype=np.int8)
@@ -376,16 +379,17 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
         acc, ustats, ufail, uevent, fail,
     )
     if not callable(prepared):
-        rule_id, p0, p1, p2 = prepared
-        _kernels.advance(0, n, _kernels.PHASE_ALL, rule_id, p0, p1, p2, *arrays)
+        # Every rule's step gets the same number of fields (numba compiles one kernel for all).
+        p = prepared + (none,) * (dispatch.n_fields() - len(prepared))
+        advance(0, n, _kernels.PHASE_ALL, dispatch.rule_number(regime.rule), p, *arrays)
         _raise_on_failure(fail, period, model)
     else:
         s_min_k = np.broadcast_to(s_min[0], (k,))
         reach_loss = np.broadcast_to(f[_kernels.F_REACH_LOSS][0], (k,))
-        none = np.zeros((1, 1))
+        p = (none,) * dispatch.n_fields()
         for t in range(n):
             tk = t if keep_daily else 0
-            _kernels.advance(t, t + 1, _kernels.PHASE_PRE, -1, none, none, none, *arrays)
+            advance(t, t + 1, _kernels.PHASE_PRE, -1, p, *arrays)
             day = Day(
                 t, period.dates[t], s.copy(), level.copy(), daily[_kernels.INFLOW, tk].copy(), net_loss.copy(),
                 daily[_kernels.DEMAND, tk].copy(), np.broadcast_to(_at_row(f[_kernels.F_LATERAL], t), (k,)),
@@ -400,7 +404,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
                     f"of {req[j]} m³/s; expected a finite number"
                 )
             code[:] = 0
-            _kernels.advance(t, t + 1, _kernels.PHASE_POST, -1, none, none, none, *arrays)
+            advance(t, t + 1, _kernels.PHASE_POST, -1, p, *arrays)
             _raise_on_failure(fail, period, model)
     _kernels.close_events(ustats, ufail, uevent)
 
@@ -497,7 +501,7 @@ def _storage_energy_change_gwh(summary, s0, s_end):
 
 
 def _user_metrics_from(stats, n_steps):
-    """Hashimoto metrics from the kernel's per-user sums (definitions in sim.metrics)."""
+    """Hashimoto metrics from the kernel's per-user sums (definitions in sim.engine.metrics)."""
     K = _kernels
     hm3 = units.HM3_PER_M3S_DAY
     n_steps_fail, recov = stats[K.U_FAIL_DAYS], stats[K.U_RECOVERIES]

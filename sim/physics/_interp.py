@@ -1,7 +1,8 @@
 """Fast, exact piecewise-linear interpolation on a small increasing table.
 
-`np.interp` does a binary search per point; on the engine's hot path (two table look-ups per
-day for every member) a bucketed index is several times faster and gives the same numbers:
+`np.interp` does a binary search per point; for the look-ups the model makes over whole arrays
+(storages from guide-curve levels, levels of every member's extremes) a bucketed index is
+several times faster and gives the same numbers:
 a uniform grid of buckets over the table's x-range maps each query to (a lower bound of) its
 segment in O(1), and at most a couple of forward steps find the exact segment. Queries in the
 rare buckets that straddle many tiny segments (the bottom of a power-law storage curve) fall
@@ -56,6 +57,13 @@ class PiecewiseLinear:
         # never put a query above its segment; the forward steps below catch up.
         self._lut = np.clip(seg - 1, 0, n - 1).astype(np.intp)
         self._last = n - 1
+
+    @property
+    def slopes(self) -> list:
+        """Slope of each y table on each segment (the last repeats the one before), so that
+        ``y_k(x) = ys[k][i] + slopes[k][i] * (x - x[i])`` on segment i: the compiled kernels'
+        and the reference's tables."""
+        return self._slopes
 
     def locate(self, xq):
         """Segment index of each query (the k with x[k] <= xq < x[k+1]); shape of `xq`."""

@@ -183,12 +183,17 @@ class Hypsometry:
     def level_and_area(self, storage_m3):
         """Level [m] and area [m²] at storages, unchecked (linear beyond the table top).
 
-        The engine's hot path: one segment search serves both. Storage below the table's
-        first row is clamped to it (area of the empty reservoir).
+        One segment search serves both. Storage below the table's first row is clamped to it
+        (area of the empty reservoir).
         """
         s = np.maximum(storage_m3, self.storage_m3[0])
         i = self._by_storage.locate(s)
         return self._by_storage.evaluate(0, i, s), np.maximum(self._by_storage.evaluate(1, i, s), 0.0)
+
+    @property
+    def by_storage(self) -> PiecewiseLinear:
+        """The table by storage: level (table 0) and area (table 1), for the engine's kernels."""
+        return self._by_storage
 
     def level_fast(self, storage_m3):
         """Level [m] at storages, unchecked (linear beyond the table top)."""

@@ -1490,7 +1490,7 @@ class _Checker:
                     if _is_number(t["target_mw"]) or (isinstance(t["target_mw"], dict) and "constant" in t["target_mw"]):
                         sw[f"{path}.target_mw"] = POWER
         elif rule == "level":
-            from sim.rules.regimes import MIN_APPROACH_DAYS, check_level_rule
+            from sim.rules.level import MIN_APPROACH_DAYS, check_level_rule
 
             out.setdefault("approach_days", 1)
             if self.number(f"{path}.approach_days", out["approach_days"], APPROACH_DAYS) is None:
