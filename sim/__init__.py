@@ -26,9 +26,9 @@ _PUBLIC = {
     "Model": "engine.driver",
     "simulate": "engine.driver",
     "SimulationResult": "engine.results",
-    "Scenario": "scenario.loader",
-    "ScenarioError": "scenario.loader",
-    "load_scenario": "scenario.loader",
+    "Scenario": "scenario",
+    "ScenarioError": "scenario",
+    "load_scenario": "scenario",
 }
 # Short names for the modules notebooks use most: ``from sim import calendar, plotting``,
 # ``sim.sweep.run(...)``.

@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(files):
     """Load every file first, so that one bad file stops the run before anything is written."""
-    from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_scenario
 
     scenarios, errors = [], []
     for f in files:
@@ -248,7 +248,7 @@ def _cmd_run(args) -> int:
 def _cmd_sweep(args) -> int:
     from sim.report import output
     from sim.studies import sweep
-    from sim.scenario.loader import ScenarioError, sweep_size_problem
+    from sim.scenario import ScenarioError, sweep_size_problem
 
     (scenario,) = _load([args.file])
     parameters = None
@@ -325,7 +325,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _cmd_validate(args) -> int:
-    from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_scenario
 
     bad, loaded = 0, []
     for f in args.files:
@@ -388,7 +388,7 @@ def _main(argv) -> int:
     from sim.engine.memory import MemoryLimitError
     from sim.report.output import OutputError
     from sim.inputs.presets import PresetError
-    from sim.scenario.loader import ScenarioError
+    from sim.scenario import ScenarioError
 
     try:
         return COMMANDS[args.command](args)

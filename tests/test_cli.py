@@ -23,7 +23,7 @@ import pytest
 from bad_cases import BAD_CASES, BAD_DIR
 from sim import __version__, cli
 from sim.inputs.presets import list_presets
-from sim.scenario.loader import load_scenario
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -22,7 +22,7 @@ from sim.physics.demand import User
 from sim.engine.driver import Model, SimulationError, simulate
 from sim.engine.reference import simulate_member
 from sim.rules.regimes import Regime
-from sim.scenario.loader import load_scenario
+from sim.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
 RTOL = 1e-9

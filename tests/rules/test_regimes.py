@@ -281,7 +281,7 @@ def test_level_rule_default_maximum_is_the_turbines_flow():
 
 def test_baseline_guide_curve_ends_on_its_342_m_target(season):
     # Issue 7: every run ended at 342.20 m for a 342.0 m target on 30 September.
-    from sim.scenario.loader import load_scenario
+    from sim.scenario import load_scenario
 
     model, regimes = load_scenario("scenarios/baseline.toml").build()
     result = simulate(model, regimes["guide-curve"])

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from bad_cases import BAD_CASES, BAD_DIR
-from sim.scenario import loader as sc
+import sim.scenario as sc
+from sim.scenario import keys as scenario_keys, regimes as scenario_regimes
 from sim.physics.calendar import growing_season, water_year
 from sim.engine.driver import Model, n_members_of
 from sim.inputs.inflow import StochasticInflow
 from sim.rules.regimes import Regime
-from sim.scenario.loader import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
+from sim.scenario import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
 from sim.inputs.series import SeriesError, guide_curve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,9 +69,9 @@ def test_to_toml_round_trip(path, tmp_path):
 def test_reference_documents_every_key():
     text = REFERENCE.read_text(encoding="utf-8")
     keys = (
-        sc._SCENARIO_KEYS + sc._PERIOD_KEYS + sc._RESERVOIR_KEYS + sc._PLANT_KEYS + sc._INFLOW_KEYS
-        + sc._LOSSES_KEYS + sc._DOWNSTREAM_KEYS + sc._DEMAND_KEYS + sc._REGIME_COMMON + sc._ENSEMBLE_KEYS
-        + sc._SWEEP_OPTIONS + tuple(k for keys in sc.RULE_KEYS.values() for k in keys)
+        scenario_keys.SCENARIO_KEYS + scenario_keys.PERIOD_KEYS + scenario_keys.RESERVOIR_KEYS + scenario_keys.PLANT_KEYS + scenario_keys.INFLOW_KEYS
+        + scenario_keys.LOSSES_KEYS + scenario_keys.DOWNSTREAM_KEYS + scenario_keys.DEMAND_KEYS + scenario_regimes.REGIME_COMMON
+        + scenario_keys.ENSEMBLE_KEYS + scenario_keys.SWEEP_OPTIONS + tuple(k for ks in scenario_regimes.RULE_KEYS.values() for k in ks)
         + ("trigger_level_m", "factor", "flow_m3s", "level_m")
     )  # fmt: skip
     missing = sorted({k for k in keys if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text)})

@@ -10,7 +10,7 @@ import pytest
 from sim.studies import stream
 from sim.studies import sweep
 from sim.cli import main
-from sim.scenario.loader import load_scenario
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 ENSEMBLE = ROOT / "scenarios" / "ensemble-dry.toml"

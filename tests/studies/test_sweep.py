@@ -12,7 +12,7 @@ import pytest
 from sim.studies import sweep
 from sim.engine.driver import simulate
 from sim.engine.results import SUMMARY_COLUMNS
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTOR = "regimes.irrigation-first.hedging.factor"

@@ -1,0 +1,113 @@
+"""Plain records a checked scenario is made of: ensemble and sweep specs, demands, compiled arrays."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+DEFAULT_LAG1 = 0.8  # GUESS (DATA.md gives no decade-to-decade correlation)
+
+
+@dataclass(frozen=True)
+class EnsembleSpec:
+    """Stochastic inflow ensemble (``[ensemble]``): see `sim.inflow.StochasticInflow`.
+
+    Attributes
+    ----------
+    members : int
+        Number of members. [-]
+    seed : int
+        Seed of the random streams, >= 0. [-]
+    inflow_cv : float
+        Coefficient of variation of each decade's inflow, >= 0. [-]
+    inflow_lag1 : float
+        Lag-one autocorrelation of successive decadal inflows (GUESS default 0.8). [-]
+    """
+
+    members: int
+    seed: int
+    inflow_cv: float
+    inflow_lag1: float = DEFAULT_LAG1
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Parameter sweep (``[sweep]``); executed by the sweep module, as one ensemble.
+
+    Attributes
+    ----------
+    parameters : dict
+        Dotted key path → values. For ``method = "grid"`` a tuple of the values to take; for
+        ``"lhs"`` / ``"sobol"`` the range ``(lo, hi)`` to sample.
+    method : {"grid", "lhs", "sobol"}
+        Full factorial grid, Latin hypercube or Sobol' samples.
+    samples : int or None
+        Number of samples (lhs, sobol).
+    seed : int or None
+        Seed of the sampler (lhs, sobol).
+    """
+
+    parameters: dict
+    method: str = "grid"
+    samples: int | None = None
+    seed: int | None = None
+
+    @property
+    def n_members(self) -> int:
+        """Members of the sweep: the grid's size, or the number of samples."""
+        if self.method == "grid":
+            return math.prod(len(v) for v in self.parameters.values())
+        return int(self.samples or 0)
+
+    def grid(self) -> dict[str, np.ndarray]:
+        """The full factorial grid (method "grid"): path → values, shape ``(n_members,)``.
+
+        The first parameter varies slowest. Pass the result as ``Scenario.build(overrides=...)``.
+        """
+        if self.method != "grid":
+            raise ValueError(f'grid() needs method "grid", not "{self.method}"')
+        if not self.parameters:
+            return {}
+        mesh = np.meshgrid(*[np.asarray(v, dtype=float) for v in self.parameters.values()], indexing="ij")
+        return {path: m.ravel() for path, m in zip(self.parameters, mesh)}
+
+
+@dataclass
+class UserSpec:
+    name: str
+    priority: int
+    location: str
+    scale: float
+    demand_m3s: np.ndarray  # (n_steps,), before scale
+    kind: str  # "series", "constant", "volume"
+    volume_hm3: float = 0.0
+    unit_m3s: np.ndarray | None = None  # flow of 1 hm³ spread over the window
+    extra_m3s: np.ndarray | None = None  # the extra flow (volume kind)
+    source: str = ""
+
+
+@dataclass
+class Compiled:
+    """The daily arrays and engine objects of a valid scenario (one member)."""
+
+    hypsometry: Any = None
+    reservoir: Any = None
+    initial_storage_m3: float = 0.0
+    plant: Any = None
+    units_available: np.ndarray | None = None
+    inflow_m3s: np.ndarray | None = None
+    inflow_scale: float = 1.0
+    inflow_source: str = ""
+    evaporation_mm_day: np.ndarray | None = None
+    evaporation_factor: float = 1.0
+    precipitation_mm_day: np.ndarray | None = None
+    seepage_m3s: np.ndarray | None = None
+    reach_loss_fraction: float = 0.0
+    lateral_inflow_m3s: np.ndarray | None = None
+    users: list = field(default_factory=list)
+    regimes: dict = field(default_factory=dict)
+    sweepable: dict = field(default_factory=dict)

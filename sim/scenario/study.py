@@ -1,0 +1,227 @@
+"""Checks of the ``[ensemble]`` and ``[sweep]`` tables, and the sweep size limit."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from sim.physics.ranges import Bound, MAX_INFLOW_CV, MAX_MEMBERS, MEMBERS, number_text, percent_hint, POSITIVE
+from sim.scenario.errors import describe_value, did_you_mean, quoted, unknown_name
+from sim.scenario.keys import ENSEMBLE_KEYS, SWEEP_METHODS, SWEEP_OPTIONS
+from sim.scenario.model import Scenario
+from sim.scenario.specs import DEFAULT_LAG1, EnsembleSpec, SweepSpec
+
+
+def check_ensemble(ck):
+    if "ensemble" not in ck.data:
+        ck.ensemble = None
+        return
+    ck.ensemble = None
+    t = ck.table("ensemble", ck.data["ensemble"], ENSEMBLE_KEYS)
+    if t is None:
+        return
+    out = {"members": t.get("members"), "seed": t.get("seed", 0), "inflow_cv": t.get("inflow_cv"),
+           "inflow_lag1": t.get("inflow_lag1", DEFAULT_LAG1)}
+    ck.out["ensemble"] = {k: v for k, v in out.items() if v is not None}
+    ok = True
+    for k in ("members", "inflow_cv"):
+        if out[k] is None:
+            ck.add(f"ensemble.{k}", "missing; expected " + ("a whole number >= 1" if k == "members" else "a number >= 0 (0.62: with inflow_lag1 = 0.8 it gives April–September volumes the observed CV 0.39, DATA.md)"))
+            ok = False
+    if out["members"] is not None and ck.number("ensemble.members", out["members"], MEMBERS) is None:
+        ok = False
+    if ck.number("ensemble.seed", out["seed"], Bound(0.0, integer=True)) is None:
+        ok = False
+    cv_bound = Bound(0.0, MAX_INFLOW_CV, mistake=percent_hint("0.62"))
+    if out["inflow_cv"] is not None and ck.number("ensemble.inflow_cv", out["inflow_cv"], cv_bound) is None:
+        ok = False
+    lag = ck.number("ensemble.inflow_lag1", out["inflow_lag1"], Bound(-1.0, 1.0, lo_open=True, hi_open=True))
+    if lag is None:
+        ok = False
+    elif ok and out["inflow_cv"] > 0:
+        cv = float(out["inflow_cv"])
+        lowest = -1.0 / (1.0 + cv * cv)
+        if not lowest < lag < 1.0:
+            ck.add("ensemble.inflow_lag1", f"found {number_text(lag)}; with inflow_cv = {number_text(cv)} expected a number > {lowest:.4g} "
+                     "and < 1 (lognormal flows cannot be more negatively correlated)")
+            ok = False
+    if ok:
+        ck.ensemble = EnsembleSpec(int(out["members"]), int(out["seed"]), float(out["inflow_cv"]), float(lag))
+
+
+def check_sweep(ck):
+    ck.sweep = None
+    if "sweep" not in ck.data:
+        return
+    raw = ck.data["sweep"]
+    if not isinstance(raw, dict):
+        ck.add("sweep", f"found {describe_value(raw)}; expected a table of \"key.path\" = values")
+        return
+    method = raw.get("method", "grid")
+    ok = True
+    if not isinstance(method, str) or method not in SWEEP_METHODS:
+        ck.add("sweep.method", unknown_name("a sweep method", method, SWEEP_METHODS) if isinstance(method, str)
+                 else f"found {describe_value(method)}; expected one of {quoted(SWEEP_METHODS)}")
+        ok = False
+        method = None
+    out: dict = {"method": method} if method else {}
+    samples = seed = None
+    if method in ("lhs", "sobol"):
+        if "samples" not in raw:
+            ck.add("sweep.samples", f'missing; method "{method}" needs the number of samples')
+            ok = False
+        else:
+            samples = ck.number("sweep.samples", raw["samples"], MEMBERS)
+            ok = ok and samples is not None
+        seed = raw.get("seed", 0)
+        if ck.number("sweep.seed", seed, Bound(0.0, integer=True)) is None:
+            ok = False
+        out["samples"], out["seed"] = raw.get("samples"), seed
+    elif method == "grid":
+        for k in ("samples", "seed"):
+            if k in raw:
+                ck.add(f"sweep.{k}", 'only used with method "lhs" or "sobol"; the method is "grid"')
+                ok = False
+    entries = {}
+    _flatten_sweep({k: v for k, v in raw.items() if k not in SWEEP_OPTIONS}, "", entries)
+    if not entries:
+        ck.add("sweep", 'no parameter given; expected "key.path" = values, e.g. "inflow.scale" = [0.8, 1.0, 1.2]')
+        ok = False
+    sweepable = ck.c.sweepable
+    params = {}
+    for key, spec in entries.items():
+        path = f"sweep.{json.dumps(key)}"
+        out[key] = spec
+        if key not in sweepable:
+            ck.add(path, unknown_path(ck, key))
+            ok = False
+            continue
+        values = sweep_values(ck, path, spec, sweepable[key], method)
+        if values is None:
+            ok = False
+        else:
+            params[key] = values
+    ck.out["sweep"] = out
+    if ok and method:
+        n_settings = math.prod(len(v) for v in params.values()) if method == "grid" else int(samples)
+        n_inflow = ck.ensemble.members if ck.ensemble is not None else 1
+        if n_settings * n_inflow > MAX_MEMBERS:
+            ck.add("sweep", _too_many(n_settings, n_inflow, params if method == "grid" else None))
+            ok = False
+    if ok and method:
+        ck.sweep = SweepSpec(params, method, None if samples is None else int(samples),
+                               None if method == "grid" else int(seed))
+
+
+def unknown_path(ck, key: str) -> str:
+    choices = sorted(ck.c.sweepable)
+    hint = did_you_mean(key, choices)
+    if hint:
+        return f"not a numeric key of this scenario{hint}"
+    return f"not a numeric key of this scenario; expected one of {', '.join(choices)}"
+
+
+def sweep_values(ck, path, spec, bound: Bound, method):
+    if isinstance(spec, list):
+        if method in ("lhs", "sobol"):
+            ck.add(path, f'method "{method}" samples a range; expected {{ from = ..., to = ... }}')
+            return None
+        if not spec:
+            ck.add(path, "found an empty list; expected at least one value")
+            return None
+        ok = True
+        for i, v in enumerate(spec):
+            if ck.number(f"{path}[{i + 1}]", v, bound) is None:
+                ok = False
+        return tuple(float(v) for v in spec) if ok else None
+    if not isinstance(spec, dict):
+        ck.add(path, f"found {describe_value(spec)}; expected a list of values or {{ from, to, num }} / {{ from, to, step }}")
+        return None
+    allowed = ("from", "to") if method in ("lhs", "sobol") else ("from", "to", "num", "step")
+    if ck.table(path, spec, allowed) is None or any(k not in allowed for k in spec):
+        return None
+    ok = True
+    for k in ("from", "to"):
+        if k not in spec:
+            ck.add(f"{path}.{k}", "missing; a range needs from and to")
+            ok = False
+        elif ck.number(f"{path}.{k}", spec[k], bound) is None:
+            ok = False
+    if not ok:
+        return None
+    lo, hi = float(spec["from"]), float(spec["to"])
+    if hi < lo:
+        ck.add(f"{path}.to", f"{number_text(spec['to'])} is below from {number_text(spec['from'])}; expected from <= to")
+        return None
+    if method in ("lhs", "sobol"):
+        return (lo, hi)
+    if ("num" in spec) == ("step" in spec):
+        ck.add(path, "expected exactly one of num and step" + ("; found both" if "num" in spec else "; found neither"))
+        return None
+    # The number of values is counted before any is made: a range of 10⁹ values is
+    # refused here, not after allocating it.
+    if "num" in spec:
+        num = ck.number(f"{path}.num", spec["num"], MEMBERS)
+        if num is None:
+            return None
+        values = np.linspace(lo, hi, int(num)) if num > 1 else np.array([lo])
+    else:
+        step = ck.number(f"{path}.step", spec["step"], POSITIVE)
+        if step is None:
+            return None
+        span = (hi - lo) / step  # inf for a step of 5e-324
+        if not span < MAX_MEMBERS:
+            many = f"{math.floor(span) + 1:,}" if math.isfinite(span) else "more than 10³⁰⁰"
+            ck.add(f"{path}.step", f"found {number_text(step)}, which gives {many} values from {number_text(lo)} to {number_text(hi)}; "
+                     f"expected at most {MAX_MEMBERS:,} (a larger step)")
+            return None
+        n = math.floor(span + 1e-9) + 1
+        values = lo + step * np.arange(n)
+    if bound.integer and not np.all(values == np.round(values)):
+        ck.add(path, f"gives values that are not whole numbers; expected {bound.expected()}")
+        return None
+    return tuple(float(round(v, 12)) for v in values)
+
+
+def _too_many(n_settings: int, n_inflow: int, grid: dict | None, what: str = "the [sweep] table") -> str:
+    """The message for a sweep larger than `MAX_MEMBERS`, with how to make it smaller."""
+    count = f"{n_settings:,} settings" + (f" × {n_inflow:,} inflow members = {n_settings * n_inflow:,} members" if n_inflow > 1 else "")
+    if grid:
+        largest = max(grid, key=lambda k: len(grid[k]))
+        how = f'fewer values of "{largest}" ({len(grid[largest]):,}), fewer parameters, or sampling (lhs, sobol) with fewer samples'
+    else:
+        how = "fewer samples" + (" or fewer [ensemble] members" if n_inflow > 1 else "")
+    return f"{what} asks for {count}; expected at most {MAX_MEMBERS:,}: use {how}"
+
+
+def sweep_size_problem(scenario: "Scenario", parameters=None, method=None, samples=None, inflow_members=None):
+    """Why a sweep of ``scenario`` is too large to run, or None: counted, never built.
+
+    The arguments are those of `sim.sweep.run` (``parameters``: path → values; ``None``
+    takes the file's ``[sweep]``). The count is settings × inflow members, against
+    `MAX_MEMBERS`.
+    """
+    spec = scenario.sweep
+    if parameters is None and spec is not None:
+        parameters, method = spec.parameters, method or spec.method
+        samples = samples or spec.samples
+    method = method or "grid"
+    grid = method == "grid"
+    n_settings = math.prod(len(v) for v in (parameters or {}).values()) if grid else int(samples or 0)
+    n_inflow = inflow_members if inflow_members is not None else (scenario.ensemble.members if scenario.ensemble else 1)
+    n_inflow = max(int(n_inflow), 1)
+    if n_settings * n_inflow <= MAX_MEMBERS:
+        return None
+    return _too_many(n_settings, n_inflow, parameters if grid else None, "the sweep")
+
+
+def _flatten_sweep(table: dict, prefix: str, out: dict) -> None:
+    """``inflow.scale = [...]`` written unquoted is a nested table; flatten it to dotted paths."""
+    for k, v in table.items():
+        key = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and not any(x in v for x in ("from", "to", "num", "step")) and v:
+            _flatten_sweep(v, key, out)
+        else:
+            out[key] = v
