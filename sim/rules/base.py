@@ -151,7 +151,9 @@ class Rule:
         ``check(params) -> list of (parameter name, problem)``: checks beyond each
         parameter's bound (e.g. between keys); empty when all is well.
     describe : callable
-        ``describe(params) -> str``: one line for summaries.
+        ``describe(given) -> str``: one line for summaries, from what the scenario file gave
+        for each parameter (by name: the number or series as written; the form of a flow
+        series); None: the rule's name.
     """
 
     name: str
@@ -166,8 +168,8 @@ class Rule:
     def param(self, name: str) -> Param:
         return next(p for p in self.params if p.name == name)
 
-    def describe_params(self, params: dict) -> str:
-        return self.describe(params) if self.describe is not None else self.name
+    def describe_params(self, given: dict) -> str:
+        return self.describe(given) if self.describe is not None else self.name
 
 
 @dataclass

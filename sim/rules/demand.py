@@ -12,9 +12,8 @@ import math
 
 from sim._jit import njit
 from sim.physics.compiled import field_at
-from sim.physics.ranges import FACTOR, FRACTION
+from sim.physics.ranges import FACTOR, FRACTION, number_text
 from sim.rules.base import HEDGING, RESERVOIR_LEVELS, RULE, Param, Rule, as_field, register
-from sim.physics.ranges import number_text
 
 __all__ = ["DEMAND"]
 
@@ -55,11 +54,11 @@ def _reference(model, params):
     return step
 
 
-def _describe(t) -> str:
-    h = t.get("hedging")
+def _describe(given) -> str:
     text = "release what downstream needs"
-    if h:
-        text += f"; × {number_text(h['factor'])} below {number_text(h['trigger_level_m'])} m (hedging)"
+    if "hedging_factor" in given:
+        factor, trigger = given["hedging_factor"], given["hedging_trigger_level_m"]
+        text += f"; × {number_text(factor)} below {number_text(trigger)} m (hedging)"
     return text
 
 

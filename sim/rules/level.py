@@ -82,8 +82,8 @@ def _reference(model, params):
     return step
 
 
-def _describe(t) -> str:
-    v = t["target_level_m"]
+def _describe(given) -> str:
+    v = given["target_level_m"]
     return "follow a guide curve" if isinstance(v, dict) else f"hold {number_text(v)} m"
 
 
@@ -93,7 +93,7 @@ LEVEL = register(Rule(
     params=(
         Param("target_level_m", "target_level_m", GUIDE, RESERVOIR_LEVELS, unit="m a.s.l.",
               doc='The guide curve: a level, or { "04-01" = 346.0, ... }.'),
-        Param("approach_days", "approach_days", bound=APPROACH_DAYS, default=1.0, unit="days",
+        Param("approach_days", "approach_days", bound=APPROACH_DAYS, default=1, unit="days",
               sweep_bound=Bound(MIN_APPROACH_DAYS, APPROACH_DAYS.hi, unit="days"),
               doc="Days over which the rule closes the gap to the curve (>= 1)."),
     ),

@@ -173,9 +173,9 @@ def _reference_release(hyd, target):
     return brentq(excess, 0.0, peak, xtol=1e-12, rtol=1e-15, maxiter=MAX_ITER), code
 
 
-def _describe(t) -> str:
-    v = t["target_mw"]
-    return "generate a power target" if isinstance(v, dict) else f"generate {number_text(v)} MW"
+def _describe(given) -> str:
+    v = given["target_mw"]
+    return f"generate {number_text(v)} MW" if isinstance(v, (int, float)) else "generate a power target"
 
 
 POWER_RULE = register(Rule(

@@ -32,9 +32,8 @@ def _reference(model, params):
     return step
 
 
-def _describe(t) -> str:
-    form = next((k for k in t if k.endswith("_m3s") or k == "csv"), "")
-    return f"schedule ({form})"
+def _describe(given) -> str:
+    return f"schedule ({given['release_m3s']})"
 
 
 SCHEDULE = register(Rule(
