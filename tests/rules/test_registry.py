@@ -6,6 +6,8 @@ of 600 m³/s, no losses and a reservoir far from its limits, fraction 0.5 releas
 every day and the storage rises by 300 m³/s × 86,400 s = 25.92 hm³ a day (hand-checked).
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,35 @@ def _missing_fraction(tmp_path):
 def test_an_unregistered_rule_is_unknown_again(tmp_path):
     with pytest.raises(ScenarioError, match='regimes.half.rule: "inflow-fraction" is not a rule'):
         load_scenario(_scenario_file(tmp_path))
+
+
+def test_a_name_registers_once(inflow_fraction):
+    with pytest.raises(ValueError, match='a rule named "inflow-fraction" is already registered'):
+        register(INFLOW_FRACTION)
+
+
+def test_the_scenario_keys_of_the_built_in_rules_come_from_their_parameters():
+    from sim.scenario.keys import FLOW_FORMS, FORM_OPTIONS
+    from sim.scenario.regimes import RULE_KEYS
+
+    assert dict(RULE_KEYS) == {
+        "demand": ("hedging", "scale"),
+        "level": ("target_level_m", "approach_days"),
+        "power": ("target_mw",),
+        "schedule": FLOW_FORMS + FORM_OPTIONS + ("scale",),
+    }
+
+
+def test_the_compiled_kernel_follows_the_registry():
+    from sim.engine import dispatch
+
+    built_in = dispatch.advance()
+    register(INFLOW_FRACTION)
+    try:
+        with_new = dispatch.advance()
+        assert with_new is not built_in  # generated again, with a branch for the new rule
+        assert dispatch.rule_number("inflow-fraction") == len(RULES) - 1
+        assert Path(with_new.py_func.__code__.co_filename).name != Path(built_in.py_func.__code__.co_filename).name
+    finally:
+        unregister(INFLOW_FRACTION.name)
+    assert dispatch.advance() is built_in
