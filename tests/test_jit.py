@@ -17,7 +17,7 @@ def _cache_path(dispatcher) -> Path:
     return Path(dispatcher._cache._cache_path).resolve()
 
 
-@pytest.mark.parametrize("name", ["advance", "level_area", "close_events", "_seg", "_at"])
+@pytest.mark.parametrize("name", ["advance", "level_area", "close_events", "segment", "field_at"])
 def test_kernels_cache_outside_the_package(name):
     path = _cache_path(getattr(_kernels, name))
     assert PACKAGE not in path.parents and path != PACKAGE / "__pycache__"

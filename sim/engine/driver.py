@@ -1,6 +1,6 @@
 """The daily mass-balance engine: one step per day, all members at once.
 
-`simulate(model, regime)` runs a regime over every member of a `Model`. State and inputs are
+`simulate(model, regime)` runs a regime over every member of a `Model` (sim.engine.model). State and inputs are
 arrays of shape ``(n_members,)`` per day; the loop runs over days, never over members.
 Members are cut into chunks (bounded memory, cache-friendly arrays) that may run through any
 `concurrent.futures.Executor`; the result does not depend on the chunking or the executor.
@@ -11,12 +11,12 @@ One day (DESIGN.md "One daily step"):
    then seepage and direct withdrawals, taken in that order from what the day holds, so
    that losses never take the reservoir below empty (a withdrawal that cannot be met is a
    deficit of its user). Seepage takes only water above the minimum operating level (it is
-   a residual calibrated in the operating range; see sim.losses).
+   a residual calibrated in the operating range; see sim.physics.losses).
 2. The regime asks for a release.
 3. Limits, in order, each recorded when it binds: the regime's minimum and maximum, ramping,
    release capacity (what the outlets pass that day: the spillway, plus the turbines of the
    available units only while the head at that release is at least the minimum; see
-   `sim._kernels.outlet_capacity`), and the water above the minimum operating level,
+   `sim.physics.compiled.outlet_capacity`), and the water above the minimum operating level,
    ``max(0, (S − S_min)/dt + Q − L)``.
 4. End storage ``S' = S + (Q − L − R)·dt``; storage above the normal level is spilled, up to
    the capacity left over; what cannot pass stays in the surcharge zone, and days above the
@@ -38,21 +38,18 @@ The water balance closes on every day: ``S' − S = (Q + P − E − seepage −
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sim.engine import dispatch
 from sim.engine import kernels as _kernels
 from sim.engine import metrics as metric_registry
 from sim.physics import units
-from sim.physics.calendar import Period
-from sim.physics.hydropower import Plant
-from sim.physics.hypsometry import Reservoir
-from sim.rules.regimes import BINDING_CODE, Day, Regime
+from sim.engine.model import Model, n_members_of, realize, select_members
+from sim.rules.regimes import Day, Regime
 from sim.engine.results import SimulationResult
 
 __all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError"]
@@ -61,8 +58,6 @@ __all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK
 #: stays bounded when daily series are kept (16 series × days × members × 8 bytes).
 DEFAULT_CHUNK_SIZE = 10_000
 
-_LIMIT = {name: np.int8(code) for name, code in BINDING_CODE.items()}
-
 
 class SimulationError(ValueError):
     """A day that cannot be simulated: a storage, release or power that is not a finite number.
@@ -70,187 +65,6 @@ class SimulationError(ValueError):
     The message names the day, the member and the inflow of that day, which is nearly always
     the input to check (a unit mix-up in a scale or a flow). Callers that know the file add it.
     """
-
-
-def _daily(x):
-    """A daily input as a 2-D array (n_steps or 1, 1 or n_members)."""
-    if x is None or hasattr(x, "materialize") or isinstance(x, _Deferred):
-        return x
-    a = np.asarray(x, dtype=float)
-    if a.ndim == 0:
-        return a.reshape(1, 1)
-    if a.ndim == 1:
-        return a[:, None]
-    if a.ndim == 2:
-        return a
-    raise ValueError(f"a daily input must be 1-D or 2-D (days × members), not {a.ndim}-D")
-
-
-@dataclass(frozen=True, eq=False)
-class Model:
-    """Everything a run needs except the regime: the reservoir, the plant and the inputs.
-
-    Daily inputs have shape ``(n_steps,)``, ``(n_steps, 1)`` or ``(n_steps, n_members)`` (a
-    scalar is constant); per-member parameters are scalars or ``(n_members,)``.
-
-    Parameters
-    ----------
-    period : Period
-        The simulated days (one step per day).
-    reservoir : Reservoir
-        Table, operating levels, spillway, tailwater.
-    plant : Plant
-        The hydropower plant.
-    initial_storage_m3 : float or ndarray
-        Storage at the start of the first day. [m³]
-    inflow_m3s : ndarray or generator
-        Reservoir inflow; or an object with ``materialize(members: slice, n_total) ->
-        ndarray (n_steps, k)`` (a stochastic ensemble, generated chunk by chunk). [m³/s]
-    inflow_scale : float or ndarray
-        Multiplier of the inflow, per member. [-]
-    evaporation_mm_day, precipitation_mm_day : daily
-        Depth rates over the water surface. [mm/day]
-    evaporation_factor : float or ndarray
-        Multiplier of evaporation (sensitivity, ±30 % in DATA.md). [-]
-    seepage_m3s : daily
-        Seepage and other losses from the reservoir. [m³/s]
-    units_available : daily or None
-        Units able to run on each day (None: all). [-]
-    users : tuple of User
-        Water users (downstream and reservoir).
-    reach_loss_fraction : float or ndarray
-        Share of the dam outflow lost before the downstream intakes. [-]
-    lateral_inflow_m3s : daily
-        Inflow between the dam and the intakes. [m³/s]
-    """
-
-    period: Period
-    reservoir: Reservoir
-    plant: Plant
-    initial_storage_m3: Any
-    inflow_m3s: Any
-    inflow_scale: Any = 1.0
-    evaporation_mm_day: Any = 0.0
-    evaporation_factor: Any = 1.0
-    precipitation_mm_day: Any = 0.0
-    seepage_m3s: Any = 0.0
-    units_available: Any = None
-    users: tuple = ()
-    reach_loss_fraction: Any = 0.0
-    lateral_inflow_m3s: Any = 0.0
-
-    _daily_fields = (
-        "inflow_m3s", "evaporation_mm_day", "precipitation_mm_day", "seepage_m3s", "units_available",
-        "lateral_inflow_m3s",
-    )
-    _member_fields = ("initial_storage_m3", "inflow_scale", "evaporation_factor", "reach_loss_fraction")
-
-    def __post_init__(self):
-        n = self.period.n_days
-        for name in self._daily_fields:
-            a = _daily(getattr(self, name))
-            if isinstance(a, np.ndarray):
-                if a.shape[0] not in (1, n):
-                    raise ValueError(f"{name} has {a.shape[0]} days; the period has {n}")
-                if not np.all(np.isfinite(a)):
-                    raise ValueError(f"{name} has non-finite values")
-                if name != "lateral_inflow_m3s" and np.any(a < 0):
-                    raise ValueError(f"{name} has negative values")
-            object.__setattr__(self, name, a)
-        for name in self._member_fields:
-            a = np.asarray(getattr(self, name), dtype=float)
-            if a.ndim > 1 or not np.all(np.isfinite(a)):
-                raise ValueError(f"{name} must be a finite number or a per-member 1-D array")
-            object.__setattr__(self, name, a)
-        if np.any(self.initial_storage_m3 < 0):
-            raise ValueError("initial_storage_m3 must be >= 0")
-        top = self.reservoir.hypsometry.max_storage_m3
-        if np.any(self.initial_storage_m3 > top):
-            raise ValueError(
-                f"initial_storage_m3 is {np.max(self.initial_storage_m3) * 1e-6:g} hm³; expected at most the top of the "
-                f"level–storage table ({top * 1e-6:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"
-            )
-        if np.any((self.reach_loss_fraction < 0) | (self.reach_loss_fraction >= 1)):
-            raise ValueError("reach_loss_fraction must be in [0, 1)")
-        object.__setattr__(self, "users", tuple(self.users))
-        names = [u.name for u in self.users]
-        if len(set(names)) != len(names):
-            raise ValueError(f"user names must be unique: {names}")
-        for u in self.users:
-            if u.demand_m3s.shape[0] not in (1, n):
-                raise ValueError(f"user {u.name}: demand has {u.demand_m3s.shape[0]} days; the period has {n}")
-
-
-def _member_sizes(obj, fields):
-    sizes = set()
-    for name in fields:
-        a = getattr(obj, name)
-        if hasattr(a, "n_members"):
-            sizes.add(a.n_members)
-        elif isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[-1] > 1:
-            sizes.add(a.shape[-1])
-    return sizes
-
-
-def n_members_of(model: Model, regime: Regime | None = None) -> int:
-    """Number of members implied by the per-member arrays of a model and regime (1 if none).
-
-    Raises ValueError when two arrays disagree.
-    """
-    sizes = _member_sizes(model, model._daily_fields + model._member_fields)
-    sizes |= _member_sizes(model.reservoir, model.reservoir._member_fields)
-    eff = np.asarray(model.plant.efficiency)
-    if eff.ndim == 1 and eff.size > 1:
-        sizes.add(eff.size)
-    for u in model.users:
-        sizes |= _member_sizes(u, ("demand_m3s", "scale"))
-    if regime is not None:
-        sizes |= _member_sizes(regime, tuple(f for f in regime._member_fields if getattr(regime, f) is not None))
-        for v in regime.params.values():
-            if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[-1] > 1:
-                sizes.add(v.shape[-1])
-    if len(sizes) > 1:
-        raise ValueError(f"per-member arrays disagree on the number of members: {sorted(sizes)}")
-    return sizes.pop() if sizes else 1
-
-
-class _Deferred:
-    """Members `sl` of a generated input, made where the chunk runs (e.g. in a worker)."""
-
-    def __init__(self, source, sl, n):
-        self.source, self.sl, self.n = source, sl, n
-
-    def __call__(self):
-        return self.source.materialize(self.sl, self.n)
-
-
-def _take(a, sl, n, lazy=False):
-    if hasattr(a, "materialize"):
-        return _Deferred(a, sl, n) if lazy else a.materialize(sl, n)
-    if isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[-1] == n and n > 1:
-        return a[..., sl]
-    return a
-
-
-def select_members(model: Model, regime: Regime, sl: slice, n: int, lazy: bool = False):
-    """The model and regime restricted to members `sl` of `n`.
-
-    Generated inputs (stochastic inflow) are made for those members now, or, with `lazy`,
-    when the chunk runs (`_realize`), so that a task sent to another process stays small.
-    """
-    m = {f: _take(getattr(model, f), sl, n, lazy) for f in model._daily_fields + model._member_fields}
-    m["reservoir"] = dataclasses.replace(
-        model.reservoir, **{f: _take(getattr(model.reservoir, f), sl, n) for f in model.reservoir._member_fields}
-    )
-    eff = np.asarray(model.plant.efficiency)
-    if eff.ndim == 1 and eff.size == n and n > 1:
-        m["plant"] = dataclasses.replace(model.plant, efficiency=eff[sl])
-    m["users"] = tuple(
-        dataclasses.replace(u, demand_m3s=_take(u.demand_m3s, sl, n), scale=_take(u.scale, sl, n)) for u in model.users
-    )
-    r = {f: _take(getattr(regime, f), sl, n) for f in regime._member_fields if getattr(regime, f) is not None}
-    r["params"] = {k: _take(v, sl, n) for k, v in regime.params.items()}
-    return dataclasses.replace(model, **m), dataclasses.replace(regime, **r)
 
 
 def _field(x):
@@ -293,11 +107,11 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     res = model.reservoir
     hyps = res.hypsometry
     plant = model.plant
-    by_s = hyps._by_storage
+    by_s = hyps.by_storage
     hs, hl, ha = by_s.x, by_s.ys[0], by_s.ys[1]
-    hl_slope, ha_slope = by_s._slopes[0], by_s._slopes[1]
-    tw = res.tailwater._f
-    tq, tl, tl_slope = tw.x, tw.ys[0], tw._slopes[0]
+    hl_slope, ha_slope = by_s.slopes[0], by_s.slopes[1]
+    tw = res.tailwater.curve
+    tq, tl, tl_slope = tw.x, tw.ys[0], tw.slopes[0]
 
     units_available = plant.n_units if model.units_available is None else np.rint(model.units_available)
     turb_max, cap_w = plant.available(units_available)
@@ -367,7 +181,9 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     _kernels.level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
     min_head = float(plant.min_head_m)
     tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
-    prepared = regime.prepare(model, k)
+    prepared = regime.prepare(model)
+    advance = dispatch.advance()
+    none = np.zeros((1, 1))
     net_loss = np.zeros(k)
     req = np.zeros(k)
     code = np.zeros(k, dtype=np.int8)
@@ -377,16 +193,17 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
         acc, ustats, ufail, uevent, fail,
     )
     if not callable(prepared):
-        rule_id, p0, p1, p2 = prepared
-        _kernels.advance(0, n, _kernels.PHASE_ALL, rule_id, p0, p1, p2, *arrays)
+        # Every rule's step gets the same number of fields (numba compiles one kernel for all).
+        p = prepared + (none,) * (dispatch.n_fields() - len(prepared))
+        advance(0, n, _kernels.PHASE_ALL, dispatch.rule_number(regime.rule), p, *arrays)
         _raise_on_failure(fail, period, model)
     else:
         s_min_k = np.broadcast_to(s_min[0], (k,))
         reach_loss = np.broadcast_to(f[_kernels.F_REACH_LOSS][0], (k,))
-        none = np.zeros((1, 1))
+        p = (none,) * dispatch.n_fields()
         for t in range(n):
             tk = t if keep_daily else 0
-            _kernels.advance(t, t + 1, _kernels.PHASE_PRE, -1, none, none, none, *arrays)
+            advance(t, t + 1, _kernels.PHASE_PRE, -1, p, *arrays)
             day = Day(
                 t, period.dates[t], s.copy(), level.copy(), daily[_kernels.INFLOW, tk].copy(), net_loss.copy(),
                 daily[_kernels.DEMAND, tk].copy(), np.broadcast_to(_at_row(f[_kernels.F_LATERAL], t), (k,)),
@@ -401,7 +218,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
                     f"of {req[j]} m³/s; expected a finite number"
                 )
             code[:] = 0
-            _kernels.advance(t, t + 1, _kernels.PHASE_POST, -1, none, none, none, *arrays)
+            advance(t, t + 1, _kernels.PHASE_POST, -1, p, *arrays)
             _raise_on_failure(fail, period, model)
     _kernels.close_events(ustats, ufail, uevent)
 
@@ -454,15 +271,12 @@ def _at_row(a, t):
     return a[t if a.shape[0] > 1 else 0]
 
 
-def _realize(model: Model) -> Model:
-    deferred = {f: getattr(model, f)() for f in model._daily_fields if isinstance(getattr(model, f), _Deferred)}
-    return dataclasses.replace(model, **deferred) if deferred else model
 
 
 def _run_chunk(args):
     """Run one chunk: (model, regime, k, keep_daily), already restricted to its members."""
     model, regime, k, keep_daily = args
-    return _chunk(_realize(model), regime, k, keep_daily)
+    return _chunk(realize(model), regime, k, keep_daily)
 
 
 def simulate(

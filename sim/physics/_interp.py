@@ -62,6 +62,13 @@ class PiecewiseLinear:
         self._lut = np.clip(seg - 1, 0, n - 1).astype(np.intp)
         self._last = n - 1
 
+    @property
+    def slopes(self) -> list:
+        """Slope of each y table on each segment (the last repeats the one before), so that
+        ``y_k(x) = ys[k][i] + slopes[k][i] * (x - x[i])`` on segment i: the compiled kernels'
+        and the reference's tables."""
+        return self._slopes
+
     def locate(self, xq):
         """Segment index of each query (the k with x[k] <= xq < x[k+1]); shape of `xq`."""
         xq = np.asarray(xq, dtype=float)

@@ -146,6 +146,11 @@ class TailwaterRating:
         """Tailwater level at the given outflows. [m a.s.l.]"""
         return self._f(outflow_m3s)
 
+    @property
+    def curve(self) -> PiecewiseLinear:
+        """The rating as a piecewise-linear table (level is table 0), for the engine's kernels."""
+        return self._f
+
 
 def check_plant(n_units, unit_capacity_mw, unit_max_flow_m3s, efficiency, min_head_m, max_head_m) -> list[str]:
     """Problems with plant parameters (empty list if none)."""

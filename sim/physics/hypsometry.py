@@ -182,6 +182,11 @@ class Hypsometry:
         s = self._check(storage_m3, self.storage_m3[0], self.storage_m3[-1], "storage", "hm³", units.HM3_PER_M3)
         return self._by_storage(s, 1)
 
+    @property
+    def by_storage(self) -> PiecewiseLinear:
+        """The table by storage: level (table 0) and area (table 1), for the engine's kernels."""
+        return self._by_storage
+
     def level_fast(self, storage_m3):
         """Level [m] at storages, unchecked: clamped to the table's first row below it, linear
         beyond the table top."""

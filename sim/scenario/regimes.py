@@ -1,29 +1,24 @@
-"""Everything about ``[regimes.*]``: each rule's keys, their checks, and the mapping of overrides onto `Regime`.
+"""Everything about ``[regimes.*]``: the keys every regime shares, and each rule's keys, checks
+and overrides as its module in the rule registry (sim.rules) declares them.
 
 The rest of the scenario package calls three things: `check_regimes` (during the checks),
-`build_regimes` (in `Scenario.build`) and `RULE_KEYS` / `REGIME_COMMON` (the keys).
+`build_regimes` (in `Scenario.build`) and `RULE_KEYS` / `REGIME_COMMON` (the keys). Nothing
+here names a rule's parameters: a rule registered anywhere gets its keys read, checked,
+described and swept.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sim.inputs import series
-from sim.physics.ranges import (
-    ANY,
-    APPROACH_DAYS,
-    Bound,
-    FACTOR,
-    FLOW,
-    FLOW_POSITIVE,
-    FRACTION,
-    number_text,
-    POWER,
-)
+from sim.physics.ranges import ANY, FLOW, FLOW_POSITIVE, Bound, number_text
+from sim.rules.base import FLOW_SERIES, GUIDE, NUMBER, RESERVOIR_LEVELS, RULES, SERIES
 from sim.scenario.errors import describe_value, is_number, join_key, quoted, unknown_name
 from sim.scenario.keys import FLOW_FORMS, FORM_OPTIONS, NAME_RE
 
@@ -32,13 +27,35 @@ from sim.scenario.keys import FLOW_FORMS, FORM_OPTIONS, NAME_RE
 REGIME_COMMON = (
     "rule", "description", "min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s",
 )  # fmt: skip
-#: Keys each rule takes besides the common ones (rule, description and the release limits).
-RULE_KEYS = {
-    "demand": ("hedging", "scale"),
-    "level": ("target_level_m", "approach_days"),
-    "power": ("target_mw",),
-    "schedule": FLOW_FORMS + FORM_OPTIONS + ("scale",),
-}
+
+
+def rule_keys(rule) -> tuple:
+    """Keys of a registered rule in ``[regimes.<name>]`` besides the common ones: each
+    parameter's key (a sub-table once for a group; the flow forms for a flow series)."""
+    keys = []
+    for p in rule.params:
+        if p.kind == FLOW_SERIES:
+            keys += FLOW_FORMS + FORM_OPTIONS
+        else:
+            keys.append(p.group or p.key)
+    return tuple(dict.fromkeys(keys))
+
+
+class _RuleKeys(Mapping):
+    """Rule name → its keys (`rule_keys`), read from the registry on each access."""
+
+    def __getitem__(self, name):
+        return rule_keys(RULES[name])
+
+    def __iter__(self):
+        return iter(RULES)
+
+    def __len__(self):
+        return len(RULES)
+
+
+#: Keys each registered rule takes besides the common ones (rule, description and the release limits).
+RULE_KEYS = _RuleKeys()
 #: Regime names that would collide with what `bakhri run` writes next to the regime folders.
 RESERVED_REGIME_NAMES = ("plots",)
 
@@ -133,85 +150,18 @@ def check_regime(ck, path: str, name: str, t) -> Any:
         ck.add(f"{path}.max_release_m3s", f"{number_text(out['max_release_m3s'])} is below min_release_m3s {number_text(out['min_release_m3s'])}")
         ok = False
     sw = {f"{path}.{k}": b for k, b in limit_bounds}
+    spec = RULES[rule]
     params: dict = {}
-    describe = rule
-    if rule in ("schedule", "demand"):
-        out.setdefault("scale", 1.0)
-        if ck.number(f"{path}.scale", out["scale"], FACTOR) is None:
-            ok = False
+    given: dict = {}  # what the file gave for each parameter, for the description
+    for group, members in _groups(spec):
+        if group:
+            got = _check_group(ck, path, t, group, members, params, sw)
         else:
-            params["scale"] = float(out["scale"])
-            sw[f"{path}.scale"] = FACTOR
-    if rule == "schedule":
-        got = ck.flow_form(path, t, FLOW_FORMS, None, what="schedule")
+            got = _check_param(ck, path, t, out, spec, members[0], params, sw)
         if got is None:
             ok = False
         else:
-            form, params["release_m3s"] = got
-            describe = f"schedule ({form})"
-            if form == "constant_m3s":
-                sw[f"{path}.constant_m3s"] = FLOW
-    elif rule == "demand":
-        describe = "release what downstream needs"
-        if "hedging" in t:
-            h = ck.table(f"{path}.hedging", t["hedging"], ("trigger_level_m", "factor"))
-            if h is None:
-                ok = False
-            else:
-                trig = fac = None
-                for k in ("trigger_level_m", "factor"):
-                    if k not in h:
-                        ck.add(f"{path}.hedging.{k}", "missing; hedging needs trigger_level_m and factor")
-                        ok = False
-                if "trigger_level_m" in h:
-                    trig = ck.number(f"{path}.hedging.trigger_level_m", h["trigger_level_m"], level_bound(ck))
-                if "factor" in h:
-                    fac = ck.number(f"{path}.hedging.factor", h["factor"], FRACTION)
-                if trig is None or fac is None:
-                    ok = False
-                else:
-                    params["hedging_trigger_level_m"] = float(trig)
-                    params["hedging_factor"] = float(fac)
-                    describe += f"; × {number_text(fac)} below {number_text(trig)} m (hedging)"
-                    sw[f"{path}.hedging.factor"] = FRACTION
-                    sw[f"{path}.hedging.trigger_level_m"] = level_bound(ck)
-    elif rule == "power":
-        if "target_mw" not in t:
-            ck.add(f"{path}.target_mw", "missing; expected a number or a series table, e.g. { monthly = [...] }")
-            ok = False
-        else:
-            v = ck.value_series(f"{path}.target_mw", t["target_mw"], bound=POWER)
-            if v is None:
-                ok = False
-            else:
-                params["target_mw"] = v
-                describe = f"generate {number_text(t['target_mw'])} MW" if is_number(t["target_mw"]) else "generate a power target"
-                if is_number(t["target_mw"]) or (isinstance(t["target_mw"], dict) and "constant" in t["target_mw"]):
-                    sw[f"{path}.target_mw"] = POWER
-    elif rule == "level":
-        from sim.rules.regimes import MIN_APPROACH_DAYS, check_level_rule
-
-        out.setdefault("approach_days", 1)
-        if ck.number(f"{path}.approach_days", out["approach_days"], APPROACH_DAYS) is None:
-            ok = False
-        elif check_level_rule(out["approach_days"]):
-            ck.add(f"{path}.approach_days", "; ".join(check_level_rule(out["approach_days"])))
-            ok = False
-        else:
-            params["approach_days"] = float(out["approach_days"])
-            sw[f"{path}.approach_days"] = Bound(MIN_APPROACH_DAYS, APPROACH_DAYS.hi, unit="days")
-        if "target_level_m" not in t:
-            ck.add(f"{path}.target_level_m", 'missing; expected a level or a guide curve { "04-01" = 346.0, ... }')
-            ok = False
-        else:
-            v = guide(ck, f"{path}.target_level_m", t["target_level_m"])
-            if v is None:
-                ok = False
-            else:
-                params["target_level_m"] = v
-                describe = "follow a guide curve" if isinstance(t["target_level_m"], dict) else f"hold {number_text(t['target_level_m'])} m"
-                if is_number(t["target_level_m"]):
-                    sw[f"{path}.target_level_m"] = level_bound(ck)
+            given.update(got)
     if ok and ck.period is not None:
         from sim.rules.regimes import Regime
 
@@ -220,9 +170,106 @@ def check_regime(ck, path: str, name: str, t) -> Any:
         except ValueError as err:
             ck.add(path, str(err))
             return out
-        ck.c.regimes[name] = RegimeSpec(name, rule, params, limits, describe)
+        ck.c.regimes[name] = RegimeSpec(name, rule, params, limits, spec.describe_params(given))
         ck.c.sweepable.update(sw)
     return out
+
+
+
+def _groups(rule) -> list:
+    """The rule's parameters as (group, [params]): a sub-table's keys together, in order."""
+    out: list = []
+    for p in rule.params:
+        if p.group and out and out[-1][0] == p.group:
+            out[-1][1].append(p)
+        else:
+            out.append((p.group, [p]))
+    return out
+
+
+def _bound(ck, b: Bound) -> Bound:
+    return level_bound(ck) if b is RESERVOIR_LEVELS else b
+
+
+def _missing(kind: str) -> str:
+    return {
+        SERIES: "missing; expected a number or a series table, e.g. { monthly = [...] }",
+        GUIDE: 'missing; expected a level or a guide curve { "04-01" = 346.0, ... }',
+    }.get(kind, "missing; expected a number")
+
+
+def _check_param(ck, path: str, t: dict, out: dict, rule, p, params: dict, sw: dict) -> dict | None:
+    """Check one parameter's key into ``params`` (and ``sw`` if sweepable); returns what the
+    file gave for it (the form of a flow series), or None on a problem."""
+    key = f"{path}.{p.key}"
+    bound = _bound(ck, p.bound)
+    sweep = _bound(ck, p.sweep_bound or p.bound)
+    if p.kind == FLOW_SERIES:
+        got = ck.flow_form(path, t, FLOW_FORMS, None, what=rule.name)
+        if got is None:
+            return None
+        form, params[p.name] = got
+        if p.sweepable and form == "constant_m3s":
+            sw[f"{path}.{p.sweep_name}"] = sweep
+        return {p.name: form}
+    if p.default is not None:
+        out.setdefault(p.key, p.default)
+    if p.key not in out:
+        ck.add(key, _missing(p.kind))
+        return None
+    raw = out[p.key]
+    if p.kind == NUMBER:
+        v = ck.number(key, raw, bound)
+        if v is None:
+            return None
+        problems = [m for n, m in rule.check({**params, p.name: v}) if n == p.name]
+        if problems:
+            ck.add(key, "; ".join(problems))
+            return None
+        params[p.name] = float(v)
+        constant = True
+    elif p.kind == SERIES:
+        v = ck.value_series(key, raw, bound=bound)
+        if v is None:
+            return None
+        params[p.name] = v
+        constant = is_number(raw) or (isinstance(raw, dict) and "constant" in raw)
+    else:  # GUIDE
+        v = guide(ck, key, raw)
+        if v is None:
+            return None
+        params[p.name] = v
+        constant = is_number(raw)
+    if p.sweepable and constant:
+        sw[f"{path}.{p.sweep_name}"] = sweep
+    return {p.name: raw}
+
+
+def _check_group(ck, path: str, t: dict, group: str, members: list, params: dict, sw: dict) -> dict | None:
+    """Check a sub-table of numbers that come together (all or none), e.g. ``hedging``."""
+    if group not in t:
+        return {}
+    subkeys = tuple(p.key.split(".", 1)[1] for p in members)
+    h = ck.table(f"{path}.{group}", t[group], subkeys)
+    if h is None:
+        return None
+    ok = True
+    together = ", ".join(subkeys[:-1]) + " and " + subkeys[-1] if len(subkeys) > 1 else subkeys[0]
+    for k in subkeys:
+        if k not in h:
+            ck.add(f"{path}.{group}.{k}", f"missing; {group} needs {together}")
+            ok = False
+    values = {}
+    for p, k in zip(members, subkeys):
+        if k in h:
+            values[p] = ck.number(f"{path}.{p.key}", h[k], _bound(ck, p.bound))
+    if not ok or any(v is None for v in values.values()):
+        return None
+    for p, v in values.items():
+        params[p.name] = float(v)
+        if p.sweepable:
+            sw[f"{path}.{p.sweep_name}"] = _bound(ck, p.sweep_bound or p.bound)
+    return {p.name: v for p, v in values.items()}
 
 
 def level_bound(ck) -> Bound:
@@ -255,15 +302,6 @@ def guide(ck, path: str, value):
         return None
 
 
-#: Dotted key (after ``regimes.<name>.``) → the `Regime` parameter it overrides; any other
-#: key is a release limit of the same name. Series keys take shape ``(1, n_members)``.
-_PARAM_OF = {
-    "hedging.factor": "hedging_factor", "hedging.trigger_level_m": "hedging_trigger_level_m",
-    "scale": "scale", "approach_days": "approach_days",
-}  # fmt: skip
-_SERIES_OF = {"target_mw": "target_mw", "target_level_m": "target_level_m", "constant_m3s": "release_m3s"}
-
-
 def build_regimes(specs: dict, ov: dict) -> dict:
     """The engine's `Regime` of each checked regime (``specs``: name → `RegimeSpec`, in run
     order), with the ``regimes.<name>.<key>`` entries of ``ov`` (dotted path → one value per
@@ -275,15 +313,15 @@ def build_regimes(specs: dict, ov: dict) -> dict:
         prefix = f"regimes.{name}."
         params = dict(spec.params)
         limits = dict(spec.limits)
+        by_key = {p.sweep_name: p for p in RULES[spec.rule].params}
         for path, values in ov.items():
             if not path.startswith(prefix):
                 continue
             key = path[len(prefix):]
-            if key in _PARAM_OF:
-                params[_PARAM_OF[key]] = values
-            elif key in _SERIES_OF:
-                params[_SERIES_OF[key]] = values[None, :]
-            else:
+            if key in by_key:  # a rule's parameter; a series takes shape (1, n_members)
+                p = by_key[key]
+                params[p.name] = values[None, :] if p.series else values
+            else:  # a release limit of the same name
                 limits[key] = values
         regimes[name] = Regime(spec.rule, params, name=name, **limits)
     return regimes

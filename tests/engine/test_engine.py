@@ -15,7 +15,7 @@ from sim import builtin
 from sim.physics.calendar import Period
 from sim.physics.demand import User
 from sim.engine.driver import Model, SimulationError, n_members_of, simulate
-from sim.rules.regimes import BINDING, BINDING_CODE, Regime
+from sim.rules.regimes import BINDING_CODE, Regime
 
 DAY_S = 86_400.0
 TOL_M3 = 1e-9 * 1e6  # 1e-9 hm³

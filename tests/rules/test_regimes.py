@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sim import builtin
-from sim.engine import kernels as _kernels
+from sim.rules import base
 from sim.physics.calendar import Period
 from sim.physics.demand import User
 from sim.engine.driver import Model, simulate
@@ -43,8 +43,8 @@ def test_binding_names():
         "head", "overtopping",
     }
     assert all(BINDING[BINDING_CODE[n]] == n for n in BINDING)
-    # The compiled kernel writes the same codes.
-    assert (_kernels.SPILLED, _kernels.HEAD_LIMIT, _kernels.OVERTOPPING) == (
+    # The compiled kernel and the rules' steps write the same codes.
+    assert (base.SPILLED, base.HEAD_LIMIT, base.OVERTOPPING) == (
         BINDING_CODE["spill"], BINDING_CODE["head"], BINDING_CODE["overtopping"])
     assert rule_names() == ["demand", "level", "power", "schedule"] == sorted(RULES)
 

@@ -474,10 +474,11 @@ def _slow_last_chunk(task):
     import time
 
     from sim.engine import driver as engine
+    from sim.engine.model import realize
 
     if task[2] != 1000:
         time.sleep(60)
-    return engine._chunk(engine._realize(task[0]), task[1], task[2], task[3])
+    return engine._chunk(realize(task[0]), task[1], task[2], task[3])
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
