@@ -118,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--toml", action="store_true", help="print scenario.resolved.toml instead")
     sub.add_parser("presets", help="list the built-in data with sources and confidence",
                    epilog=EPILOG_OTHER, formatter_class=fmt)
+    sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)",
+                   description="Print the JSON Schema (draft 4) of the scenario format, generated from the "
+                   "checks' key tables and the registered rules. Editors with Taplo / Even Better TOML "
+                   "complete and check keys of a file whose first line names it: "
+                   "#:schema ./scenario.schema.json",
+                   epilog="example:\n  bakhri schema > scenario.schema.json", formatter_class=fmt)
     return p
 
 
@@ -194,9 +200,9 @@ def _say_if_compiling() -> None:
 
 def _cmd_run(args) -> int:
     from sim.engine import memory
+    from sim.engine.driver import SimulationError, simulate
     from sim.report import output
     from sim.report.captions import plot_kwargs
-    from sim.engine.driver import SimulationError, simulate
 
     if args.members is not None and args.members < 1:
         raise InputError(f"--members is {args.members}; expected a whole number >= 1")
@@ -250,8 +256,8 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from sim.report import output
-    from sim.studies import sweep
     from sim.scenario import ScenarioError, sweep_size_problem
+    from sim.studies import sweep
 
     (scenario,) = _load([args.file])
     parameters = None
@@ -357,7 +363,17 @@ def _cmd_presets(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets}
+def _cmd_schema(args) -> int:
+    from sim.scenario.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
+COMMANDS = {
+    "run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets,
+    "schema": _cmd_schema,
+}
 
 
 def main(argv=None) -> int:
@@ -388,8 +404,8 @@ def _main(argv) -> int:
     args = parser.parse_args(argv)
     args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
     from sim.engine.memory import MemoryLimitError
-    from sim.report.output import OutputError
     from sim.inputs.presets import PresetError
+    from sim.report.output import OutputError
     from sim.scenario import ScenarioError
 
     try:

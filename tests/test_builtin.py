@@ -8,10 +8,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sim import builtin
-from sim.physics.calendar import Period, growing_season, water_year
 from sim.engine.driver import Model, simulate
-from sim.rules.regimes import Regime
 from sim.inputs.series import SeriesError
+from sim.physics.calendar import Period, growing_season, water_year
+from sim.rules.regimes import Regime
 
 KHUJAND_MM = np.array([10, 15, 40, 70, 120, 160, 180, 160, 110, 70, 35, 15], dtype=float)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from bad_cases import BAD_CASES, BAD_DIR
+
 from sim import __version__, cli
 from sim.inputs.presets import list_presets
 from sim.scenario import load_scenario
@@ -954,7 +954,6 @@ def _interrupt(argv, sig, *, wait_for, group, cwd, env=None):
     """Start ``python -m sim ARGV`` in its own session, wait until `wait_for(proc, stderr_so_far)`,
     send `sig` (to the whole group, as a terminal's Ctrl-C does, or to the process alone);
     return (exit status, seconds from the signal to the exit, stderr, processes left)."""
-    import signal
     import time
 
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT), **(env or {}))

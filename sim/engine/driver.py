@@ -47,10 +47,10 @@ import numpy as np
 from sim.engine import dispatch
 from sim.engine import kernels as _kernels
 from sim.engine import metrics as metric_registry
-from sim.physics import units
 from sim.engine.model import Model, n_members_of, realize, select_members
-from sim.rules.regimes import Day, Regime
 from sim.engine.results import SimulationResult
+from sim.physics import units
+from sim.rules.regimes import Day, Regime
 
 __all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError"]
 

@@ -22,7 +22,14 @@ from sim._jit import njit
 from sim.engine.metrics.hashimoto import DEFICIT_TOLERANCE_M3S
 from sim.physics.compiled import INV_DT, SECONDS_PER_DAY, field_at, net_head, outlet_capacity, segment, turbine_flow
 from sim.rules.base import (
-    AVAILABLE, CAPACITY, MAX_RELEASE, MIN_RELEASE, OVERTOPPING, RAMP_DOWN, RAMP_UP, SPILLED,
+    AVAILABLE,
+    CAPACITY,
+    MAX_RELEASE,
+    MIN_RELEASE,
+    OVERTOPPING,
+    RAMP_DOWN,
+    RAMP_UP,
+    SPILLED,
 )
 
 # Indices of the daily output array (N_DAILY, n_steps, n_members).

@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 
+from sim.engine.driver import Model, SimulationError, n_members_of
 from sim.physics import units
 from sim.physics.hydraulics import DayHydraulics, interp
-from sim.engine.driver import Model, SimulationError, n_members_of
 from sim.rules.base import BINDING_CODE, RULES, ReferenceDay
 from sim.rules.regimes import Regime
 

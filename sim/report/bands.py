@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 __all__ = [
     "as_2d", "band_legend_handles", "decade_groups", "decade_means", "decade_sums", "ensemble_note",
     "legend_right", "line_widths", "line_with_bands", "outer_lines",

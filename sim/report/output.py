@@ -32,9 +32,18 @@ from pathlib import Path
 import numpy as np
 
 # Re-exported: notebooks and scripts import the CSV writers and the tables from here.
-from sim.report.csvfiles import DAILY_COLUMNS, PERCENTILE_COLUMNS, OutputError, daily_rows, representative_members
-from sim.report.csvfiles import results_by_name, summary_rows, write_daily_csv, write_daily_percentiles_csv
-from sim.report.csvfiles import write_summary_csv
+from sim.report.csvfiles import (
+    DAILY_COLUMNS,
+    PERCENTILE_COLUMNS,
+    OutputError,
+    daily_rows,
+    representative_members,
+    results_by_name,
+    summary_rows,
+    write_daily_csv,
+    write_daily_percentiles_csv,
+    write_summary_csv,
+)
 from sim.report.tables import format_sweep_table, format_table, sweep_table_metrics
 
 __all__ = [

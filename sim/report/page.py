@@ -9,11 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import metrics as metric_registry
-from sim.report.style import (
-    DPI_SAFETY, REFERENCE_COLOR, as_results, figure_renderer, regime_colors, wrap_to_width,
-)
 from sim.report.bands import band_legend_handles, ensemble_note, outer_lines
 from sim.report.plots_run import plot_deficits, plot_energy, plot_level, plot_release
+from sim.report.style import (
+    DPI_SAFETY,
+    REFERENCE_COLOR,
+    as_results,
+    figure_renderer,
+    regime_colors,
+    wrap_to_width,
+)
 
 __all__ = ["plot_comparison"]
 

@@ -9,13 +9,30 @@ from __future__ import annotations
 import numpy as np
 
 from sim.physics import units
-from sim.report.style import (
-    DEFICIT_COLOR, REFERENCE_COLOR, USER_PALETTE, add_footnote, as_results, daily_of, date_axis, new_axes,
-    regime_colors, style_axes, year_text,
-)
 from sim.report.bands import (
-    as_2d, band_legend_handles, decade_groups, decade_means, decade_sums, ensemble_note, legend_right,
-    line_widths, line_with_bands, outer_lines,
+    as_2d,
+    band_legend_handles,
+    decade_groups,
+    decade_means,
+    decade_sums,
+    ensemble_note,
+    legend_right,
+    line_widths,
+    line_with_bands,
+    outer_lines,
+)
+from sim.report.style import (
+    DEFICIT_COLOR,
+    REFERENCE_COLOR,
+    USER_PALETTE,
+    add_footnote,
+    as_results,
+    daily_of,
+    date_axis,
+    new_axes,
+    regime_colors,
+    style_axes,
+    year_text,
 )
 
 __all__ = ["plot_deficits", "plot_energy", "plot_level", "plot_power", "plot_release", "plot_supply_deficit"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import metrics as metric_registry
-from sim.report.style import REFERENCE_COLOR, new_axes, regime_colors, style_axes
-from sim.report.labels import label_for, unit_of
 from sim.report.bands import legend_right
+from sim.report.labels import label_for, unit_of
+from sim.report.style import REFERENCE_COLOR, new_axes, regime_colors, style_axes
 
 __all__ = ["pareto_front", "plot_exceedance", "plot_failure_ranges", "plot_sweep_heatmap", "plot_tradeoff"]
 

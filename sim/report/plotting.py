@@ -29,15 +29,20 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from sim.report.style import DEFICIT_COLOR, PALETTE, REFERENCE_COLOR, USER_PALETTE, as_results, regime_colors
-from sim.report.labels import label_for
 from sim.report.bands import decade_groups, decade_means
-from sim.report.plots_run import (
-    plot_deficits, plot_energy, plot_level, plot_power, plot_release, plot_supply_deficit,
-)
+from sim.report.labels import label_for
 from sim.report.page import plot_comparison
+from sim.report.plots_run import (
+    plot_deficits,
+    plot_energy,
+    plot_level,
+    plot_power,
+    plot_release,
+    plot_supply_deficit,
+)
 from sim.report.plots_sweep import pareto_front, plot_exceedance, plot_failure_ranges, plot_sweep_heatmap, plot_tradeoff
 from sim.report.render import PNG_COMPRESS_LEVEL, WORKERS_ENV, plot_workers, safe_name, write_pngs
+from sim.report.style import DEFICIT_COLOR, PALETTE, REFERENCE_COLOR, USER_PALETTE, as_results, regime_colors
 
 __all__ = [
     "PALETTE",

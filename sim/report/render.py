@@ -13,7 +13,6 @@ import signal
 import sys
 from pathlib import Path
 
-
 __all__ = [
     "FontHeights", "PNG_COMPRESS_LEVEL", "WORKERS_ENV", "can_fork", "plot_workers", "safe_name", "save_png",
     "write_pngs",

@@ -54,20 +54,40 @@ Key paths in messages are dotted (``regimes.irrigation-first.hedging.factor``); 
 is ``demand.<name>`` (or ``demand[k]``, counting from 1, when it has no usable name).
 """
 
-from sim.scenario.errors import ScenarioError
-from sim.scenario.keys import (
-    FORMAT_VERSION,
-    MAX_EXTENDS_DEPTH,
-    MAX_NESTING,
-    SAMPLING_METHODS,
-    SECTION_KEYS,
-    SWEEP_METHODS,
-)
-from sim.scenario.load import load_scenario, scenario_from_dict, validate
-from sim.scenario.model import Scenario
-from sim.scenario.regimes import RULE_KEYS
-from sim.scenario.specs import EnsembleSpec, SweepSpec
-from sim.scenario.study import sweep_size_problem
+import importlib
+
+# The public names, imported on first use (PEP 562): ``bakhri --help`` reads the sweep methods
+# from `keys` without loading the checks, the rules or numba.
+_PUBLIC = {
+    "ScenarioError": "errors",
+    "FORMAT_VERSION": "keys",
+    "MAX_EXTENDS_DEPTH": "keys",
+    "MAX_NESTING": "keys",
+    "SAMPLING_METHODS": "keys",
+    "SECTION_KEYS": "keys",
+    "SWEEP_METHODS": "keys",
+    "load_scenario": "load",
+    "scenario_from_dict": "load",
+    "validate": "load",
+    "Scenario": "model",
+    "RULE_KEYS": "regimes",
+    "EnsembleSpec": "specs",
+    "SweepSpec": "specs",
+    "sweep_size_problem": "study",
+}
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "FORMAT_VERSION",

@@ -8,9 +8,9 @@ import re
 import numpy as np
 
 from sim.inputs import series
-from sim.inputs.presets import load_preset, preset_names, PresetError
+from sim.inputs.presets import PresetError, load_preset, preset_names
 from sim.physics.calendar import Period
-from sim.physics.ranges import ANY, Bound, FLOW
+from sim.physics.ranges import ANY, FLOW, Bound
 from sim.scenario.errors import (
     describe_value,
     did_you_mean,
@@ -23,7 +23,6 @@ from sim.scenario.errors import (
 from sim.scenario.keys import FORM_OPTIONS, SERIES_TABLE_FORMS
 from sim.scenario.reading import Files
 from sim.scenario.specs import Compiled
-
 
 CSV_WHERE_RE = re.compile(r"^(row \d+(?:, column [^:]+)?): (.*)$", re.S)
 

@@ -10,7 +10,7 @@ from sim.physics import units
 from sim.physics.calendar import parse_month_day
 from sim.physics.ranges import FLOW, number_text
 from sim.scenario.errors import describe_value, is_date, unknown_name
-from sim.scenario.keys import bound, DEMAND_KEYS, FLOW_FORMS, FORM_OPTIONS, NAME_RE, VOLUME_KEYS
+from sim.scenario.keys import DEMAND_KEYS, FLOW_FORMS, FORM_OPTIONS, NAME_RE, VOLUME_KEYS, bound
 from sim.scenario.specs import UserSpec
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from sim.physics.ranges import DEPTH, FLOW
 from sim.scenario.errors import describe_value, is_number
-from sim.scenario.keys import bound, DOWNSTREAM_KEYS, FLOW_FORMS, INFLOW_KEYS, LOSSES_KEYS
+from sim.scenario.keys import DOWNSTREAM_KEYS, FLOW_FORMS, INFLOW_KEYS, LOSSES_KEYS, bound
 
 
 def check_inflow(ck):

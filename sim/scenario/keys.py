@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sim.physics.ranges import (
     ANY,
-    Bound,
     EFFICIENCY,
     FACTOR,
     FLOW,
@@ -25,8 +24,9 @@ from sim.physics.ranges import (
     MEMBERS,
     NONNEG,
     OPEN_FRACTION,
-    percent_hint,
     VOLUME,
+    Bound,
+    percent_hint,
 )
 
 FORMAT_VERSION = 1

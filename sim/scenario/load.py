@@ -12,13 +12,13 @@ import numpy as np
 from sim.physics.ranges import number_text
 from sim.scenario.checker import Checker
 from sim.scenario.demands import check_demands
-from sim.scenario.errors import did_you_mean, key_text, ScenarioError
+from sim.scenario.errors import ScenarioError, did_you_mean, key_text
 from sim.scenario.header import check_period, check_scenario
 from sim.scenario.inputs import check_downstream, check_inflow, check_losses
 from sim.scenario.keys import MAX_NESTING, SECTIONS
 from sim.scenario.model import Scenario
 from sim.scenario.plant import check_plant
-from sim.scenario.reading import absolutize, Files, nesting_depth, read_toml, resolve_extends, TOO_DEEP
+from sim.scenario.reading import TOO_DEEP, Files, absolutize, nesting_depth, read_toml, resolve_extends
 from sim.scenario.regimes import check_regimes
 from sim.scenario.reservoir import check_reservoir
 from sim.scenario.study import check_ensemble, check_sweep

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -107,8 +107,8 @@ class Scenario:
             An override path that is not a numeric key of the scenario, a value out of its
             range, or arrays of different lengths.
         """
-        from sim.physics.demand import User
         from sim.engine.driver import Model
+        from sim.physics.demand import User
 
         c = self._compiled
         ov, n = self._check_overrides(overrides, n_members)

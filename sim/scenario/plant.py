@@ -6,7 +6,7 @@ import math
 
 from sim.physics.ranges import Bound
 from sim.scenario.errors import is_number
-from sim.scenario.keys import bound, PLANT_KEYS
+from sim.scenario.keys import PLANT_KEYS, bound
 
 
 def check_plant(ck):

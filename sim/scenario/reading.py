@@ -7,9 +7,8 @@ import os
 import re
 import tomllib
 
-from sim.scenario.errors import describe_value, ScenarioError
+from sim.scenario.errors import ScenarioError, describe_value
 from sim.scenario.keys import FLOW_FORMS, MAX_EXTENDS_DEPTH, MAX_NESTING, SERIES_TABLE_FORMS
-
 
 # Merge: keys that are alternatives to each other (a child giving one drops the parent's others).
 _EXCLUSIVE = (

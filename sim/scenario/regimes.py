@@ -22,7 +22,6 @@ from sim.rules.base import FLOW_SERIES, GUIDE, NUMBER, RESERVOIR_LEVELS, RULES, 
 from sim.scenario.errors import describe_value, is_number, join_key, quoted, unknown_name
 from sim.scenario.keys import FLOW_FORMS, FORM_OPTIONS, NAME_RE
 
-
 #: Keys every regime takes, whatever its rule.
 REGIME_COMMON = (
     "rule", "description", "min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s",

@@ -8,11 +8,11 @@ import re
 import numpy as np
 
 from sim.inputs import series
-from sim.inputs.presets import hypsometry_table, PresetError
+from sim.inputs.presets import PresetError, hypsometry_table
 from sim.physics import units
-from sim.physics.ranges import AREA, Bound, FLOW, number_text, VOLUME
+from sim.physics.ranges import AREA, FLOW, VOLUME, Bound, number_text
 from sim.scenario.errors import describe_value, is_number
-from sim.scenario.keys import bound, RESERVOIR_KEYS
+from sim.scenario.keys import RESERVOIR_KEYS, bound
 
 
 def check_reservoir(ck):

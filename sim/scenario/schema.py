@@ -38,6 +38,7 @@ _DOTTED = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$"
 #: A month-day key of a guide curve or a series table (``"06-10"``).
 _MONTH_DAY = r"^[0-9]{2}-[0-9]{2}$"
 
+_FLOW_FORMS = ("constant_m3s", "daily_m3s", "decadal_m3s", "monthly_m3s", "csv", "column", "start")
 _COMMON_DOCS = {
     "rule": "the operating rule that decides each day's release",
     "description": "what the regime does, for summaries and plots",
@@ -140,17 +141,28 @@ def _regime() -> dict:
     }
     for name in ("min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s"):
         props[name] = {"description": _COMMON_DOCS[name], **_bounded("number", SECTION_KEYS["inflow"]["constant_m3s"].bound)}
+    users: dict[str, list[str]] = {}  # key → the rules that take it, for its description
     for rule in RULES.values():
         for p in rule.params:
             if p.kind == FLOW_SERIES:
-                for form in ("constant_m3s", "daily_m3s", "decadal_m3s", "monthly_m3s", "csv", "column", "start"):
-                    props.setdefault(form, _key(flows[form]))
+                for form in _FLOW_FORMS:
+                    entry = _key(flows[form])
+                    props.setdefault(form, {**entry, "description": entry["description"].replace("inflow: ", "release: ")})
+                    users.setdefault(form, []).append(rule.name)
             elif p.group:
-                table = props.setdefault(p.group, {"description": f"{rule.name} rule: {p.group}", "type": "object",
+                table = props.setdefault(p.group, {"description": p.group, "type": "object",
                                                    "properties": {}, "additionalProperties": False})
-                table["properties"][p.key.split(".", 1)[1]] = _param(p)
+                sub = p.key.split(".", 1)[1]
+                table["properties"][sub] = _param(p)
+                table["description"] = "{ " + ", ".join(table["properties"]) + " }, all or none"
+                users.setdefault(p.group, []).append(rule.name)
             else:
-                props.setdefault(p.key, {**_param(p), "description": f"{rule.name} rule: {_param(p)['description']}"})
+                props.setdefault(p.key, _param(p))
+                users.setdefault(p.key, []).append(rule.name)
+    for key, rules in users.items():
+        names = list(dict.fromkeys(rules))
+        what = f"{names[0]} rule" if len(names) == 1 else f"{', '.join(names)} rules"
+        props[key] = {**props[key], "description": f"{what}: {props[key]['description']}"}
     return {"type": "object", "properties": props, "required": ["rule"], "additionalProperties": False}
 
 

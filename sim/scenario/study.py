@@ -8,11 +8,11 @@ import math
 import numpy as np
 
 from sim.inputs.inflow import DEFAULT_LAG1, lag1_lowest
-from sim.physics.ranges import Bound, MAX_MEMBERS, MEMBERS, number_text, POSITIVE
+from sim.physics.ranges import MAX_MEMBERS, MEMBERS, POSITIVE, Bound, number_text
 from sim.scenario.errors import describe_value, quoted, unknown_name
-from sim.scenario.keys import bound, ENSEMBLE_KEYS, SAMPLING_METHODS, SWEEP_METHODS, SWEEP_OPTIONS
-from sim.scenario.overrides import key_problem
+from sim.scenario.keys import ENSEMBLE_KEYS, SAMPLING_METHODS, SWEEP_METHODS, SWEEP_OPTIONS, bound
 from sim.scenario.model import Scenario
+from sim.scenario.overrides import key_problem
 from sim.scenario.specs import EnsembleSpec, SweepSpec
 
 

@@ -30,8 +30,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from sim.engine import memory
-from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine import metrics as metric_registry
+from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine.results import SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
 from sim.scenario.overrides import grid  # one implementation: the scenario's SweepSpec.grid uses it too

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sim import builtin
+from sim.engine.driver import Model, SimulationError, n_members_of, simulate
 from sim.physics.calendar import Period
 from sim.physics.demand import User
-from sim.engine.driver import Model, SimulationError, n_members_of, simulate
 from sim.rules.regimes import BINDING_CODE, Regime
 
 DAY_S = 86_400.0
@@ -696,10 +696,7 @@ def test_model_validation():
 def test_compiled_step_agrees_with_the_physics_functions():
     """The kernel reimplements the daily step for speed; its numbers must be those of the
     public, documented functions (hypsometry, losses, hydropower, demand)."""
-    from sim.physics import calendar
-    from sim.physics import demand
-    from sim.physics import hydropower
-    from sim.physics import losses
+    from sim.physics import calendar, demand, hydropower, losses
 
     period = calendar.growing_season(2025)
     model = builtin.model(period, inflow_scale=np.array([0.7, 1.0, 1.3]))

@@ -15,8 +15,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sim import builtin, cli, simulate
 from sim.engine import kernels as K
 from sim.engine import metrics
-from sim.engine.metrics.hashimoto import failure_events, reliability_time, reliability_volume, resilience
-from sim.engine.metrics.hashimoto import sequent_peak, vulnerability
+from sim.engine.metrics.hashimoto import (
+    failure_events,
+    reliability_time,
+    reliability_volume,
+    resilience,
+    sequent_peak,
+    vulnerability,
+)
 from sim.physics import calendar
 from sim.report import output
 from sim.report.plotting import label_for

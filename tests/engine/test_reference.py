@@ -16,10 +16,10 @@ import pytest
 
 from sim import builtin
 from sim.engine import metrics
-from sim.physics.calendar import Period
-from sim.physics.demand import User
 from sim.engine.driver import Model, SimulationError, simulate
 from sim.engine.reference import simulate_member
+from sim.physics.calendar import Period
+from sim.physics.demand import User
 from sim.rules.regimes import Regime
 from sim.scenario import load_scenario
 

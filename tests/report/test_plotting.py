@@ -19,8 +19,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sim import builtin, simulate  # noqa: E402
 from sim.physics import calendar
-from sim.report import plotting, render, style
 from sim.physics.demand import User  # noqa: E402
+from sim.report import plotting, render, style
 from sim.rules.regimes import Regime  # noqa: E402
 
 LIMITS = {"min": 340.5, "normal": 347.5, "max": 349.0}

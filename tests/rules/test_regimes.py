@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sim import builtin
-from sim.rules import base
+from sim.engine.driver import Model, simulate
 from sim.physics.calendar import Period
 from sim.physics.demand import User
-from sim.engine.driver import Model, simulate
+from sim.rules import base
 from sim.rules.regimes import BINDING, BINDING_CODE, RULES, Regime, rule_names
 
 APRIL = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 30))

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from bad_cases import BAD_CASES, BAD_DIR
+
 import sim.scenario as sc
-from sim.scenario import keys as scenario_keys, regimes as scenario_regimes
-from sim.physics.calendar import growing_season, water_year
 from sim.engine.driver import Model, n_members_of
 from sim.inputs.inflow import StochasticInflow
-from sim.rules.regimes import Regime
-from sim.scenario import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
 from sim.inputs.series import SeriesError, guide_curve
+from sim.physics.calendar import growing_season, water_year
 from sim.report.captions import DATA_SOURCES, plot_kwargs
 from sim.report.show import scenario_text
+from sim.rules.regimes import Regime
+from sim.scenario import EnsembleSpec, ScenarioError, SweepSpec, load_scenario, scenario_from_dict, validate
+from sim.scenario import keys as scenario_keys
+from sim.scenario import regimes as scenario_regimes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -9,6 +9,7 @@
 Adding a metric: write its `Metric` (a compute function of `Context`) and `register` it.
 """
 
+from sim.engine.metrics import standard  # registers the standard metrics
 from sim.engine.metrics.hashimoto import (
     DEFICIT_TOLERANCE_M3S,
     failure_events,
@@ -33,7 +34,6 @@ from sim.engine.metrics.registry import (
     unregister,
     user_names,
 )
-from sim.engine.metrics import standard  # registers the standard metrics
 
 __all__ = [
     "DEFICIT_TOLERANCE_M3S", "failure_events", "reliability_time", "reliability_volume", "resilience",
