@@ -273,7 +273,7 @@ def _at_row(a, t):
 
 
 
-def _run_chunk(args):
+def run_chunk(args):
     """Run one chunk: (model, regime, k, keep_daily), already restricted to its members."""
     model, regime, k, keep_daily = args
     return _chunk(realize(model), regime, k, keep_daily)
@@ -333,13 +333,13 @@ def simulate(
     if executor is None:
         parts = []
         for task in tasks():
-            parts.append(_run_chunk(task))
+            parts.append(run_chunk(task))
             if progress is not None:
                 progress(sum(p.n_members for p in parts))
     else:
         parts = []
         # A list, not a generator: Dask's executor refuses iterators; tasks are small (sliced views).
-        for part in executor.map(_run_chunk, list(tasks())):
+        for part in executor.map(run_chunk, list(tasks())):
             parts.append(part)
             if progress is not None:
                 progress(sum(p.n_members for p in parts))

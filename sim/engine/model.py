@@ -1,4 +1,19 @@
-"""What a run needs except the regime: the `Model`, its members, and member selection for chunks."""
+"""What a run needs except the regime: the `Model`, its members, and member selection for chunks.
+
+The per-member protocol
+-----------------------
+An ensemble or a sweep is one run over members: any input may differ between members. Three
+classes say which of their attributes may, in a class attribute of names:
+
+- ``member_fields`` (`Model`, `sim.physics.hypsometry.Reservoir`, `sim.rules.regimes.Regime`):
+  a scalar (the same for every member) or an array of shape ``(n_members,)``;
+- ``daily_fields`` (`Model`): a daily series, shape ``(n_steps | 1, 1 | n_members)``;
+- a rule's parameters (`sim.rules.base.Param`): numbers per member, series as daily fields.
+
+`n_members_of` reads the member count from them (every non-scalar must agree) and
+`select_members` cuts a chunk of members out of each; the engine broadcasts size-1 axes.
+A new per-member input is one more name in the right tuple.
+"""
 
 from __future__ import annotations
 
@@ -83,15 +98,17 @@ class Model:
     reach_loss_fraction: Any = 0.0
     lateral_inflow_m3s: Any = 0.0
 
-    _daily_fields = (
+    #: Inputs given per day (and per member): see the per-member protocol above.
+    daily_fields = (
         "inflow_m3s", "evaporation_mm_day", "precipitation_mm_day", "seepage_m3s", "units_available",
         "lateral_inflow_m3s",
     )
-    _member_fields = ("initial_storage_m3", "inflow_scale", "evaporation_factor", "reach_loss_fraction")
+    #: Inputs that may differ between members.
+    member_fields = ("initial_storage_m3", "inflow_scale", "evaporation_factor", "reach_loss_fraction")
 
     def __post_init__(self):
         n = self.period.n_days
-        for name in self._daily_fields:
+        for name in self.daily_fields:
             a = _daily(getattr(self, name))
             if isinstance(a, np.ndarray):
                 if a.shape[0] not in (1, n):
@@ -101,7 +118,7 @@ class Model:
                 if name != "lateral_inflow_m3s" and np.any(a < 0):
                     raise ValueError(f"{name} has negative values")
             object.__setattr__(self, name, a)
-        for name in self._member_fields:
+        for name in self.member_fields:
             a = np.asarray(getattr(self, name), dtype=float)
             if a.ndim > 1 or not np.all(np.isfinite(a)):
                 raise ValueError(f"{name} must be a finite number or a per-member 1-D array")
@@ -141,15 +158,15 @@ def n_members_of(model: Model, regime: Regime | None = None) -> int:
 
     Raises ValueError when two arrays disagree.
     """
-    sizes = _member_sizes(model, model._daily_fields + model._member_fields)
-    sizes |= _member_sizes(model.reservoir, model.reservoir._member_fields)
+    sizes = _member_sizes(model, model.daily_fields + model.member_fields)
+    sizes |= _member_sizes(model.reservoir, model.reservoir.member_fields)
     eff = np.asarray(model.plant.efficiency)
     if eff.ndim == 1 and eff.size > 1:
         sizes.add(eff.size)
     for u in model.users:
         sizes |= _member_sizes(u, ("demand_m3s", "scale"))
     if regime is not None:
-        sizes |= _member_sizes(regime, tuple(f for f in regime._member_fields if getattr(regime, f) is not None))
+        sizes |= _member_sizes(regime, tuple(f for f in regime.member_fields if getattr(regime, f) is not None))
         for v in regime.params.values():
             if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[-1] > 1:
                 sizes.add(v.shape[-1])
@@ -182,9 +199,9 @@ def select_members(model: Model, regime: Regime, sl: slice, n: int, lazy: bool =
     Generated inputs (stochastic inflow) are made for those members now, or, with `lazy`,
     when the chunk runs (`realize`), so that a task sent to another process stays small.
     """
-    m = {f: _take(getattr(model, f), sl, n, lazy) for f in model._daily_fields + model._member_fields}
+    m = {f: _take(getattr(model, f), sl, n, lazy) for f in model.daily_fields + model.member_fields}
     m["reservoir"] = dataclasses.replace(
-        model.reservoir, **{f: _take(getattr(model.reservoir, f), sl, n) for f in model.reservoir._member_fields}
+        model.reservoir, **{f: _take(getattr(model.reservoir, f), sl, n) for f in model.reservoir.member_fields}
     )
     eff = np.asarray(model.plant.efficiency)
     if eff.ndim == 1 and eff.size == n and n > 1:
@@ -192,12 +209,12 @@ def select_members(model: Model, regime: Regime, sl: slice, n: int, lazy: bool =
     m["users"] = tuple(
         dataclasses.replace(u, demand_m3s=_take(u.demand_m3s, sl, n), scale=_take(u.scale, sl, n)) for u in model.users
     )
-    r = {f: _take(getattr(regime, f), sl, n) for f in regime._member_fields if getattr(regime, f) is not None}
+    r = {f: _take(getattr(regime, f), sl, n) for f in regime.member_fields if getattr(regime, f) is not None}
     r["params"] = {k: _take(v, sl, n) for k, v in regime.params.items()}
     return dataclasses.replace(model, **m), dataclasses.replace(regime, **r)
 
 
 def realize(model: Model) -> Model:
     """The model with its deferred inputs made (in the process that runs the chunk)."""
-    deferred = {f: getattr(model, f)() for f in model._daily_fields if isinstance(getattr(model, f), _Deferred)}
+    deferred = {f: getattr(model, f)() for f in model.daily_fields if isinstance(getattr(model, f), _Deferred)}
     return dataclasses.replace(model, **deferred) if deferred else model

@@ -231,10 +231,11 @@ class Reservoir:
     tailwater: object
     name: str = ""
 
-    _member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s")
+    #: Attributes that may differ between members (sim.engine.model, the per-member protocol).
+    member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s")
 
     def __post_init__(self):
-        for name in self._member_fields:
+        for name in self.member_fields:
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=float))
         problems = check_reservoir_levels(
             self.hypsometry, self.min_level_m, self.normal_level_m, self.max_level_m, self.spillway_capacity_m3s

@@ -54,7 +54,8 @@ class Regime:
     max_change_m3s_day: Any = np.inf
     initial_release_m3s: Any = None
 
-    _member_fields = ("min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s")
+    #: Attributes that may differ between members (sim.engine.model, the per-member protocol).
+    member_fields = ("min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s")
 
     def __post_init__(self):
         if isinstance(self.rule, str):
@@ -92,7 +93,7 @@ class Regime:
                 a = a[:, None]
             params[k] = a
         object.__setattr__(self, "params", params)
-        for name in self._member_fields:
+        for name in self.member_fields:
             v = getattr(self, name)
             if v is not None:
                 object.__setattr__(self, name, np.asarray(v, dtype=float))

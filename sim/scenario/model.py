@@ -121,7 +121,7 @@ class Scenario:
             return ov[path][None, :] if path in ov else base
 
         res = c.reservoir
-        changed = {k: ov[f"reservoir.{k}"] for k in res._member_fields if f"reservoir.{k}" in ov}
+        changed = {k: ov[f"reservoir.{k}"] for k in res.member_fields if f"reservoir.{k}" in ov}
         if changed:
             res = dataclasses.replace(res, **changed)
         if "reservoir.initial_level_m" in ov:

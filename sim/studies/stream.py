@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine.driver import DEFAULT_CHUNK_SIZE, _run_chunk, select_members
+from sim.engine.driver import DEFAULT_CHUNK_SIZE, run_chunk, select_members
 from sim.report import output
 from sim.studies.workers import Progress, worker_pool
 
@@ -135,7 +135,7 @@ def _replace(path: Path, write) -> None:
 
 def _compute(task):
     """Run one chunk (in a worker or here) and return its metrics only (small to send back)."""
-    part = _run_chunk(task)
+    part = run_chunk(task)
     return part.metrics, part.user_metrics
 
 

@@ -489,7 +489,7 @@ def test_interrupt_terminates_the_worker_pool_at_once(ensemble, monkeypatch):
 
     from sim.engine import driver as engine
 
-    monkeypatch.setattr(engine, "_run_chunk", _slow_last_chunk)
+    monkeypatch.setattr(engine, "run_chunk", _slow_last_chunk)
     before = set(_children())
     t = {}
 
