@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.physics import units
 from sim.physics.calendar import Period
 from sim.physics.hydropower import Plant
 from sim.physics.hypsometry import Reservoir
@@ -128,8 +129,8 @@ class Model:
         top = self.reservoir.hypsometry.max_storage_m3
         if np.any(self.initial_storage_m3 > top):
             raise ValueError(
-                f"initial_storage_m3 is {np.max(self.initial_storage_m3) * 1e-6:g} hm³; expected at most the top of the "
-                f"level–storage table ({top * 1e-6:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"
+                f"initial_storage_m3 is {np.max(self.initial_storage_m3) * units.HM3_PER_M3:g} hm³; expected at most the top of the "
+                f"level–storage table ({top * units.HM3_PER_M3:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"
             )
         if np.any((self.reach_loss_fraction < 0) | (self.reach_loss_fraction >= 1)):
             raise ValueError("reach_loss_fraction must be in [0, 1)")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.physics import units
 from sim.rules.regimes import BINDING
 
 __all__ = ["SimulationResult", "DAILY_FIELDS"]
@@ -102,7 +103,7 @@ class SimulationResult:
             d["inflow_m3s"] + d["precipitation_m3s"] - d["evaporation_m3s"] - d["seepage_m3s"]
             - d["withdrawal_m3s"] - d["release_m3s"]
         )
-        return d["storage_m3"] - start - net * 86_400.0
+        return d["storage_m3"] - start - net * units.SECONDS_PER_DAY
 
     def member(self, i: int) -> "SimulationResult":
         """The result of member `i` alone (a 1-member result)."""

@@ -14,13 +14,13 @@ the slope before it, see `PiecewiseLinear.slopes`), so compiled and numpy look-u
 from __future__ import annotations
 
 from sim._jit import njit
+from sim.physics.units import SECONDS_PER_DAY
 
 __all__ = [
     "SECONDS_PER_DAY", "INV_DT", "REL_TOL", "MAX_ITER", "field_at", "segment", "net_head", "turbine_flow",
     "last_runnable", "outlet_capacity",
 ]
 
-SECONDS_PER_DAY = 86_400.0
 INV_DT = 1.0 / SECONDS_PER_DAY
 
 

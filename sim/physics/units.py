@@ -39,6 +39,8 @@ HM3_PER_M3S_DAY = SECONDS_PER_DAY / M3_PER_HM3  # 0.0864 hm³ per (m³/s · day)
 HM3_PER_M3 = 1.0e-6  # [hm3 m-3]
 KM2_PER_M2 = 1.0e-6  # [km2 m-2]
 MW_PER_W = 1.0e-6  # [MW W-1]
+GWH_PER_MWH = 1.0e-3  # [GWh MWh-1]
+M_PER_MM = 1.0e-3  # [m mm-1]
 
 
 def hm3_to_m3(volume_hm3):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.physics.calendar import decade0_of_day
+
 __all__ = [
     "as_2d", "band_legend_handles", "decade_groups", "decade_means", "decade_sums", "ensemble_note",
     "legend_right", "line_widths", "line_with_bands", "outer_lines",
@@ -22,7 +24,7 @@ def _decade_keys(dates):
     dates = np.asarray(dates).astype("datetime64[D]")
     months = dates.astype("datetime64[M]")
     day = (dates - months.astype("datetime64[D]")).astype(np.int64) + 1
-    dec0 = np.minimum((day - 1) // 10, 2)
+    dec0 = decade0_of_day(day)
     return months.astype(np.int64) * 3 + dec0, months, dec0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.engine import metrics as metric_registry
 from sim.engine.results import SimulationResult
+from sim.physics import units
 from sim.rules.regimes import BINDING
 
 __all__ = [
@@ -54,10 +55,10 @@ PERCENTILE_COLUMNS = (
 PERCENTILES = (10, 50, 90)
 
 #: Source field in SimulationResult.daily and scale factor, for each daily.csv column (a product
-#: with 1e-6, not `sim.physics.units`' division by 1e6: the files' bytes stay those of before).
+#: with units.HM3_PER_M3 and MW_PER_W, not the division of `units.m3_to_hm3`: the files' bytes stay those of before).
 _DAILY_SOURCE = {
-    "storage_hm3": ("storage_m3", 1e-6),
-    "power_mw": ("power_w", 1e-6),
+    "storage_hm3": ("storage_m3", units.HM3_PER_M3),
+    "power_mw": ("power_w", units.MW_PER_W),
 }
 
 

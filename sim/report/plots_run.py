@@ -40,7 +40,7 @@ __all__ = ["plot_deficits", "plot_energy", "plot_level", "plot_power", "plot_rel
 
 #: Daily mean flow [m³/s] to volume [hm³]: 86,400 × 1e-6 (the product, not
 #: `units.HM3_PER_M3S_DAY`'s quotient, whose last bit differs: the plots stay as they were).
-_HM3_PER_M3S_DAY = units.SECONDS_PER_DAY * 1e-6
+_HM3_PER_M3S_DAY = units.SECONDS_PER_DAY * units.HM3_PER_M3
 
 
 def _limits_from(reservoir, limits):
@@ -323,10 +323,10 @@ def plot_power(results, ax=None, *, energy=True, title=None, legend=True, footno
     pw = line_widths(results, widest=2.4, narrowest=1.0)
     for name, r in results.items():
         d = daily_of(r)
-        line_with_bands(ax, r.dates, as_2d(d["power_w"]) * 1e-6, colors[name], name, linewidth=pw[name],
+        line_with_bands(ax, r.dates, as_2d(d["power_w"]) * units.MW_PER_W, colors[name], name, linewidth=pw[name],
                          outer_lines=outer_lines(results))
         if twin is not None:
-            cum = np.cumsum(as_2d(d["energy_mwh"]), axis=0) * 1e-3
+            cum = np.cumsum(as_2d(d["energy_mwh"]), axis=0) * units.GWH_PER_MWH
             line_with_bands(twin, r.dates, cum, colors[name], f"{name}: cumulative energy", linestyle=(0, (4, 2)),
                              linewidth=1.4, bands=False)
     ax.set_ylabel("Power [MW]")

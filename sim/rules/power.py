@@ -121,7 +121,7 @@ def _step(p, t, j, s0, sg, lev, pv, q, wn, dsum, lateral, reach_loss, turb_max, 
 
 def _reference(model, params):
     """The same rule in plain Python: the peak by golden section, the flow by Brent's method."""
-    target_w = [mw * 1e6 for mw in params["target_mw"]]
+    target_w = [units.mw_to_w(mw) for mw in params["target_mw"]]
 
     def step(day):
         return _reference_release(day.hydraulics, target_w[day.t])

@@ -43,7 +43,7 @@ def storage_energy_change_gwh(c):
     turbined.
     """
     turbined = c.acc[K.S_TURBINE]
-    per_m3s_day = np.divide(c.acc[K.S_ENERGY_MWH] * 1e-3, turbined, out=np.zeros_like(turbined), where=turbined > 0)
+    per_m3s_day = np.divide(c.acc[K.S_ENERGY_MWH] * units.GWH_PER_MWH, turbined, out=np.zeros_like(turbined), where=turbined > 0)
     return (c.storage_end_m3 - c.storage_start_m3) / units.SECONDS_PER_DAY * per_m3s_day
 
 
@@ -87,7 +87,7 @@ for _m in (
     Metric("level_max_m", "m a.s.l.", None, "Max level", lambda c: c.hyps.level_fast(c.acc[K.S_STORAGE_MAX])),
     Metric("level_end_m", "m a.s.l.", "max", "End level", lambda c: c.level_end_m.copy(), fmt="{:.2f}",
            show={"table": 8, "page": 7, "sweep": 4}, formats={"sweep": "{:,.1f}"}),
-    Metric("energy_gwh", "GWh", "max", "Energy", lambda c: c.acc[K.S_ENERGY_MWH] * 1e-3, fmt="{:,.1f}",
+    Metric("energy_gwh", "GWh", "max", "Energy", lambda c: c.acc[K.S_ENERGY_MWH] * units.GWH_PER_MWH, fmt="{:,.1f}",
            show={"table": 1, "page": 1, "sweep": 1}, formats={"page": "{:,.0f}"}),
     Metric("storage_energy_change_gwh", "GWh", "max", "Storage energy change", storage_energy_change_gwh),
     Metric("demand_hm3", "hm³", None, "Demand", _user_volume("U_DEMAND"), per_user=True),
