@@ -4,6 +4,7 @@ the data-source footnote."""
 from __future__ import annotations
 
 import numpy as np
+from sim.rules.base import GUIDE, RULES
 
 #: Where the numbers behind every plot come from (DATA.md): the built-in presets; the
 #: hypsometry and tailwater tables are placeholders until survey data replace them.
@@ -29,8 +30,9 @@ def plot_kwargs(scenario, model=None, regimes=None) -> dict:
     n = scenario.period.n_days
     guide = {}
     for name, reg in regimes.items():
-        if reg.rule == "level":
-            target = np.asarray(reg.params["target_level_m"], dtype=float)
+        curves = [p.name for p in RULES[reg.rule].params if p.kind == GUIDE] if reg.rule in RULES else []
+        if curves:  # a rule that follows a guide curve (the level rule): draw it on the level plot
+            target = np.asarray(reg.params[curves[0]], dtype=float)
             column = target.reshape(target.shape[0], -1)[:, 0] if target.ndim else target.reshape(1)
             guide[name] = np.broadcast_to(column, (n,)).copy() if column.size in (1, n) else column[:n].copy()
     footnote = f"{DATA_SOURCES} Tool: bakhri {__version__}"

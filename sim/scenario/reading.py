@@ -16,7 +16,17 @@ _EXCLUSIVE = (
               + FLOW_FORMS + SERIES_TABLE_FORMS),
     frozenset(("initial_level_m", "initial_storage_hm3")),
 )  # fmt: skip
-_REPLACE_WHOLE = frozenset(("target_level_m", "tailwater", "window"))
+#: Tables that a child file replaces whole rather than merging key by key: the tailwater
+#: rating, a protocol's window and every guide curve of a rule (`_replace_whole`).
+_REPLACE_WHOLE = frozenset(("tailwater", "window"))
+
+
+def _replace_whole() -> frozenset:
+    """`_REPLACE_WHOLE` and the keys of the registered rules' guide curves ({ "04-01" = 346.0, ... })."""
+    from sim.rules import RULES  # the package: importing it registers the built-in rules
+    from sim.rules.base import GUIDE
+
+    return _REPLACE_WHOLE | {p.key for rule in RULES.values() for p in rule.params if p.kind == GUIDE}
 _PATH_KEYS = frozenset(("csv", "hypsometry"))
 
 
@@ -120,8 +130,9 @@ def _merge(base: dict, over: dict, path: tuple = ()) -> dict:
             for k in group:
                 if k not in over:
                     out.pop(k, None)
+    whole = _replace_whole()
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in _REPLACE_WHOLE:
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in whole:
             out[k] = _merge(out[k], v, path + (k,))
         else:
             out[k] = copy.deepcopy(v)
