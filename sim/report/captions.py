@@ -4,6 +4,7 @@ the data-source footnote."""
 from __future__ import annotations
 
 import numpy as np
+
 from sim.rules.base import GUIDE, RULES
 
 #: Where the numbers behind every plot come from (DATA.md): the built-in presets; the
