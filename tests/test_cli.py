@@ -205,11 +205,11 @@ def check_run_folder(folder: Path, scenario, n_members: int) -> None:
         col = {c: i for i, c in enumerate(header)}
         assert all(re.fullmatch(r"[a-z_-]+", r[col["binding"]]) for r in rows)
         for m in sorted(set(member_of)):
-            mine = [r for r, k in zip(rows, member_of) if k == m]
+            mine = [r for r, k in zip(rows, member_of, strict=True) if k == m]
             assert len(mine) == scenario.period.n_days
             assert mine[0][0] == str(scenario.period.start)
 
-            def num(name, mine=mine):
+            def num(name, mine=mine, col=col):
                 return np.array([float(r[col[name]]) for r in mine])
 
             storage = num("storage_hm3")

@@ -259,7 +259,7 @@ def _check_group(ck, path: str, t: dict, group: str, members: list, params: dict
             ck.add(f"{path}.{group}.{k}", f"missing; {group} needs {together}")
             ok = False
     values = {}
-    for p, k in zip(members, subkeys):
+    for p, k in zip(members, subkeys, strict=True):
         if k in h:
             values[p] = ck.number(f"{path}.{p.key}", h[k], _bound(ck, p.bound))
     if not ok or any(v is None for v in values.values()):

@@ -177,7 +177,7 @@ def read_hypsometry(ck, f: str):
             ck.add(f"{key} ({shown}, row {r})", f"{len(row)} fields; expected {len(header)} as in the header")
             bad = True
             continue
-        for j, c in zip(idx, need):
+        for j, c in zip(idx, need, strict=True):
             text = row[j].strip()
             try:
                 v = float(text)
