@@ -459,35 +459,23 @@ def test_members_apply_to_the_ensemble_files_of_a_mixed_run(capsys, tmp_path):
 # --------------------------------------------------------------------------------------
 
 
-def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch):
-    import sim.engine.driver
-
+@pytest.mark.parametrize("command, scenario, target, message", [
+    ("run", BASELINE, "sim.engine.driver.simulate", "engine exploded"),
+    ("sweep", HEDGING, "sim.studies.stream._compute", "chunk lost"),
+])  # fmt: skip
+def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch, command, scenario, target, message):
     def boom(*a, **k):
-        raise RuntimeError("engine exploded")
+        raise RuntimeError(message)
 
-    monkeypatch.setattr(sim.engine.driver, "simulate", boom)
-    code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    monkeypatch.setattr(target, boom)
+    code, out, err = bakhri(capsys, command, scenario, "--out", tmp_path, "--no-plots")
     assert code == 1
-    assert "internal error" in err and "RuntimeError: engine exploded" in err
+    assert "internal error" in err and f"RuntimeError: {message}" in err
     assert "--debug" in err
     no_traceback(err)
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(RuntimeError, match="engine exploded"):
-        cli.main(["--debug", "run", str(BASELINE), "--out", str(tmp_path), "--no-plots"])
-
-
-def test_internal_error_in_sweep_exit_1(capsys, tmp_path, monkeypatch):
-    import sim.studies.stream
-
-    def boom(*a, **k):
-        raise RuntimeError("chunk lost")
-
-    monkeypatch.setattr(sim.studies.stream, "_compute", boom)
-    code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
-    assert code == 1
-    assert "internal error" in err and "chunk lost" in err
-    no_traceback(err)
-    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match=message):
+        cli.main(["--debug", command, str(scenario), "--out", str(tmp_path), "--no-plots"])
 
 
 # --------------------------------------------------------------------------------------
