@@ -184,7 +184,8 @@ def _release_limits(ck, path: str, out: dict) -> dict | None:
                 ok = False
             else:
                 limits[k] = float(v)
-    if "max_release_m3s" in limits and limits["max_release_m3s"] < limits["min_release_m3s"]:
+    lo, hi = limits.get("min_release_m3s"), limits.get("max_release_m3s")
+    if lo is not None and hi is not None and hi < lo:  # (a wrong min or max is reported above)
         ck.add(f"{path}.max_release_m3s", f"{number_text(out['max_release_m3s'])} is below min_release_m3s {number_text(out['min_release_m3s'])}")
         ok = False
     return limits if ok else None
