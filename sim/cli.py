@@ -256,38 +256,13 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from sim.report import output
-    from sim.scenario import ScenarioError, sweep_size_problem
+    from sim.scenario import ScenarioError
     from sim.studies import sweep
 
     (scenario,) = _load([args.file])
-    parameters = None
-    if args.set:
-        parameters = {}
-        for text in args.set:
-            try:
-                key, values = sweep.parse_set(text, sampling=args.method in SAMPLING_METHODS)
-            except ValueError as err:
-                raise InputError(str(err)) from None
-            problem = scenario.override_problem(key, values)
-            if problem is not None:
-                raise InputError(f'{scenario.path}: --set "{text}": {problem}')
-            if args.method in SAMPLING_METHODS:
-                values = (float(values.min()), float(values.max()))
-            parameters[key] = values
-    for flag, value, lowest in (("--workers", args.workers, 1), ("--seed", args.seed, 0), ("--members", args.members, 1),
-                                ("--samples", args.samples, 1), ("--chunk-size", args.chunk_size, 1)):
-        if value is not None and value < lowest:
-            raise InputError(f"{flag} is {value}; expected a whole number >= {lowest}")
+    parameters = _set_parameters(scenario, args) if args.set else None
+    _check_sweep_args(scenario, args, parameters)
     method = args.method
-    if parameters is None and scenario.sweep is None:
-        raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")
-    if method in SAMPLING_METHODS and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
-        raise InputError(f"--method {method} needs --samples N")
-    if args.members is not None and scenario.ensemble is None and args.members > 1:
-        raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")
-    too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
-    if too_big:
-        raise InputError(f"{scenario.path}: {too_big}")
     from sim.studies.stream import ResumeError, partial_folder, percentiles
 
     name = scenario.name + "-sweep"
@@ -324,6 +299,47 @@ def _cmd_sweep(args) -> int:
     print(f"written: {folder}/ (sweep.{args.format}, " + ("plots/, " if not args.no_plots else "")
           + "scenario.resolved.toml, run.json)")
     return 0
+
+
+def _set_parameters(scenario, args) -> dict:
+    """The sweep's parameters from ``--set KEY=...`` (ranges for the sampling methods), each key
+    checked against the scenario."""
+    from sim.studies import sweep
+
+    parameters = {}
+    for text in args.set:
+        try:
+            key, values = sweep.parse_set(text, sampling=args.method in SAMPLING_METHODS)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+        problem = scenario.override_problem(key, values)
+        if problem is not None:
+            raise InputError(f'{scenario.path}: --set "{text}": {problem}')
+        if args.method in SAMPLING_METHODS:
+            values = (float(values.min()), float(values.max()))
+        parameters[key] = values
+    return parameters
+
+
+def _check_sweep_args(scenario, args, parameters) -> None:
+    """Refuse, before any work, a sweep the flags and the scenario cannot make: numbers out of
+    range, nothing to sweep, no sample count, members without an ensemble, or too many members."""
+    from sim.scenario import sweep_size_problem
+
+    for flag, value, lowest in (("--workers", args.workers, 1), ("--seed", args.seed, 0), ("--members", args.members, 1),
+                                ("--samples", args.samples, 1), ("--chunk-size", args.chunk_size, 1)):
+        if value is not None and value < lowest:
+            raise InputError(f"{flag} is {value}; expected a whole number >= {lowest}")
+    method = args.method
+    if parameters is None and scenario.sweep is None:
+        raise InputError(f"{scenario.path}: nothing to sweep: give --set KEY=from:to:num or a [sweep] table")
+    if method in SAMPLING_METHODS and not (args.samples or (scenario.sweep and scenario.sweep.samples)):
+        raise InputError(f"--method {method} needs --samples N")
+    if args.members is not None and scenario.ensemble is None and args.members > 1:
+        raise InputError(f"{scenario.path}: --members needs an [ensemble] table in the scenario")
+    too_big = sweep_size_problem(scenario, parameters, method, args.samples, args.members)
+    if too_big:
+        raise InputError(f"{scenario.path}: {too_big}")
 
 
 def _count(n: int, noun: str) -> str:

@@ -181,4 +181,9 @@ BAD_CASES = [
         "sweep: the setting regimes.irrigation-first.min_release_m3s = 5000.0 cannot run: "
         "max_release_m3s 1000.0 is below min_release_m3s 5000",
     ),
+    # a wrong minimum beside a maximum: its own message, not a crash comparing the two
+    (
+        "min-release-string.toml",
+        'regimes.irrigation-first.min_release_m3s: found the string "150"; expected a number from 0 to 20,000 m³/s',
+    ),
 ]

@@ -205,11 +205,11 @@ def check_run_folder(folder: Path, scenario, n_members: int) -> None:
         col = {c: i for i, c in enumerate(header)}
         assert all(re.fullmatch(r"[a-z_-]+", r[col["binding"]]) for r in rows)
         for m in sorted(set(member_of)):
-            mine = [r for r, k in zip(rows, member_of) if k == m]
+            mine = [r for r, k in zip(rows, member_of, strict=True) if k == m]
             assert len(mine) == scenario.period.n_days
             assert mine[0][0] == str(scenario.period.start)
 
-            def num(name, mine=mine):
+            def num(name, mine=mine, col=col):
                 return np.array([float(r[col[name]]) for r in mine])
 
             storage = num("storage_hm3")
@@ -459,35 +459,23 @@ def test_members_apply_to_the_ensemble_files_of_a_mixed_run(capsys, tmp_path):
 # --------------------------------------------------------------------------------------
 
 
-def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch):
-    import sim.engine.driver
-
+@pytest.mark.parametrize("command, scenario, target, message", [
+    ("run", BASELINE, "sim.engine.driver.simulate", "engine exploded"),
+    ("sweep", HEDGING, "sim.studies.stream._compute", "chunk lost"),
+])  # fmt: skip
+def test_internal_error_exit_1_without_traceback(capsys, tmp_path, monkeypatch, command, scenario, target, message):
     def boom(*a, **k):
-        raise RuntimeError("engine exploded")
+        raise RuntimeError(message)
 
-    monkeypatch.setattr(sim.engine.driver, "simulate", boom)
-    code, out, err = bakhri(capsys, "run", BASELINE, "--out", tmp_path, "--no-plots")
+    monkeypatch.setattr(target, boom)
+    code, out, err = bakhri(capsys, command, scenario, "--out", tmp_path, "--no-plots")
     assert code == 1
-    assert "internal error" in err and "RuntimeError: engine exploded" in err
+    assert "internal error" in err and f"RuntimeError: {message}" in err
     assert "--debug" in err
     no_traceback(err)
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(RuntimeError, match="engine exploded"):
-        cli.main(["--debug", "run", str(BASELINE), "--out", str(tmp_path), "--no-plots"])
-
-
-def test_internal_error_in_sweep_exit_1(capsys, tmp_path, monkeypatch):
-    import sim.studies.stream
-
-    def boom(*a, **k):
-        raise RuntimeError("chunk lost")
-
-    monkeypatch.setattr(sim.studies.stream, "_compute", boom)
-    code, _, err = bakhri(capsys, "sweep", HEDGING, "--out", tmp_path, "--no-plots")
-    assert code == 1
-    assert "internal error" in err and "chunk lost" in err
-    no_traceback(err)
-    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match=message):
+        cli.main(["--debug", command, str(scenario), "--out", str(tmp_path), "--no-plots"])
 
 
 # --------------------------------------------------------------------------------------

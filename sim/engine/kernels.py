@@ -159,7 +159,7 @@ PHASE_ALL = PHASE_PRE | PHASE_RULE | PHASE_POST
 rule_step = None
 
 
-def advance_py(
+def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: splitting it costs speed
     t0, t1, phase, rule, p, f, use_lo, use_hi, ramp_from, min_head,
     s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding,
     hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, res_dem, res_sup, res_order, res_end,

@@ -241,7 +241,7 @@ def plot_supply_deficit(result, ax=None, *, title=None, legend=True, footnote=No
         bars = ax.bar(starts, dfc, width=width, bottom=bottom, align="edge", facecolor="#f4c7c3",
                       edgecolor=DEFICIT_COLOR, hatch="////" if i % 2 == 0 else "\\\\\\\\", linewidth=0.6,
                       label=lab)
-        for patch, v in zip(bars, dfc):
+        for patch, v in zip(bars, dfc, strict=True):
             patch.set_visible(bool(v > 0))  # no red hairline on top of fully supplied decades
         bottom = bottom + dfc
     ax.set_xlim(edges[0], edges[-1])

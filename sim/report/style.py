@@ -160,7 +160,7 @@ class _MonthFormatter(Formatter):
         several_years = bounds[0] != bounds[1]
         years, months = self._years_months(values)
         return [f"{_MONTH_ABBR[m]}\n{y}" if several_years and m == 0 else _MONTH_ABBR[m]
-                for y, m in zip(years, months)]
+                for y, m in zip(years, months, strict=True)]
 
     def __call__(self, x, pos=None):
         return self.format_ticks([x])[0]

@@ -45,9 +45,11 @@ def format_sweep_table(sweep_result, metrics=None, percentiles=None) -> str:
     rows = [["Regime", "Percentile"] + headers]
     for regime, p in percentiles.items():
         for i, q in enumerate((10, 50, 90)):
-            rows.append([regime if q == 10 else "", f"p{q}"] + [f.format(p[m][i]) for m, f in zip(metrics, formats)])
+            cells = [f.format(p[m][i]) for m, f in zip(metrics, formats, strict=True)]
+            rows.append([regime if q == 10 else "", f"p{q}"] + cells)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+             for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -86,7 +88,7 @@ def format_table(results) -> str:
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
 
     def line(cells):
-        parts = [cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
+        parts = [cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
         return "  ".join(parts).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in widths)]

@@ -33,8 +33,9 @@ def _rule_power(r, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope,
     return rge * turbine_flow(r, h, turb_max, cap_w, rge, min_head) * h
 
 
+# C901 waived below: one bracketed Newton solve that numba compiles and inlines into the daily loop.
 @njit(cache=True)
-def power_release(target, guess, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):
+def power_release(target, guess, s0, wn, sg, turb_max, cap_w, rge, min_head, hs, hl, hl_slope, tq, tl, tl_slope):  # noqa: C901
     """The power rule: the smallest release whose power (mid-day head, tailwater at that
     release) is the target; when no release reaches it, the release of the most power.
     `guess` (yesterday's release, or NaN) starts the search.

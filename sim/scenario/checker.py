@@ -65,6 +65,13 @@ class Checker:
                 self.unknown_key(join_key(path, k), k, allowed)
         return value
 
+    def known_table(self, path: str, value, allowed) -> dict | None:
+        """``value`` if it is a table with only ``allowed`` keys, else None after saying why."""
+        t = self.table(path, value, allowed)
+        if t is None or any(k not in allowed for k in t):
+            return None
+        return t
+
     def unknown_key(self, path: str, k, allowed) -> None:
         """Report an unknown key, with a did-you-mean or the keys allowed."""
         hint = did_you_mean(k, allowed)
@@ -248,7 +255,7 @@ class Checker:
                      + ", ".join(SERIES_TABLE_FORMS + (("preset",) if preset_kind else ())))
             return None
         allowed = SERIES_TABLE_FORMS + FORM_OPTIONS + (("preset",) if preset_kind else ())
-        if self.table(path, value, allowed) is None or any(k not in allowed for k in value):
+        if self.known_table(path, value, allowed) is None:
             return None
         choices = SERIES_TABLE_FORMS + (("preset",) if preset_kind else ())
         forms = [k for k in choices if k in value]

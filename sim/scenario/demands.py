@@ -54,7 +54,39 @@ def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
     out.setdefault("priority", 1)
     out.setdefault("location", "downstream")
     out.setdefault("scale", 1.0)
-    ok = name is not None
+    ok = _check_user(ck, path, t, out) and name is not None
+    # a protocol preset fills the volume keys
+    preset = None
+    if "preset" in t:
+        preset = ck.preset(f"{path}.preset", "demand", t["preset"])
+        if preset is None:
+            return out
+        _fill_from_preset(ck, t, out, preset.as_dict())
+    volume_preset = preset is not None and "volume_hm3" in preset.as_dict()
+    forms = [k for k in ("preset",) + FLOW_FORMS + ("volume_hm3",) if k in t]
+    if volume_preset:
+        forms = [f for f in forms if f != "volume_hm3"]
+    form = ck.one_form(path, forms, ("preset",) + FLOW_FORMS + ("volume_hm3",), "demand")
+    if form is None:
+        return out
+    is_volume = form == "volume_hm3" or volume_preset
+    ok = _no_keys_of_the_other_form(ck, path, t, form, is_volume) and ok
+    fields = _volume_form(ck, path, out, preset) if is_volume else _flow_form(ck, path, t, preset)
+    if fields is None or not ok or ck.period is None:
+        return out
+    ck.c.users.append(UserSpec(name, int(out["priority"]), out["location"], float(out["scale"]), **fields))
+    sw = ck.c.sweepable
+    sw[f"demand.{name}.scale"] = bound("demand", "scale")
+    if fields["kind"] == "volume":
+        sw[f"demand.{name}.volume_hm3"] = bound("demand", "volume_hm3")
+    if fields["kind"] == "constant":
+        sw[f"demand.{name}.constant_m3s"] = FLOW
+    return out
+
+
+def _check_user(ck, path: str, t: dict, out: dict) -> bool:
+    """Check who the user is: priority, location, scale and description; False when one is wrong."""
+    ok = True
     prio = ck.number(f"{path}.priority", out["priority"], bound("demand", "priority"))
     loc = out["location"]
     if not isinstance(loc, str) or loc not in ("downstream", "reservoir"):
@@ -65,70 +97,62 @@ def check_demand(ck, path: str, t: dict, name: str | None) -> dict:
     scale = ck.number(f"{path}.scale", out["scale"], bound("demand", "scale"))
     if "description" in t:
         ck.string(f"{path}.description", t["description"])
-    ok = ok and prio is not None and scale is not None
-    # a protocol preset fills the volume keys
-    preset = None
-    if "preset" in t:
-        preset = ck.preset(f"{path}.preset", "demand", t["preset"])
-        if preset is None:
-            return out
-        pv = preset.as_dict()
-        if "volume_hm3" in pv:
-            for k in VOLUME_KEYS:
-                if k in pv and k not in t:
-                    out[k] = anchor_date(ck, pv[k]) if k in ("window", "extra_from") else pv[k]
-            if isinstance(out.get("window"), list):
-                out["window"] = [anchor_date(ck, d) for d in out["window"]]
-    forms = [k for k in ("preset",) + FLOW_FORMS + ("volume_hm3",) if k in t]
-    if preset is not None and "volume_hm3" in preset.as_dict():
-        forms = [f for f in forms if f != "volume_hm3"]
-    form = ck.one_form(path, forms, ("preset",) + FLOW_FORMS + ("volume_hm3",), "demand")
-    if form is None:
-        return out
-    is_volume = form == "volume_hm3" or (preset is not None and "volume_hm3" in preset.as_dict())
-    if not is_volume:
-        for k in VOLUME_KEYS:
-            if k in t:
-                ck.add(f"{path}.{k}", f"only used with volume_hm3; found it with {form}")
-                ok = False
+    return ok and prio is not None and scale is not None
+
+
+def _fill_from_preset(ck, t: dict, out: dict, pv: dict) -> None:
+    """A volume protocol preset fills the volume keys the file does not give, its dates anchored
+    in the period."""
+    if "volume_hm3" not in pv:
+        return
+    for k in VOLUME_KEYS:
+        if k in pv and k not in t:
+            out[k] = anchor_date(ck, pv[k]) if k in ("window", "extra_from") else pv[k]
+    if isinstance(out.get("window"), list):
+        out["window"] = [anchor_date(ck, d) for d in out["window"]]
+
+
+def _no_keys_of_the_other_form(ck, path: str, t: dict, form: str, is_volume: bool) -> bool:
+    """Say so for each key that belongs to the other form (volume keys on a flow demand, series
+    options on a volume demand); False when there is one."""
     if is_volume:
-        for k in FORM_OPTIONS:
-            if k in t:
-                ck.add(f"{path}.{k}", "only used with decadal_m3s, monthly_m3s or csv; found it with volume_hm3")
-                ok = False
-        spec = volume_demand(ck, path, out)
-        if spec is None or not ok:
-            return out
-        unit_m3s, extra_m3s = spec
-        vol = float(out["volume_hm3"])
-        demand = unit_m3s * vol + extra_m3s
-        kind = "volume"
-        src = f'{number_text(out["volume_hm3"])} hm³ over {out["window"][0]}..{out["window"][1]}'
-        if preset is not None:
-            src = f'preset "{preset.name}": ' + src
-        if "extra_m3s" in out:
-            src += f' + {number_text(out["extra_m3s"])} m³/s from {out["extra_from"]}'
+        keys, why = FORM_OPTIONS, "only used with decadal_m3s, monthly_m3s or csv; found it with volume_hm3"
     else:
-        got = ck.flow_form(path, t, ("preset",) + FLOW_FORMS, "demand", what="demand")
-        if got is None or not ok:
-            return out
-        form, demand = got
-        kind = "constant" if form == "constant_m3s" else "series"
-        unit_m3s = extra_m3s = None
-        vol = 0.0
-        src = f'preset "{preset.name}"' if preset is not None else form
-    if ck.period is None:
-        return out
-    ck.c.users.append(UserSpec(
-        name, int(prio), loc, float(scale), demand, kind, vol, unit_m3s, extra_m3s, src,
-    ))  # fmt: skip
-    sw = ck.c.sweepable
-    sw[f"demand.{name}.scale"] = bound("demand", "scale")
-    if kind == "volume":
-        sw[f"demand.{name}.volume_hm3"] = bound("demand", "volume_hm3")
-    if kind == "constant":
-        sw[f"demand.{name}.constant_m3s"] = FLOW
-    return out
+        keys, why = VOLUME_KEYS, f"only used with volume_hm3; found it with {form}"
+    ok = True
+    for k in keys:
+        if k in t:
+            ck.add(f"{path}.{k}", why)
+            ok = False
+    return ok
+
+
+def _volume_form(ck, path: str, out: dict, preset) -> dict | None:
+    """The `UserSpec` fields of a volume over a window (plus an extra flow), or None after saying why."""
+    spec = volume_demand(ck, path, out)
+    if spec is None:
+        return None
+    unit_m3s, extra_m3s = spec
+    vol = float(out["volume_hm3"])
+    src = f'{number_text(out["volume_hm3"])} hm³ over {out["window"][0]}..{out["window"][1]}'
+    if preset is not None:
+        src = f'preset "{preset.name}": ' + src
+    if "extra_m3s" in out:
+        src += f' + {number_text(out["extra_m3s"])} m³/s from {out["extra_from"]}'
+    return {"demand_m3s": unit_m3s * vol + extra_m3s, "kind": "volume", "volume_hm3": vol,
+            "unit_m3s": unit_m3s, "extra_m3s": extra_m3s, "source": src}
+
+
+def _flow_form(ck, path: str, t: dict, preset) -> dict | None:
+    """The `UserSpec` fields of a flow demand (a constant, a series or a flow preset), or None after
+    saying why."""
+    got = ck.flow_form(path, t, ("preset",) + FLOW_FORMS, "demand", what="demand")
+    if got is None:
+        return None
+    form, demand = got
+    kind = "constant" if form == "constant_m3s" else "series"
+    src = f'preset "{preset.name}"' if preset is not None else form
+    return {"demand_m3s": demand, "kind": kind, "source": src}
 
 
 def anchor_date(ck, value):

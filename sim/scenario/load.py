@@ -87,13 +87,13 @@ def _build_problem(scenario: Scenario) -> str | None:
         [v[i] if k == key else ends[k][0] for k in ends] for key, v in ends.items() for i in (0, -1))
     for corner in corners:
         try:
-            scenario.build(overrides={k: [x] for k, x in zip(ends, corner)})
+            scenario.build(overrides={k: [x] for k, x in zip(ends, corner, strict=True)})
         except ValueError as err:  # ScenarioError is one
             # one-member arrays ("[5000.]") shown as numbers
             text = re.sub(r"\[\s*([^\s\[\]]+?)\.?\s*\]", r"\1", str(err))
             if not ends:
                 return f"the engine refuses this scenario: {text}"
-            setting = ", ".join(f"{k} = {number_text(x)}" for k, x in zip(ends, corner))
+            setting = ", ".join(f"{k} = {number_text(x)}" for k, x in zip(ends, corner, strict=True))
             return f"sweep: the setting {setting} cannot run: {text}"
     return None
 

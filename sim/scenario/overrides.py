@@ -48,4 +48,4 @@ def grid(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
     if not parameters:
         return {}
     mesh = np.meshgrid(*[np.asarray(v, dtype=float) for v in parameters.values()], indexing="ij")
-    return {path: m.ravel() for path, m in zip(parameters, mesh)}
+    return {path: m.ravel() for path, m in zip(parameters, mesh, strict=True)}

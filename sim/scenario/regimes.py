@@ -104,24 +104,66 @@ def check_regimes(ck):
     ck.out["regimes"] = out
 
 
+#: The release limits every regime takes, with their bounds.
+_LIMIT_BOUNDS = (("min_release_m3s", FLOW), ("max_release_m3s", FLOW),
+                 ("max_change_m3s_day", dataclasses.replace(FLOW_POSITIVE, unit="m³/s per day")),
+                 ("initial_release_m3s", FLOW))  # fmt: skip
+
+
 def check_regime(ck, path: str, name: str, t) -> Any:
     """Check one regime table; a valid one is compiled into ``ck.c.regimes``, its numeric
     keys into ``ck.c.sweepable``. Returns the resolved table."""
     if not isinstance(t, dict):
         ck.add(path, f"found {describe_value(t)}; expected a table with a rule")
         return t
+    rule = _regime_rule(ck, path, t)
+    if rule is None:
+        return dict(t)
+    allowed = REGIME_COMMON + RULE_KEYS[rule]
+    _check_rule_keys(ck, path, t, rule, allowed)
+    out = dict(t)
+    out.setdefault("min_release_m3s", 0.0)
+    ok = all(k in allowed for k in t)
+    if "description" in t:
+        ck.string(f"{path}.description", t["description"])
+    limits = _release_limits(ck, path, out)
+    sw = {f"{path}.{k}": b for k, b in _LIMIT_BOUNDS}
+    spec = RULES[rule]
+    got = _rule_params(ck, path, t, out, spec, sw)
+    if not ok or limits is None or got is None or ck.period is None:
+        return out
+    params, given = got
+    from sim.rules.regimes import Regime
+
+    try:
+        Regime(rule, dict(params), name=name, **limits)
+    except ValueError as err:
+        ck.add(path, str(err))
+        return out
+    ck.c.regimes[name] = RegimeSpec(name, rule, params, limits, spec.describe_params(given))
+    ck.c.sweepable.update(sw)
+    return out
+
+
+def _regime_rule(ck, path: str, t: dict) -> str | None:
+    """The regime's registered rule, or None after saying it is missing or not one."""
     rule = t.get("rule")
     rules = sorted(RULE_KEYS)
     if rule is None:
         ck.add(f"{path}.rule", f"missing; expected one of {quoted(rules)}")
-        return dict(t)
+        return None
     if not isinstance(rule, str):
         ck.add(f"{path}.rule", f"found {describe_value(rule)}; expected one of {quoted(rules)}")
-        return dict(t)
+        return None
     if rule not in RULE_KEYS:
         ck.add(f"{path}.rule", unknown_name("a rule", rule, rules))
-        return dict(t)
-    allowed = REGIME_COMMON + RULE_KEYS[rule]
+        return None
+    return rule
+
+
+def _check_rule_keys(ck, path: str, t: dict, rule: str, allowed: tuple) -> None:
+    """Say so for each key the rule does not take, naming the rules that take it if any."""
+    rules = sorted(RULE_KEYS)
     for k in t:
         if k not in allowed:
             others = [r for r in rules if k in RULE_KEYS[r]]
@@ -129,27 +171,30 @@ def check_regime(ck, path: str, name: str, t) -> Any:
                 ck.add(join_key(path, k), f'not used by rule "{rule}" (it is a key of rule {quoted(others)})')
             else:
                 ck.unknown_key(join_key(path, k), k, allowed)
-    out = dict(t)
-    out.setdefault("min_release_m3s", 0.0)
-    ok = all(k in allowed for k in t)
-    if "description" in t:
-        ck.string(f"{path}.description", t["description"])
+
+
+def _release_limits(ck, path: str, out: dict) -> dict | None:
+    """The release limits given (min, max, ramp, initial) → name → value, or None after saying why."""
+    ok = True
     limits = {}
-    limit_bounds = (("min_release_m3s", FLOW), ("max_release_m3s", FLOW),
-                    ("max_change_m3s_day", dataclasses.replace(FLOW_POSITIVE, unit="m³/s per day")),
-                    ("initial_release_m3s", FLOW))  # fmt: skip
-    for k, b in limit_bounds:
+    for k, b in _LIMIT_BOUNDS:
         if k in out:
             v = ck.number(f"{path}.{k}", out[k], b)
             if v is None:
                 ok = False
             else:
                 limits[k] = float(v)
-    if "max_release_m3s" in limits and limits["max_release_m3s"] < limits["min_release_m3s"]:
+    lo, hi = limits.get("min_release_m3s"), limits.get("max_release_m3s")
+    if lo is not None and hi is not None and hi < lo:  # (a wrong min or max is reported above)
         ck.add(f"{path}.max_release_m3s", f"{number_text(out['max_release_m3s'])} is below min_release_m3s {number_text(out['min_release_m3s'])}")
         ok = False
-    sw = {f"{path}.{k}": b for k, b in limit_bounds}
-    spec = RULES[rule]
+    return limits if ok else None
+
+
+def _rule_params(ck, path: str, t: dict, out: dict, spec, sw: dict):
+    """Check the rule's parameters, alone or in their sub-tables → (name → value, what the file gave
+    for each), or None after saying why; their sweep bounds go into `sw`."""
+    ok = True
     params: dict = {}
     given: dict = {}  # what the file gave for each parameter, for the description
     for group, members in _groups(spec):
@@ -161,18 +206,7 @@ def check_regime(ck, path: str, name: str, t) -> Any:
             ok = False
         else:
             given.update(got)
-    if ok and ck.period is not None:
-        from sim.rules.regimes import Regime
-
-        try:
-            Regime(rule, dict(params), name=name, **limits)
-        except ValueError as err:
-            ck.add(path, str(err))
-            return out
-        ck.c.regimes[name] = RegimeSpec(name, rule, params, limits, spec.describe_params(given))
-        ck.c.sweepable.update(sw)
-    return out
-
+    return (params, given) if ok else None
 
 
 def _groups(rule) -> list:
@@ -259,7 +293,7 @@ def _check_group(ck, path: str, t: dict, group: str, members: list, params: dict
             ck.add(f"{path}.{group}.{k}", f"missing; {group} needs {together}")
             ok = False
     values = {}
-    for p, k in zip(members, subkeys):
+    for p, k in zip(members, subkeys, strict=True):
         if k in h:
             values[p] = ck.number(f"{path}.{p.key}", h[k], _bound(ck, p.bound))
     if not ok or any(v is None for v in values.values()):

@@ -63,14 +63,31 @@ def check_sweep(ck):
     if not isinstance(raw, dict):
         ck.add("sweep", f"found {describe_value(raw)}; expected a table of \"key.path\" = values")
         return
-    method = raw.get("method", "grid")
-    ok = True
-    if not isinstance(method, str) or method not in SWEEP_METHODS:
-        ck.add("sweep.method", unknown_name("a sweep method", method, SWEEP_METHODS) if isinstance(method, str)
-                 else f"found {describe_value(method)}; expected one of {quoted(SWEEP_METHODS)}")
-        ok = False
-        method = None
+    method = _sweep_method(ck, raw)
     out: dict = {"method": method} if method else {}
+    sampling_ok, samples, seed = _check_sampling(ck, raw, method, out)
+    params = _sweep_parameters(ck, raw, method, out)
+    ck.out["sweep"] = out
+    if method is None or not sampling_ok or params is None or not _sweep_fits(ck, params, method, samples):
+        return
+    ck.sweep = SweepSpec(params, method, None if samples is None else int(samples),
+                         None if method == "grid" else int(seed))
+
+
+def _sweep_method(ck, raw: dict) -> str | None:
+    """The sweep method (``grid`` when absent), or None after saying it is not one."""
+    method = raw.get("method", "grid")
+    if isinstance(method, str) and method in SWEEP_METHODS:
+        return method
+    ck.add("sweep.method", unknown_name("a sweep method", method, SWEEP_METHODS) if isinstance(method, str)
+           else f"found {describe_value(method)}; expected one of {quoted(SWEEP_METHODS)}")
+    return None
+
+
+def _check_sampling(ck, raw: dict, method: str | None, out: dict):
+    """Check ``samples`` and ``seed``: needed by the sampling methods, refused by the grid →
+    (ok, samples, seed), the two None for a grid."""
+    ok = True
     samples = seed = None
     if method in SAMPLING_METHODS:
         if "samples" not in raw:
@@ -78,7 +95,7 @@ def check_sweep(ck):
             ok = False
         else:
             samples = ck.number("sweep.samples", raw["samples"], bound("sweep", "samples"))
-            ok = ok and samples is not None
+            ok = samples is not None
         seed = raw.get("seed", 0)
         if ck.number("sweep.seed", seed, bound("sweep", "seed")) is None:
             ok = False
@@ -88,8 +105,15 @@ def check_sweep(ck):
             if k in raw:
                 ck.add(f"sweep.{k}", 'only used with method "lhs", "sobol" or "random"; the method is "grid"')
                 ok = False
+    return ok, samples, seed
+
+
+def _sweep_parameters(ck, raw: dict, method: str | None, out: dict) -> dict | None:
+    """The swept keys (written dotted or as nested tables) → path → values, or None after saying
+    which key or values are wrong."""
     entries = {}
     _flatten_sweep({k: v for k, v in raw.items() if k not in SWEEP_OPTIONS}, "", entries)
+    ok = True
     if not entries:
         ck.add("sweep", 'no parameter given; expected "key.path" = values, e.g. "inflow.scale" = [0.8, 1.0, 1.2]')
         ok = False
@@ -108,55 +132,80 @@ def check_sweep(ck):
             ok = False
         else:
             params[key] = values
-    ck.out["sweep"] = out
-    if ok and method:
-        n_settings = math.prod(len(v) for v in params.values()) if method == "grid" else int(samples)
-        n_inflow = ck.ensemble.members if ck.ensemble is not None else 1
-        if n_settings * n_inflow > MAX_MEMBERS:
-            ck.add("sweep", _too_many(n_settings, n_inflow, params if method == "grid" else None))
-            ok = False
-    if ok and method:
-        ck.sweep = SweepSpec(params, method, None if samples is None else int(samples),
-                               None if method == "grid" else int(seed))
+    return params if ok else None
 
+
+def _sweep_fits(ck, params: dict, method: str, samples) -> bool:
+    """Whether the sweep (settings × inflow members) is within `MAX_MEMBERS`; says so if not."""
+    n_settings = math.prod(len(v) for v in params.values()) if method == "grid" else int(samples)
+    n_inflow = ck.ensemble.members if ck.ensemble is not None else 1
+    if n_settings * n_inflow > MAX_MEMBERS:
+        ck.add("sweep", _too_many(n_settings, n_inflow, params if method == "grid" else None))
+        return False
+    return True
 
 
 def sweep_values(ck, path, spec, bound: Bound, method):
     """The values of one swept key: a list, or a range ``{ from, to, num | step }`` → a tuple; ``(lo, hi)``
     for sampling methods."""
     if isinstance(spec, list):
-        if method in SAMPLING_METHODS:
-            ck.add(path, f'method "{method}" samples a range; expected {{ from = ..., to = ... }}')
-            return None
-        if not spec:
-            ck.add(path, "found an empty list; expected at least one value")
-            return None
-        ok = True
-        for i, v in enumerate(spec):
-            if ck.number(f"{path}[{i + 1}]", v, bound) is None:
-                ok = False
-        return tuple(float(v) for v in spec) if ok else None
+        return _listed_values(ck, path, spec, bound, method)
     if not isinstance(spec, dict):
         ck.add(path, f"found {describe_value(spec)}; expected a list of values or {{ from, to, num }} / {{ from, to, step }}")
         return None
-    allowed = ("from", "to") if method in SAMPLING_METHODS else ("from", "to", "num", "step")
-    if ck.table(path, spec, allowed) is None or any(k not in allowed for k in spec):
+    ends = _range_ends(ck, path, spec, bound, method)
+    if ends is None or method in SAMPLING_METHODS:
+        return ends
+    values = _range_values(ck, path, spec, *ends)
+    if values is None:
+        return None
+    if bound.integer and not np.all(values == np.round(values)):
+        ck.add(path, f"gives values that are not whole numbers; expected {bound.expected()}")
+        return None
+    return tuple(float(round(v, 12)) for v in values)
+
+
+def _listed_values(ck, path, spec: list, bound: Bound, method):
+    """The values of a swept key given as a list (not for sampling methods), or None after saying why."""
+    if method in SAMPLING_METHODS:
+        ck.add(path, f'method "{method}" samples a range; expected {{ from = ..., to = ... }}')
+        return None
+    if not spec:
+        ck.add(path, "found an empty list; expected at least one value")
         return None
     ok = True
-    for k in ("from", "to"):
-        if k not in spec:
-            ck.add(f"{path}.{k}", "missing; a range needs from and to")
+    for i, v in enumerate(spec):
+        if ck.number(f"{path}[{i + 1}]", v, bound) is None:
             ok = False
-        elif ck.number(f"{path}.{k}", spec[k], bound) is None:
-            ok = False
-    if not ok:
+    return tuple(float(v) for v in spec) if ok else None
+
+
+def _range_ends(ck, path, spec: dict, bound: Bound, method):
+    """``(from, to)`` of a range table, both within `bound` and in order, or None after saying why."""
+    allowed = ("from", "to") if method in SAMPLING_METHODS else ("from", "to", "num", "step")
+    if ck.known_table(path, spec, allowed) is None:
+        return None
+    ends = [_range_end(ck, path, spec, k, bound) for k in ("from", "to")]
+    if None in ends:
         return None
     lo, hi = float(spec["from"]), float(spec["to"])
     if hi < lo:
         ck.add(f"{path}.to", f"{number_text(spec['to'])} is below from {number_text(spec['from'])}; expected from <= to")
         return None
-    if method in SAMPLING_METHODS:
-        return (lo, hi)
+    return (lo, hi)
+
+
+def _range_end(ck, path, spec: dict, k: str, bound: Bound):
+    """One end (``from`` or ``to``) of a range table as given, or None after saying why."""
+    if k not in spec:
+        ck.add(f"{path}.{k}", "missing; a range needs from and to")
+        return None
+    return ck.number(f"{path}.{k}", spec[k], bound)
+
+
+def _range_values(ck, path, spec: dict, lo: float, hi: float):
+    """The values from `lo` to `hi` by ``num`` or by ``step`` (exactly one given), or None after
+    saying why."""
     if ("num" in spec) == ("step" in spec):
         ck.add(path, "expected exactly one of num and step" + ("; found both" if "num" in spec else "; found neither"))
         return None
@@ -166,23 +215,18 @@ def sweep_values(ck, path, spec, bound: Bound, method):
         num = ck.number(f"{path}.num", spec["num"], MEMBERS)
         if num is None:
             return None
-        values = np.linspace(lo, hi, int(num)) if num > 1 else np.array([lo])
-    else:
-        step = ck.number(f"{path}.step", spec["step"], POSITIVE)
-        if step is None:
-            return None
-        span = (hi - lo) / step  # inf for a step of 5e-324
-        if not span < MAX_MEMBERS:
-            many = f"{math.floor(span) + 1:,}" if math.isfinite(span) else "more than 10³⁰⁰"
-            ck.add(f"{path}.step", f"found {number_text(step)}, which gives {many} values from {number_text(lo)} to {number_text(hi)}; "
-                     f"expected at most {MAX_MEMBERS:,} (a larger step)")
-            return None
-        n = math.floor(span + 1e-9) + 1
-        values = lo + step * np.arange(n)
-    if bound.integer and not np.all(values == np.round(values)):
-        ck.add(path, f"gives values that are not whole numbers; expected {bound.expected()}")
+        return np.linspace(lo, hi, int(num)) if num > 1 else np.array([lo])
+    step = ck.number(f"{path}.step", spec["step"], POSITIVE)
+    if step is None:
         return None
-    return tuple(float(round(v, 12)) for v in values)
+    span = (hi - lo) / step  # inf for a step of 5e-324
+    if not span < MAX_MEMBERS:
+        many = f"{math.floor(span) + 1:,}" if math.isfinite(span) else "more than 10³⁰⁰"
+        ck.add(f"{path}.step", f"found {number_text(step)}, which gives {many} values from {number_text(lo)} to {number_text(hi)}; "
+               f"expected at most {MAX_MEMBERS:,} (a larger step)")
+        return None
+    n = math.floor(span + 1e-9) + 1
+    return lo + step * np.arange(n)
 
 
 def _too_many(n_settings: int, n_inflow: int, grid: dict | None, what: str = "the [sweep] table") -> str:

@@ -82,7 +82,8 @@ def test_water_balance_closes_from_csv_alone(single, tmp_path, regime):
     output.write_summary_csv(tmp_path / "summary.csv", single)
     rows = _read(tmp_path / "daily.csv")
     col = {name: i for i, name in enumerate(rows[0])}
-    summary = [dict(zip(_read(tmp_path / "summary.csv")[0], row)) for row in _read(tmp_path / "summary.csv")[1:]]
+    header, *values = _read(tmp_path / "summary.csv")
+    summary = [dict(zip(header, row, strict=True)) for row in values]
     start = float(next(s for s in summary if s["regime"] == regime)["storage_start_hm3"])
     prev = start
     worst = 0.0

@@ -446,7 +446,7 @@ def test_parallel_writer_gives_the_serial_files(single, tmp_path):
                                  workers=2)
     assert [p.name for p in parallel] == [p.name for p in serial]
     assert sorted(p.name for p in (tmp_path / "parallel" / "plots").iterdir()) == sorted(p.name for p in serial)
-    for a, b in zip(serial, parallel):
+    for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_array_equal(_pixels(a), _pixels(b))
     assert _no_children_left()
 

@@ -203,7 +203,7 @@ def test_extends_merges_child_over_parent_with_paths_from_each_folder(tmp_path):
     from sim.inputs.presets import hypsometry_table
 
     level, storage, area = hypsometry_table()
-    rows = ["level_m,storage_hm3,area_km2"] + [f"{a},{b},{c}" for a, b, c in zip(level, storage, area)]
+    rows = ["level_m,storage_hm3,area_km2"] + [f"{a},{b},{c}" for a, b, c in zip(level, storage, area, strict=True)]
     _write(tmp_path / "child" / "tables" / "survey.csv", "\n".join(rows) + "\n")
     _write(tmp_path / "common" / "parent.toml", PARENT)
     child = _write(tmp_path / "child" / "my-child.toml", CHILD)
