@@ -244,6 +244,9 @@ class Reservoir:
             raise ValueError("reservoir: " + "; ".join(problems))
 
 
+_ORDER = "expected min_level_m <= normal_level_m <= max_level_m"
+
+
 def check_reservoir_levels(hyps, min_level_m, normal_level_m, max_level_m, spillway_capacity_m3s) -> list[str]:
     """Problems with the operating levels of a reservoir (empty if none)."""
     problems = []
@@ -254,9 +257,9 @@ def check_reservoir_levels(hyps, min_level_m, normal_level_m, max_level_m, spill
             problems.append(f"{name} is {v}; expected a level within the hypsometry table ({lo:g}–{hi:g} m)")
     if not problems:
         if np.any(np.asarray(min_level_m) > np.asarray(normal_level_m)):
-            problems.append(f"min_level_m {min_level_m} is above normal_level_m {normal_level_m}")
+            problems.append(f"min_level_m {min_level_m} is above normal_level_m {normal_level_m}; {_ORDER}")
         if np.any(np.asarray(normal_level_m) > np.asarray(max_level_m)):
-            problems.append(f"normal_level_m {normal_level_m} is above max_level_m {max_level_m}")
+            problems.append(f"normal_level_m {normal_level_m} is above max_level_m {max_level_m}; {_ORDER}")
     cap = np.asarray(spillway_capacity_m3s, dtype=float)
     if not np.all(np.isfinite(cap)) or np.any(cap < 0):
         problems.append(f"spillway_capacity_m3s is {spillway_capacity_m3s}; expected a finite number >= 0")

@@ -188,10 +188,10 @@ def test_reservoir_levels_checked(reservoir):
     assert reservoir.spillway_capacity_m3s == 3960.0
     assert check_reservoir_levels(HYPS, 340.5, 347.5, 349.0, 3960.0) == []
     assert check_reservoir_levels(HYPS, 348.0, 347.5, 349.0, 3960.0) == [
-        "min_level_m 348.0 is above normal_level_m 347.5"
+        "min_level_m 348.0 is above normal_level_m 347.5; expected min_level_m <= normal_level_m <= max_level_m"
     ]
     assert check_reservoir_levels(HYPS, 340.5, 347.5, 347.0, 3960.0) == [
-        "normal_level_m 347.5 is above max_level_m 347.0"
+        "normal_level_m 347.5 is above max_level_m 347.0; expected min_level_m <= normal_level_m <= max_level_m"
     ]
     assert check_reservoir_levels(HYPS, 340.5, 347.5, 360.0, -1.0) == [
         "max_level_m is 360.0; expected a level within the hypsometry table (322.5–351.5 m)",

@@ -444,7 +444,7 @@ def test_the_sweep_grid_has_one_implementation():
 
 
 @pytest.mark.parametrize("section, patch, message", [
-    ("reservoir", {"min_level_m": 348.0}, "reservoir: min_level_m 348.0 is above normal_level_m 347.5"),
+    ("reservoir", {"min_level_m": 348.0}, "reservoir: min_level_m 348.0 is above normal_level_m 347.5; expected min_level_m <= normal_level_m <= max_level_m"),
     ("reservoir", {"max_level_m": 360.0},
      "reservoir: max_level_m is 360.0; expected a level within the hypsometry table (322.5–351.5 m)"),
     ("plant", {"unit_capacity_mw": [29.0, 29.0]}, "plant: unit_capacity_mw has 2 values; expected 1 or one per unit (6)"),
