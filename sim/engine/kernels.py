@@ -196,8 +196,9 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
     n_res = res_dem.shape[0]
     n_down = down_dem.shape[0]
     keep = daily.shape[1] > 1
-    # A registered rule's run without daily series reads nothing back from `daily`: skip its writes.
-    store = keep or phase != PHASE_ALL
+    # A registered rule's run without daily series reads nothing back from `daily`: skip its
+    # writes. It is told by a one-day buffer for a longer run (a one-day run keeps its day).
+    store = daily.shape[1] >= t1 - t0 or phase != PHASE_ALL
     for j in range(k):
         # The member's parameters (fields with one row), read once rather than every day.
         inflow_scale = field_at(f[F_INFLOW_SCALE], 0, j)
