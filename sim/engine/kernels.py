@@ -196,7 +196,22 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
     n_res = res_dem.shape[0]
     n_down = down_dem.shape[0]
     keep = daily.shape[1] > 1
+    # A registered rule's run without daily series reads nothing back from `daily`: skip its
+    # writes. It is told by a one-day buffer for a longer run (a one-day run keeps its day).
+    store = daily.shape[1] >= t1 - t0 or phase != PHASE_ALL
     for j in range(k):
+        # The member's parameters (fields with one row), read once rather than every day.
+        inflow_scale = field_at(f[F_INFLOW_SCALE], 0, j)
+        evap_factor = field_at(f[F_EVAP_FACTOR], 0, j)
+        s_min = field_at(f[F_S_MIN], 0, j)
+        s_norm = field_at(f[F_S_NORM], 0, j)
+        s_max = field_at(f[F_S_MAX], 0, j)
+        rge = field_at(f[F_RHO_G_ETA], 0, j)
+        spill_cap = field_at(f[F_SPILL_CAP], 0, j)
+        reach_loss = field_at(f[F_REACH_LOSS], 0, j)
+        lo = field_at(f[F_LO], 0, j)
+        hi = field_at(f[F_HI], 0, j)
+        ramp = field_at(f[F_RAMP], 0, j)
         s0 = s_arr[j]
         sg = seg_arr[j]
         lev = level_arr[j]
@@ -206,15 +221,15 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             tk = t if keep else 0
             # 1. Losses.
             if phase & PHASE_PRE:
-                q = field_at(f[F_INFLOW], t, j) * field_at(f[F_INFLOW_SCALE], 0, j)
-                evap = field_at(f[F_EVAP_MM], t, j) * field_at(f[F_EVAP_FACTOR], 0, j) * ar * scale_mm
+                q = field_at(f[F_INFLOW], t, j) * inflow_scale
+                evap = field_at(f[F_EVAP_MM], t, j) * evap_factor * ar * scale_mm
                 precip = field_at(f[F_PRECIP_MM], t, j) * ar * scale_mm
                 water = s0 * INV_DT + q + precip
                 evap = min(evap, water)
                 left = water - evap
                 # Seepage (and the other losses of a calibrated residual) takes only water above
                 # the minimum operating level: below it the residual is not known (sim.losses).
-                seep = min(field_at(f[F_SEEP], t, j), max(left - field_at(f[F_S_MIN], 0, j) * INV_DT, 0.0))
+                seep = min(field_at(f[F_SEEP], t, j), max(left - s_min * INV_DT, 0.0))
                 left -= seep
                 wdem = _demand_sum(res_dem, t, j)
                 w = min(wdem, left)
@@ -224,12 +239,13 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
                     _allocate(w, res_dem, res_sup, res_order, res_end, tk, j, td, jd)
                 dsum = _demand_sum(down_dem, t, j)
                 net = evap + seep + w - precip
-                daily[INFLOW, tk, j] = q
-                daily[EVAP, tk, j] = evap
-                daily[PRECIP, tk, j] = precip
-                daily[SEEP, tk, j] = seep
-                daily[WITHDRAWAL, tk, j] = w
-                daily[DEMAND, tk, j] = dsum
+                if store:
+                    daily[INFLOW, tk, j] = q
+                    daily[EVAP, tk, j] = evap
+                    daily[PRECIP, tk, j] = precip
+                    daily[SEEP, tk, j] = seep
+                    daily[WITHDRAWAL, tk, j] = w
+                    daily[DEMAND, tk, j] = dsum
                 net_arr[j] = net
             else:
                 q = daily[INFLOW, tk, j]
@@ -245,12 +261,10 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             wn = q - net
             turb_max = field_at(f[F_TURB_MAX], t, j)
             cap_w = field_at(f[F_CAP_W], t, j)
-            rge = field_at(f[F_RHO_G_ETA], 0, j)
-            spill_cap = field_at(f[F_SPILL_CAP], 0, j)
             # 2. The rule's request.
             if phase & PHASE_RULE:
                 r, c = rule_step(
-                    rule, p, t, j, s0, sg, lev, pv, q, wn, dsum, field_at(f[F_LATERAL], t, j), field_at(f[F_REACH_LOSS], 0, j),
+                    rule, p, t, j, s0, sg, lev, pv, q, wn, dsum, field_at(f[F_LATERAL], t, j), reach_loss,
                     turb_max, cap_w, rge, min_head, use_hi, hs, hl, hl_slope, tq, tl, tl_slope,
                 )
             else:
@@ -259,17 +273,14 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             # 3. Limits, in order; the last that binds names the day.
             r = max(r, 0.0)
             if use_lo:
-                lo = field_at(f[F_LO], 0, j)
                 if r < lo:
                     c = MIN_RELEASE
                     r = lo
             if use_hi:
-                hi = field_at(f[F_HI], 0, j)
                 if r > hi:
                     c = MAX_RELEASE
                     r = hi
             if t >= ramp_from:
-                ramp = field_at(f[F_RAMP], 0, j)
                 up = pv + ramp
                 if r > up:
                     c = RAMP_UP
@@ -287,13 +298,13 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
                 if r > cap:
                     c = CAPACITY
                     r = cap
-            avail = max((s0 - field_at(f[F_S_MIN], 0, j)) * INV_DT + wn, 0.0)
+            avail = max((s0 - s_min) * INV_DT + wn, 0.0)
             if r > avail:
                 c = AVAILABLE
                 r = avail
             # 4. End storage and spill above the normal level, up to the capacity left over.
             s1 = s0 + (wn - r) * dt
-            excess = s1 - field_at(f[F_S_NORM], 0, j)
+            excess = s1 - s_norm
             if excess > 0:
                 if cap < 0.0:
                     cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
@@ -329,7 +340,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             if n_down > 0:
                 td = t if down_dem.shape[1] > 1 else 0
                 jd = j if down_dem.shape[2] > 1 else 0
-                water = r * (1.0 - field_at(f[F_REACH_LOSS], 0, j)) + field_at(f[F_LATERAL], t, j)
+                water = r * (1.0 - reach_loss) + field_at(f[F_LATERAL], t, j)
                 _allocate(water, down_dem, down_sup, down_order, down_end, tk, j, td, jd)
                 for u in range(n_down):
                     sup = down_sup[u, tk, j]
@@ -359,15 +370,15 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
                 acc[j, S_STORAGE_MIN] = s1
             if s1 > acc[j, S_STORAGE_MAX]:
                 acc[j, S_STORAGE_MAX] = s1
-            if s1 < field_at(f[F_S_MIN], 0, j) - STORAGE_TOL:
+            if s1 < s_min - STORAGE_TOL:
                 acc[j, S_BELOW_MIN] += 1
                 if wn < 0.0:  # the losses drew it down (releases never take it below the minimum)
                     acc[j, S_BELOW_MIN_LOSSES] += 1
             if r - qt > SPILL_TOL:
                 acc[j, S_SPILL_DAYS] += 1
-            if s1 > field_at(f[F_S_NORM], 0, j) + STORAGE_TOL:
+            if s1 > s_norm + STORAGE_TOL:
                 acc[j, S_SURCHARGE] += 1
-            if s1 > field_at(f[F_S_MAX], 0, j) + STORAGE_TOL:
+            if s1 > s_max + STORAGE_TOL:
                 acc[j, S_ABOVE_MAX] += 1
             if over > 0.0:
                 acc[j, S_OVERTOP] += over
@@ -377,18 +388,19 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             sg = segment(hs, x, sg)
             lev = hl[sg] + hl_slope[sg] * (x - hs[sg])
             ar = max(ha[sg] + ha_slope[sg] * (x - hs[sg]), 0.0)
-            daily[RELEASE, tk, j] = r
-            daily[TURBINE, tk, j] = qt
-            daily[SPILL, tk, j] = r - qt
-            daily[OVERTOP, tk, j] = over
-            daily[STORAGE, tk, j] = s1
-            daily[LEVEL, tk, j] = lev
-            daily[HEAD, tk, j] = head
-            daily[POWER, tk, j] = power
-            daily[DEMAND, tk, j] = dsum + wdem
-            daily[SUPPLY, tk, j] = supplied + w
-            daily[DEFICIT, tk, j] = max(dsum - supplied, 0.0) + max(wdem - w, 0.0)
-            binding[tk, j] = c
+            if store:
+                daily[RELEASE, tk, j] = r
+                daily[TURBINE, tk, j] = qt
+                daily[SPILL, tk, j] = r - qt
+                daily[OVERTOP, tk, j] = over
+                daily[STORAGE, tk, j] = s1
+                daily[LEVEL, tk, j] = lev
+                daily[HEAD, tk, j] = head
+                daily[POWER, tk, j] = power
+                daily[DEMAND, tk, j] = dsum + wdem
+                daily[SUPPLY, tk, j] = supplied + w
+                daily[DEFICIT, tk, j] = max(dsum - supplied, 0.0) + max(wdem - w, 0.0)
+                binding[tk, j] = c
             s0 = s1
             pv = r
         s_arr[j] = s0

@@ -26,7 +26,7 @@ def _prepare(model, hedging_trigger_level_m=None, hedging_factor=1.0, scale=1.0)
     return as_field(trigger), as_field(hedging_factor), as_field(scale)
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)  # inlined into the kernel's daily loop (sim.engine.dispatch)
 def _step(p, t, j, s0, sg, lev, pv, q, wn, dsum, lateral, reach_loss, turb_max, cap_w, rge, min_head, use_hi,
           hs, hl, hl_slope, tq, tl, tl_slope):
     c = RULE

@@ -53,7 +53,7 @@ def _prepare(model, target_level_m, approach_days=1.0):
     return np.ascontiguousarray(target_storage_m3), as_field(approach_days)
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)  # inlined into the kernel's daily loop (sim.engine.dispatch)
 def _step(p, t, j, s0, sg, lev, pv, q, wn, dsum, lateral, reach_loss, turb_max, cap_w, rge, min_head, use_hi,
           hs, hl, hl_slope, tq, tl, tl_slope):
     # End the day on the curve, less (1 − 1/approach) of the start-of-day gap.

@@ -113,7 +113,7 @@ def power_release(target, guess, s0, wn, sg, turb_max, cap_w, rge, min_head, hs,
     return b, code
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)  # inlined into the kernel's daily loop (sim.engine.dispatch)
 def _step(p, t, j, s0, sg, lev, pv, q, wn, dsum, lateral, reach_loss, turb_max, cap_w, rge, min_head, use_hi,
           hs, hl, hl_slope, tq, tl, tl_slope):
     return power_release(field_at(p[0], t, j), pv, s0, wn, sg, turb_max, cap_w, rge, min_head,

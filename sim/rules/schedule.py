@@ -17,7 +17,7 @@ def _prepare(model, release_m3s, scale=1.0):
     return as_field(release_m3s, rows=model.period.n_days), as_field(scale)
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)  # inlined into the kernel's daily loop (sim.engine.dispatch)
 def _step(p, t, j, s0, sg, lev, pv, q, wn, dsum, lateral, reach_loss, turb_max, cap_w, rge, min_head, use_hi,
           hs, hl, hl_slope, tq, tl, tl_slope):
     return field_at(p[RELEASE], t, j) * field_at(p[SCALE], 0, j), RULE

@@ -736,3 +736,20 @@ def test_storage_energy_change_values_the_drawdown_at_the_season_energy_per_volu
     # Nothing turbined (all units out): no energy per volume, so no value is put on storage.
     out = simulate(dataclasses.replace(model, units_available=0), Regime("demand", min_release_m3s=150.0)).metrics
     assert out["energy_gwh"][0] == 0.0 and out["storage_energy_change_gwh"][0] == 0.0
+
+
+@pytest.mark.parametrize("regime", [Regime("power", params={"target_mw": 100.0}), _schedule(500.0)], ids=["power", "schedule"])
+def test_metrics_only_runs_agree_and_a_one_day_run_keeps_its_day(regime):
+    # A metrics-only run skips the daily writes: its metrics are the same to the last bit, and
+    # a one-day run (whose one-day buffer is also the kept series) still keeps its day.
+    one_day = Period(datetime.date(2025, 4, 1), datetime.date(2025, 4, 1))
+    for period in (one_day, APRIL):
+        model = _model(period, level_m=np.array([341.0, 345.0, 347.0]))
+        kept, lean = simulate(model, regime), simulate(model, regime, keep_daily=False)
+        for k in kept.metrics:
+            assert_array_equal(lean.metrics[k], kept.metrics[k], err_msg=k)
+    one = simulate(_model(one_day, level_m=345.0), regime).daily
+    month = simulate(_model(APRIL, level_m=345.0), regime).daily
+    for name in ("release_m3s", "storage_m3", "power_w"):
+        assert_array_equal(one[name][0], month[name][0], err_msg=name)
+    assert one["power_w"][0, 0] > 50e6  # 100 MW asked, or 500 m³/s at about 15 m of head
