@@ -197,7 +197,8 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 sub_model, sub_regime = select_members(model, built[names[ri]], slices[ci], n, lazy=True)
                 return sub_model, sub_regime, slices[ci].stop - slices[ci].start, False
 
-            with Progress(progress, n * len(names), scenario.name) as report, worker_pool(workers, executor) as pool:
+            with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
+                    worker_pool(workers, executor) as pool:
                 t_sim = time.perf_counter()
                 _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
             simulate_s = time.perf_counter() - t_sim
