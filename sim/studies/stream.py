@@ -67,12 +67,12 @@ def partial_folder(out_dir, name: str) -> Path:
 
 
 def input_hash(resolved_toml: str, settings, n_inflow: int, names, chunk_size: int, fmt: str) -> str:
-    """SHA-256 of everything that decides a sweep's rows (and its chunking)."""
+    """SHA-256 of everything that decides a sweep's rows (and its chunking); `settings` is a
+    `sim.studies.settings.Settings`."""
     h = hashlib.sha256(resolved_toml.encode("utf-8"))
     h.update(json.dumps({"n_inflow": int(n_inflow), "regimes": list(names), "chunk_size": int(chunk_size),
-                         "format": fmt, "parameters": list(settings)}).encode("utf-8"))
-    for values in settings.values():
-        h.update(np.ascontiguousarray(values, dtype=float).tobytes())
+                         "format": fmt, "parameters": settings.parameters}).encode("utf-8"))
+    h.update(settings.digest().encode("ascii"))
     return h.hexdigest()
 
 
@@ -141,10 +141,11 @@ def _compute(task):
     return part.metrics, part.user_metrics
 
 
-def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, format="parquet", resume=False,
+def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet", resume=False,
         chunk_size=None, workers=None, executor=None, progress=False, plots=False, t0=None) -> Path:
-    """Stream a sweep set up by `sim.studies.sweep.run` to ``out/<name>``; return that folder."""
-    from sim.studies.sweep import rows
+    """Stream a sweep set up by `sim.studies.sweep.run` (`settings`: a `sim.studies.settings.Settings`)
+    to ``out/<name>``; return that folder. Each chunk's model is built from its own settings."""
+    from sim.studies.sweep import chunk_model, rows
 
     t0 = time.perf_counter() if t0 is None else t0
     if format not in FORMATS:
@@ -157,7 +158,7 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
         raise ValueError("chunk_size must be >= 1")
     resolved = scenario.to_toml()
     key = input_hash(resolved, settings, n_inflow, names, size, format)
-    n = (len(next(iter(settings.values()))) if settings else 1) * n_inflow
+    n = settings.n_settings * n_inflow
     slices = [slice(a, min(a + size, n)) for a in range(0, n, size)]
     ids = [(ri, ci) for ri in range(len(names)) for ci in range(len(slices))]
     ext = "parquet" if format == "parquet" else "csv"
@@ -176,14 +177,17 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 progress_doc["columns"] = claim.progress["columns"]
             _write_json(part / PROGRESS, progress_doc)
             counted = [sum(slices[ci].stop - slices[ci].start for _, ci in done)]
-            summary = SweepSummary(names, n, settings, (*sweep_table_metrics(), *TRADEOFF))
+            summary = SweepSummary(names, n, {p: settings.distinct(p) for p in settings.parameters},
+                                   (*sweep_table_metrics(), *TRADEOFF))
             ordered = _InOrder(summary, ids, names, done, lambda ri, ci: _read(
                 chunk_file(ri, ci), format, progress_doc["columns"], summary.columns(), header=False))
 
             def finish(ri, ci, result):
                 sl = slices[ci]
                 metrics, users = result
-                cols = rows([names[ri]], sl, settings, n_inflow, metrics, users)
+                first = sl.start // n_inflow
+                cols = rows([names[ri]], sl, settings.rows(first, (sl.stop - 1) // n_inflow + 1), n_inflow, metrics,
+                            users, first_setting=first)
                 _write_chunk(chunk_file(ri, ci), cols, format)
                 ordered.add((ri, ci), cols)
                 progress_doc.setdefault("columns", _kinds(cols))
@@ -194,8 +198,10 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 report(counted[0])
 
             def task(ri, ci):
-                sub_model, sub_regime = select_members(model, built[names[ri]], slices[ci], n, lazy=True)
-                return sub_model, sub_regime, slices[ci].stop - slices[ci].start, False
+                k = slices[ci].stop - slices[ci].start
+                model, built = chunk_model(scenario, settings, n_inflow, slices[ci])
+                sub_model, sub_regime = select_members(model, built[names[ri]], slice(0, k), k, lazy=True)
+                return sub_model, sub_regime, k, False
 
             with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
                     worker_pool(workers, executor) as pool:
@@ -221,7 +227,7 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                     "input_sha256": hashlib.sha256(resolved.encode("utf-8")).hexdigest(), "sweep_sha256": key,
                     "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                     "format": format, "file": f"sweep.{ext}", "columns": columns,
-                    "parameters": list(settings), "n_settings": n // n_inflow, "n_inflow_members": n_inflow,
+                    "parameters": settings.parameters, "n_settings": n // n_inflow, "n_inflow_members": n_inflow,
                     "regimes": list(names), "n_rows": n * len(names), "chunk_size": size, "n_chunks": len(ids),
                     "chunks_done": sorted(done),
                     "percentiles": summary.percentiles(summary.metrics, PERCENTILES),

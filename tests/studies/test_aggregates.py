@@ -150,3 +150,41 @@ def test_streamed_plots_come_from_the_summary(scenario, tmp_path, monkeypatch):
     assert "heatmap_energy_gwh_energy-first.png" in names
     info = json.loads((folder / "run.json").read_text())
     assert info["timings"]["plots_s"] > 0
+
+
+# --------------------------------------------------------------------------------------
+# settings made per chunk (sim/studies/settings.py)
+# --------------------------------------------------------------------------------------
+
+
+def test_grid_settings_of_any_range_are_the_grids():
+    from sim.studies.settings import Settings
+
+    axes = {"a": [1.0, 2.0, 3.0], "b": [10.0, 20.0], "c": [0.5, 0.25]}
+    full = sweep.grid(axes)
+    s = Settings(axes=axes)
+    assert s.n_settings == 12 and s.parameters == ["a", "b", "c"]
+    for start, stop in ((0, 12), (0, 1), (5, 9), (11, 12)):
+        part = s.rows(start, stop)
+        for p in axes:
+            np.testing.assert_array_equal(part[p], full[p][start:stop])
+    # setting 7 = a index 1, b index 1, c index 1 (the first parameter varies slowest)
+    assert {p: float(v[0]) for p, v in s.rows(7, 8).items()} == {"a": 2.0, "b": 20.0, "c": 0.25}
+    assert Settings(axes=axes).digest() == s.digest() != Settings(values=full).digest()
+
+
+def test_a_streamed_sweep_builds_one_chunk_of_members_at_a_time(scenario, tmp_path, monkeypatch):
+    in_memory = sweep.run(scenario, PARAMS, **KW)
+    sizes = []
+    real = type(scenario).build
+
+    def build(self, overrides=None, n_members=None):
+        sizes.append(n_members)
+        return real(self, overrides=overrides, n_members=n_members)
+
+    monkeypatch.setattr(type(scenario), "build", build)
+    folder = sweep.run(scenario, PARAMS, **KW, out=tmp_path)
+    assert max(sizes) == KW["chunk_size"]  # never the sweep's 30 members a regime
+    back = sweep.load(folder).table
+    for c in in_memory.table:
+        np.testing.assert_array_equal(back[c], in_memory.table[c], err_msg=c)

@@ -439,7 +439,7 @@ def test_sweep_too_big_for_memory_is_refused_before_building(ensemble, monkeypat
     monkeypatch.setattr(type(ensemble), "build", build)
     with pytest.raises(memory.MemoryLimitError) as err:
         sweep.run(ensemble, {"inflow.scale": np.linspace(0.5, 1.5, 1000)}, inflow_members=1000)
-    assert "the sweep of 1,000 settings × 1,000 inflow members × 4 regimes needs about 2.8 GiB" in str(err.value)
+    assert "the sweep of 1,000 settings × 1,000 inflow members × 4 regimes needs about 3.0 GiB" in str(err.value)  # 30 + 7 metrics a member
     assert "Use fewer settings" in str(err.value)
 
 
