@@ -249,19 +249,20 @@ def _n_settings(parameters: Mapping[str, Any], method: str, samples: int | None)
 
 
 def check_memory(scenario, n_settings: int, n_inflow: int, n_regimes: int, n_parameters: int, *,
-                 chunk_size: int | None = None, workers: int | None = None) -> int:
+                 chunk_size: int | None = None, workers: int | None = None, streamed: bool = False) -> int:
     """Refuse (`sim.engine.memory.MemoryLimitError`) a sweep that will not fit in memory; return the
-    estimate [bytes]. Counts only: nothing is allocated."""
+    estimate [bytes]. Counts only: nothing is allocated. A `streamed` sweep (``out=``) holds no
+    member's rows: its memory hardly grows with its size."""
     n = n_settings * n_inflow
     users = scenario.resolved.get("demand") or []
     need = memory.sweep_bytes(n, n_regimes, len(users), n_parameters, n_days=scenario.period.n_days,
-                              chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, workers=workers or 1)
+                              chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, workers=workers or 1, streamed=streamed)
     memory.require(need, f"{scenario.path or scenario.name}: the sweep of {n_settings:,} settings × {n_inflow:,} "
                    f"inflow members × {n_regimes} regimes", SWEEP_ADVICE)
     return need
 
 
-def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regimes, chunk_size, workers):
+def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regimes, chunk_size, workers, streamed):
     """The settings (`Settings`: a grid is not expanded), inflow members per setting and the
     regime names of a sweep; refuses (before allocating) a sweep that will not fit in memory."""
     spec = scenario.sweep
@@ -277,7 +278,7 @@ def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regim
         raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
     check_memory(scenario, _n_settings(parameters, method, samples), n_inflow,
                  len(regimes or scenario.regime_names), len(parameters), chunk_size=chunk_size,
-                 workers=workers)
+                 workers=workers, streamed=streamed)
     if method == "grid":
         settings = Settings(axes=dict(parameters))
     else:
@@ -377,7 +378,7 @@ def run(
     t0 = time.perf_counter()
     plan, n_inflow, names = _setup(
         scenario, parameters, method=method, samples=samples, seed=seed, inflow_members=inflow_members,
-        regimes=regimes, chunk_size=chunk_size, workers=workers if executor is None else 1)
+        regimes=regimes, chunk_size=chunk_size, workers=workers if executor is None else 1, streamed=out is not None)
     n = plan.n_settings * n_inflow
     if out is not None:
         from sim.studies import stream

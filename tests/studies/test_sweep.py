@@ -503,3 +503,15 @@ def test_interrupt_terminates_the_worker_pool_at_once(ensemble, monkeypatch):
     elapsed = time.monotonic() - t["signal"]
     assert elapsed < 2.0, f"{elapsed:.1f} s"
     assert set(_children()) - before == set()
+
+
+def test_a_streamed_sweep_is_not_refused_for_its_size(ensemble, monkeypatch):
+    from sim.engine import memory
+
+    monkeypatch.setenv(memory.ENV, "2G")
+    # 10⁸ members held in memory (~65 GB): refused; streamed to disk: base + one chunk + the swept values
+    with pytest.raises(memory.MemoryLimitError):
+        sweep.check_memory(ensemble, 10**8, 1, 1, 1)
+    need = sweep.check_memory(ensemble, 10**8, 1, 1, 1, streamed=True)
+    chunk = 10_000 * 183 * 8 * (15 + 1 + 2 + 0.125 + 2)  # one chunk's daily series, one user
+    assert need == pytest.approx(memory.BASE_BYTES + 10**8 * 8 + chunk, rel=1e-9)
