@@ -7,8 +7,8 @@ it. Its size depends on the bins, not on the number of members:
 - `Distribution` (percentiles, exceedance curves): the values themselves up to
   `EXACT_MEMBERS` members per regime (percentiles exact, as `numpy.percentile`), beyond that a
   sparse histogram whose bins are `2 ** -MANTISSA_BITS` of a value wide (relative), holding
-  count and sum (a bin's value is its mean). Percentiles from it are within a bin of the exact
-  ones.
+  count, sum, smallest and largest value. A percentile's order statistics are interpolated
+  within their bin by rank (exact for a bin of one or two values, and within the bin always).
 - `Grid` (heat maps): sum and count of a metric per cell of two parameters' bins.
 - `Failures` (failure ranges): failing and all members per parameter bin.
 - `Points` (trade-off): every k-th member (at most `POINTS` a regime) and the exact Pareto
@@ -62,6 +62,7 @@ class Distribution:
         self.keys = np.zeros(0, np.int64)
         self.counts = np.zeros(0)
         self.sums = np.zeros(0)
+        self.lo, self.hi = np.zeros(0), np.zeros(0)
         self.n_nan = 0
 
     def add(self, values) -> None:
@@ -75,7 +76,10 @@ class Distribution:
         keys, inv = np.unique(np.concatenate([self.keys, _keys(v)]), return_inverse=True)
         self.counts = np.bincount(inv, np.concatenate([self.counts, np.ones(v.size)]), keys.size)
         self.sums = np.bincount(inv, np.concatenate([self.sums, v]), keys.size)
-        self.keys = keys
+        lo, hi = np.full(keys.size, np.inf), np.full(keys.size, -np.inf)
+        np.minimum.at(lo, inv, np.concatenate([self.lo, v]))
+        np.maximum.at(hi, inv, np.concatenate([self.hi, v]))
+        self.keys, self.lo, self.hi = keys, lo, hi
 
     @property
     def n(self) -> int:
@@ -99,16 +103,22 @@ class Distribution:
         if self.exact:
             v = np.concatenate(self.parts) if self.parts else np.zeros(0)
             return np.percentile(v, q)
-        means, counts = self._sorted()
-        n = int(counts.sum())
+        n = int(self.counts.sum())
         if self.n_nan or n == 0:
             return np.full(np.shape(q), np.nan)
-        upper = np.cumsum(counts)  # rank (0-based) j lies in the first bin whose upper > j
         h = (n - 1) * np.asarray(q, dtype=float) / 100.0
         lo = np.floor(h)
-        x_lo = means[np.searchsorted(upper, lo, side="right")]
-        x_hi = means[np.searchsorted(upper, np.minimum(lo + 1, n - 1), side="right")]
+        x_lo, x_hi = self._order_statistic(lo), self._order_statistic(np.minimum(lo + 1, n - 1))
         return x_lo + (h - lo) * (x_hi - x_lo)
+
+    def _order_statistic(self, rank):
+        """Estimate of the values of 0-based `rank` in ascending order: in its bin, between
+        the bin's smallest and largest value in proportion to its rank among the bin's."""
+        upper = np.cumsum(self.counts)  # rank j lies in the first bin whose upper > j
+        b = np.searchsorted(upper, rank, side="right")
+        c = self.counts[b]
+        t = (rank - (upper[b] - c)) / np.maximum(c - 1, 1)
+        return self.lo[b] + t * (self.hi[b] - self.lo[b])
 
     def exceedance(self) -> tuple[np.ndarray, np.ndarray]:
         """Exceedance curve with Weibull plotting positions: values (descending) and the

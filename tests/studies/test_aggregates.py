@@ -188,3 +188,12 @@ def test_a_streamed_sweep_builds_one_chunk_of_members_at_a_time(scenario, tmp_pa
     back = sweep.load(folder).table
     for c in in_memory.table:
         np.testing.assert_array_equal(back[c], in_memory.table[c], err_msg=c)
+
+
+def test_order_statistics_are_interpolated_within_a_bin():
+    # three values in one bin [1, 1 + 2⁻¹²): by rank between the bin's smallest and largest
+    d = Distribution(exact=False)
+    d.add([1.0002, 1.0, 1.00005])
+    assert d.keys.size == 1
+    # ranks 0, 1, 2 → 1.0, 1.0001, 1.0002 (evenly between 1.0 and 1.0002); p25 at rank 0.5
+    np.testing.assert_allclose(d.percentiles((0, 25, 50, 100)), [1.0, 1.00005, 1.0001, 1.0002], rtol=0, atol=1e-15)
