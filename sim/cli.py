@@ -271,13 +271,12 @@ def _cmd_sweep(args) -> int:
     if part.is_dir() and not args.resume:
         print(f"bakhri: note: discarding the interrupted sweep in {part} (--resume continues it)", file=sys.stderr)
     _say_if_compiling()
-    interactive = sys.stderr.isatty()
     t0 = time.perf_counter()
     try:
         folder = sweep.run(
             scenario, parameters, method=method, samples=args.samples, seed=args.seed,
             inflow_members=args.members, regimes=args.regime, chunk_size=args.chunk_size,
-            workers=args.workers, progress=interactive, out=Path(args.out), name=name, format=args.format,
+            workers=args.workers, progress=True, out=Path(args.out), name=name, format=args.format,
             resume=args.resume, plots=not args.no_plots,
         )
     except ScenarioError as err:

@@ -883,7 +883,7 @@ def test_sweep_too_big_for_memory_exits_2_without_allocating(capsys, tmp_path, m
 def test_sweep_estimate_counts_every_factor(capsys, tmp_path, monkeypatch):
     """300 × 300 settings × 50 inflow members × 4 regimes: each --set alone is small."""
     _no_simulation(monkeypatch)
-    monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "1G")
+    monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "300M")
     code, _, err = bakhri(capsys, "sweep", SCENARIOS / "ensemble-dry.toml", "--set", "inflow.scale=0.5:1.5:300",
                           "--set", "losses.evaporation_factor=0.5:1.5:300", "--members", "50", "--out", tmp_path)
     assert code == 2

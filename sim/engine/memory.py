@@ -32,10 +32,6 @@ BASE_BYTES = 150 * 2**20
 _RUN_SERIES = 15 + 1 + 2 + 0.125
 _RUN_SERIES_PER_USER = 2
 
-#: Summary metrics per member and regime, and the user metrics per user (sim.engine.results).
-_N_SUMMARY = 27
-_N_USER_METRICS = 7
-
 
 class MemoryLimitError(Exception):
     """A run or sweep would not fit in the memory available (exit status 2)."""
@@ -126,16 +122,23 @@ def run_bytes(n_days: int, n_members: int, n_regimes: int, n_users: int, chunk_s
 
 
 def sweep_bytes(n_members: int, n_regimes: int, n_users: int, n_parameters: int, n_days: int = 366,
-                chunk_size: int = 10_000, workers: int = 1) -> int:
+                chunk_size: int = 10_000, workers: int = 1, streamed: bool = False) -> int:
     """Memory of a sweep keeping metrics only. [bytes]
 
-    Per member and regime: the metrics (27 + 7 per user) in the result and again in the
-    table, plus its key columns; per member: the swept values (three copies) and the
-    per-member inputs; plus the daily working set of one chunk per worker.
+    Per member and regime: the metrics (those of the registry, `sim.engine.metrics.names()`,
+    plus `user_names()` per user) in the result and again in the table, plus its key columns;
+    per member: the swept values (three copies) and the per-member inputs; plus the daily
+    working set of one chunk per worker. A `streamed` sweep (rows to disk, each chunk's model
+    built from its own settings) holds none of the per-member terms but the swept values once
+    (a sample; a grid's are made per chunk, counted here all the same to err high).
     """
-    n_metrics = _N_SUMMARY + _N_USER_METRICS * n_users
+    from sim.engine import metrics  # the registry: imported when an estimate is wanted, not at start-up
+
+    n_metrics = len(metrics.names()) + len(metrics.user_names()) * n_users
     per_member_regime = (2 * n_metrics + 8) * 8
     per_member = (3 * n_parameters + 10) * 8
+    if streamed:
+        per_member_regime, per_member = 0, n_parameters * 8
     chunk = min(chunk_size, max(n_members, 1)) * n_days * 8 * (_RUN_SERIES + _RUN_SERIES_PER_USER * n_users)
     return int(BASE_BYTES + n_members * (n_regimes * per_member_regime + per_member) + max(workers, 1) * chunk)
 

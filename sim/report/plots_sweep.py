@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import metrics as metric_registry
+from sim.report.aggregates import FAILURE, Failures, Grid, bin_spec, failing, pareto_front
 from sim.report.bands import legend_right
 from sim.report.labels import label_for, unit_of
 from sim.report.style import REFERENCE_COLOR, new_axes, regime_colors, style_axes
@@ -40,17 +41,16 @@ def _select_regime(t, regime, what):
     return {k: v[mask] for k, v in t.items()}
 
 
-def _bins(values, max_bins):
-    """Bin labels and index: each unique value when few, else equal-width bins."""
-    v = np.asarray(values, dtype=float)
-    uniq = np.unique(v[np.isfinite(v)])
-    if uniq.size <= max_bins:
-        idx = np.searchsorted(uniq, v)
-        return uniq, None, idx
-    edges = np.linspace(uniq[0], uniq[-1], max_bins + 1)
-    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max_bins - 1)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    return centres, edges, idx
+def _summary_regime(summary, regime, what):
+    """A `SweepSummary`'s part of `regime` (it may be left out when there is one regime)."""
+    names = list(summary.regimes)
+    if regime is None:
+        if len(names) > 1:
+            raise ValueError(f"{what}: the summary holds regimes {', '.join(names)}; pass regime=")
+        regime = names[0]
+    if regime not in summary.regimes:
+        raise ValueError(f"{what}: regime {regime!r} is not in the summary (found {', '.join(names)})")
+    return summary.regimes[regime]
 
 
 def _value_format(metric, values):
@@ -92,20 +92,19 @@ def plot_sweep_heatmap(table, x, y, metric, regime=None, ax=None, *, max_bins=20
     -------
     matplotlib Axes
     """
-    t = _select_regime(_table(table), regime, "plot_sweep_heatmap")
-    for col in (x, y, metric):
-        if col not in t:
-            raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
+    if hasattr(table, "regimes"):  # a SweepSummary: its grids are over its first two parameters
+        grid = _summary_regime(table, regime, "plot_sweep_heatmap").grids[metric]
+    else:
+        t = _select_regime(_table(table), regime, "plot_sweep_heatmap")
+        for col in (x, y, metric):
+            if col not in t:
+                raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
+        grid = Grid(bin_spec(t[x], max_bins), bin_spec(t[y], max_bins))
+        grid.add(t[x], t[y], t[metric])
     ax = new_axes(ax, figsize=(7.0, 5.2))
-    xc, xe, xi = _bins(t[x], max_bins)
-    yc, ye, yi = _bins(t[y], max_bins)
-    val = np.asarray(t[metric], dtype=float)
-    sums = np.zeros((yc.size, xc.size))
-    counts = np.zeros((yc.size, xc.size))
-    ok = np.isfinite(val)
-    np.add.at(sums, (yi[ok], xi[ok]), val[ok])
-    np.add.at(counts, (yi[ok], xi[ok]), 1)
-    grid = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    (xc, xe), (yc, ye) = grid.xspec, grid.yspec
+    counts = grid.counts
+    grid = grid.means()
     direction = metric_registry.direction(metric)
     cmap = cmap or ("cividis" if direction != "min" else "cividis_r")
     mesh = ax.pcolormesh(_cell_edges(xc), _cell_edges(yc), np.ma.masked_invalid(grid), cmap=cmap, shading="flat")
@@ -147,32 +146,6 @@ def _wrap_title(text, width=70):
     return "\n".join(lines)
 
 
-def pareto_front(x, y, x_better="min", y_better="max"):
-    """Indices of the non-dominated points, sorted by x.
-
-    Parameters
-    ----------
-    x, y : array_like, shape (n,)
-    x_better, y_better : {"min", "max"}
-
-    Returns
-    -------
-    ndarray of int
-    """
-    xs = np.asarray(x, dtype=float) * (1 if x_better == "min" else -1)
-    ys = np.asarray(y, dtype=float) * (1 if y_better == "min" else -1)
-    ok = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
-    order = ok[np.lexsort((ys[ok], xs[ok]))]
-    front = []
-    best = np.inf
-    for i in order:
-        if ys[i] < best:
-            front.append(i)
-            best = ys[i]
-    front = np.array(front, dtype=int)
-    return front[np.argsort(np.asarray(x, dtype=float)[front])] if front.size else front
-
-
 def plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime", ax=None, *, title=None):
     """Energy–irrigation trade-off scatter, with the Pareto front over all points highlighted.
 
@@ -183,24 +156,31 @@ def plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime", ax=None, 
     -------
     matplotlib Axes
     """
-    t = _table(table)
-    for col in (x, y):
-        if col not in t:
-            raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
-    ax = new_axes(ax, figsize=(7.0, 5.2))
-    xv = np.asarray(t[x], dtype=float)
-    yv = np.asarray(t[y], dtype=float)
-    groups = t[by] if by and by in t else np.array(["all"] * xv.size)
-    names = list(dict.fromkeys(groups.tolist()))
-    colors = regime_colors(names)
-    markers = "osD^vP*X"
-    for i, name in enumerate(names):
-        m = groups == name
-        ax.scatter(xv[m], yv[m], s=18, color=colors[name], alpha=0.6, marker=markers[i % len(markers)],
-                   edgecolor="none", label=str(name), zorder=2)
     xb = metric_registry.direction(x) or "min"
     yb = metric_registry.direction(y) or "max"
-    front = pareto_front(xv, yv, xb, yb)
+    if hasattr(table, "regimes"):  # a SweepSummary: every k-th member, and the exact front
+        points = {name: (r.points.x, r.points.y) for name, r in table.regimes.items()}
+        fx = np.concatenate([r.points.front_x for r in table.regimes.values()])
+        fy = np.concatenate([r.points.front_y for r in table.regimes.values()])
+        shown = sum(v[0].size for v in points.values())
+        total = sum(r.n_members for r in table.regimes.values())
+    else:
+        t = _table(table)
+        for col in (x, y):
+            if col not in t:
+                raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
+        fx, fy = np.asarray(t[x], dtype=float), np.asarray(t[y], dtype=float)
+        groups = t[by] if by and by in t else np.array(["all"] * fx.size)
+        points = {name: (fx[groups == name], fy[groups == name]) for name in dict.fromkeys(groups.tolist())}
+        shown = total = fx.size
+    ax = new_axes(ax, figsize=(7.0, 5.2))
+    colors = regime_colors(list(points))
+    markers = "osD^vP*X"
+    for i, (name, (xv, yv)) in enumerate(points.items()):
+        ax.scatter(xv, yv, s=18, color=colors[name], alpha=0.6, marker=markers[i % len(markers)],
+                   edgecolor="none", label=str(name), zorder=2)
+    front = pareto_front(fx, fy, xb, yb)
+    xv, yv = fx, fy
     if front.size:
         ax.plot(xv[front], yv[front], color="black", linewidth=1.2,
                 zorder=3, label=f"Pareto front ({front.size} run{'s' if front.size != 1 else ''})")
@@ -210,8 +190,9 @@ def plot_tradeoff(table, x="deficit_hm3", y="energy_gwh", by="regime", ax=None, 
     style_axes(ax)
     handles, labels = ax.get_legend_handles_labels()
     legend_right(ax, handles, labels)
-    ax.set_title(_wrap_title(title or f"Trade-off: {label_for(y).rsplit(' [', 1)[0]} vs "
-                             f"{label_for(x).rsplit(' [', 1)[0]}"), fontsize=10)
+    sample = f" (1 in {round(total / shown):,} of {total:,} runs shown; front of all)" if shown < total else ""
+    ax.set_title(_wrap_title((title or f"Trade-off: {label_for(y).rsplit(' [', 1)[0]} vs "
+                              f"{label_for(x).rsplit(' [', 1)[0]}") + sample), fontsize=10)
     return ax
 
 
@@ -223,8 +204,9 @@ def plot_exceedance(values_by_label, ax=None, xlabel="Value [-]", *, column=None
 
     Parameters
     ----------
-    values_by_label : dict of str → array_like
-        E.g. season energy of each regime over the ensemble members.
+    values_by_label : dict of str → array_like or Distribution
+        E.g. season energy of each regime over the ensemble members; or each regime's
+        `sim.report.aggregates.Distribution` of it (a streamed sweep's summary).
     xlabel : str
         Label of the values (with unit); or give `column` to derive it with `label_for`.
     threshold : float, optional
@@ -242,11 +224,15 @@ def plot_exceedance(values_by_label, ax=None, xlabel="Value [-]", *, column=None
     ax = new_axes(ax, figsize=(7.0, 4.8))
     colors = regime_colors(items)
     for name, vals in items.items():
-        v = np.sort(np.asarray(vals, dtype=float).ravel())[::-1]
-        v = v[np.isfinite(v)]
-        p = np.arange(1, v.size + 1) / (v.size + 1)
+        if hasattr(vals, "exceedance"):
+            v, p = vals.exceedance()
+        else:
+            v = np.sort(np.asarray(vals, dtype=float).ravel())[::-1]
+            v = v[np.isfinite(v)]
+            p = np.arange(1, v.size + 1) / (v.size + 1)
+        n = int(round(1 / p[0])) - 1 if p.size else 0  # p[0] = 1 / (n + 1)
         ax.plot(v, p, color=colors[name], linewidth=1.6, marker="o" if v.size <= 30 else None, markersize=3,
-                label=f"{name} (n = {v.size})", drawstyle="default")
+                label=f"{name} (n = {n})", drawstyle="default")
     if threshold is not None:
         ax.axvline(threshold, color=REFERENCE_COLOR, linestyle=(0, (4, 2)), linewidth=0.9)
     ax.set_ylim(0, 1)
@@ -273,39 +259,29 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     matplotlib Axes
         Share of failing members [-] per parameter bin.
     """
-    t = _table(table)
     params = [params] if isinstance(params, str) else list(params)
-    for col in params + [metric]:
-        if col not in t:
-            raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
-    ax = new_axes(ax, figsize=(max(7.0, 2.6 * len(params) + 2), 4.6))
-    value = np.asarray(t[metric], dtype=float)
+    groups = _failures(table, params, metric, threshold, by, max_bins)
     direction = metric_registry.direction(metric) or "max"
-    fail = value < threshold if direction == "max" else value > threshold
-    groups = t[by] if by and by in t else np.array(["all"] * value.size)
-    names = list(dict.fromkeys(groups.tolist()))
+    ax = new_axes(ax, figsize=(max(7.0, 2.6 * len(params) + 2), 4.6))
+    names = list(groups)
     colors = regime_colors(names)
     n_g = len(names)
     pos = 0.0
     ticks, ticklabels, group_mid, counts = [], [], [], []
     for k, param in enumerate(params):
-        centres, edges, idx = _bins(t[param], max_bins)
+        centres, edges = groups[names[0]].specs[param]
         start = pos
         for b in range(centres.size):
-            in_bin = idx == b
             for g, name in enumerate(names):
-                m = in_bin & (groups == name)
-                share = fail[m].mean() if m.any() else np.nan
+                n_fail, n_all = groups[name].failing[param][b], groups[name].total[param][b]
+                share = n_fail / n_all if n_all else np.nan
                 xb = pos + (g - (n_g - 1) / 2) * 0.8 / n_g
                 ax.bar(xb, share, width=0.8 / n_g, color=colors[name],
                        label=str(name) if (k == 0 and b == 0) else None, edgecolor="white", linewidth=0.3)
-                if m.any():  # failing / all members, so that a zero bar reads as "none failed"
-                    counts.append((xb, share, f"{int(fail[m].sum())}/{int(m.sum())}"))
+                if n_all:  # failing / all members, so that a zero bar reads as "none failed"
+                    counts.append((xb, share, f"{int(n_fail)}/{int(n_all)}"))
             ticks.append(pos)
-            if edges is None:
-                ticklabels.append(f"{centres[b]:.3g}")
-            else:
-                ticklabels.append(f"{edges[b]:.3g}–{edges[b + 1]:.3g}")
+            ticklabels.append(f"{centres[b]:.3g}" if edges is None else f"{edges[b]:.3g}–{edges[b + 1]:.3g}")
             pos += 1.0
         group_mid.append(((start + pos - 1.0) / 2, label_for(param)))
         if k < len(params) - 1:
@@ -329,3 +305,25 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     ax.set_title(_wrap_title(title or f"Failure: {label_for(metric)} {op} {threshold:g}, by parameter range "
                              "(labels: failing/all members)"), fontsize=10)
     return ax
+
+
+def _failures(table, params, metric, threshold, by, max_bins) -> dict:
+    """Per group (regime), the `Failures` of a table, or those of a `SweepSummary` (whose
+    criterion is fixed: `sim.report.aggregates.FAILURE`)."""
+    if hasattr(table, "regimes"):
+        if (metric, threshold) != FAILURE:
+            raise ValueError(f"a sweep summary counts failures of {FAILURE[0]} against {FAILURE[1]:g} only")
+        return {name: r.failures for name, r in table.regimes.items()}
+    t = _table(table)
+    for col in params + [metric]:
+        if col not in t:
+            raise KeyError(f"column {col!r} is not in the table (columns: {', '.join(t)})")
+    fail = failing(t[metric], metric, threshold)
+    groups = t[by] if by and by in t else np.array(["all"] * fail.size)
+    specs = {p: bin_spec(t[p], max_bins) for p in params}
+    out = {}
+    for name in dict.fromkeys(groups.tolist()):
+        m = groups == name
+        out[name] = Failures(specs)
+        out[name].add({p: t[p][m] for p in params}, fail[m])
+    return out

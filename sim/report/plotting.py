@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from sim.report.aggregates import FAILURE, HEAT_METRICS, SweepSummary
 from sim.report.bands import decade_groups, decade_means
 from sim.report.labels import label_for
 from sim.report.page import plot_comparison
@@ -123,25 +124,35 @@ def save_sweep_plots(sweep_result, out_dir, *, title="", dpi=150, workers=None) 
     parameters (when at least two are swept, one figure per regime), and
     ``failure_ranges.png`` (share of members failing, by parameter range). The figures are
     rendered by `workers` processes (`write_pngs`).
+
+    `sweep_result` is a `SweepResult`, or a streamed sweep's bounded summary
+    (`sim.report.aggregates.SweepSummary`: the plots then take the same time whatever the
+    sweep's size; the trade-off shows every k-th member and the exact Pareto front).
     """
-    table = sweep_result.table
+    summary = sweep_result if isinstance(sweep_result, SweepSummary) else None
+    table = summary or sweep_result.table
+    params = list(summary.parameters if summary else sweep_result.parameters)
+    regimes = list(summary.regimes if summary else sweep_result.results)
     suffix = f" — {title}" if title else ""
     part = functools.partial
+
+    def values(metric):
+        if summary is not None:
+            return {regime: r.distributions[metric] for regime, r in summary.regimes.items()}
+        return {regime: r.metrics[metric] for regime, r in sweep_result.results.items()}
 
     jobs = [("tradeoff.png", part(_figure_of, plot_tradeoff, table, x="deficit_hm3", y="energy_gwh", by="regime",
                                   title=f"Energy–irrigation trade-off across the sweep{suffix}"), 1.0)]
     for metric, name in (("deficit_hm3", "deficit"), ("energy_gwh", "energy")):
-        values = {regime: r.metrics[metric] for regime, r in sweep_result.results.items()}
         jobs.append((f"exceedance_{name}.png", part(
-            _figure_of, plot_exceedance, values, xlabel=label_for(metric), column=metric,
+            _figure_of, plot_exceedance, values(metric), xlabel=label_for(metric), column=metric,
             title=f"Exceedance of season {label_for(metric).split(' [')[0].lower()}{suffix}"), 1.0))
-    params = list(sweep_result.parameters)
     if len(params) >= 2:
-        for metric in ("reliability_volume", "deficit_hm3", "energy_gwh"):
-            for regime in sweep_result.results:
+        for metric in HEAT_METRICS:
+            for regime in regimes:
                 jobs.append((f"heatmap_{metric}_{safe_name(regime)}.png", part(
                     _figure_of, plot_sweep_heatmap, table, params[0], params[1], metric, regime=regime), 1.0))
     if params:
         jobs.append(("failure_ranges.png", part(_figure_of, plot_failure_ranges, table, params,
-                                                metric="reliability_volume", threshold=0.9), 1.0))
+                                                metric=FAILURE[0], threshold=FAILURE[1]), 1.0))
     return write_pngs(out_dir, jobs, dpi, workers=workers)

@@ -42,6 +42,8 @@ import numpy as np
 
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, run_chunk, select_members
 from sim.report import output
+from sim.report.aggregates import TRADEOFF, SweepSummary
+from sim.report.tables import sweep_table_metrics
 from sim.studies.workers import Progress, worker_pool
 
 __all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
@@ -50,9 +52,9 @@ FORMATS = ("parquet", "csv")
 #: Parquet options: dictionary encoding for the regime names only (on float columns it costs
 #: 2-3× the write time and saves nothing).
 PARQUET = {"use_dictionary": ["regime"]}
-#: Metrics that `sim.report.plotting.save_sweep_plots` draws (read back for the plots, nothing else).
-PLOT_METRICS = ("deficit_hm3", "energy_gwh", "reliability_volume")
 PROGRESS = "progress.json"
+#: Percentiles of the printed sweep table, recorded in run.json.
+PERCENTILES = (10, 50, 90)
 
 
 class ResumeError(Exception):
@@ -65,12 +67,12 @@ def partial_folder(out_dir, name: str) -> Path:
 
 
 def input_hash(resolved_toml: str, settings, n_inflow: int, names, chunk_size: int, fmt: str) -> str:
-    """SHA-256 of everything that decides a sweep's rows (and its chunking)."""
+    """SHA-256 of everything that decides a sweep's rows (and its chunking); `settings` is a
+    `sim.studies.settings.Settings`."""
     h = hashlib.sha256(resolved_toml.encode("utf-8"))
     h.update(json.dumps({"n_inflow": int(n_inflow), "regimes": list(names), "chunk_size": int(chunk_size),
-                         "format": fmt, "parameters": list(settings)}).encode("utf-8"))
-    for values in settings.values():
-        h.update(np.ascontiguousarray(values, dtype=float).tobytes())
+                         "format": fmt, "parameters": settings.parameters}).encode("utf-8"))
+    h.update(settings.digest().encode("ascii"))
     return h.hexdigest()
 
 
@@ -139,10 +141,11 @@ def _compute(task):
     return part.metrics, part.user_metrics
 
 
-def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, format="parquet", resume=False,
+def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet", resume=False,
         chunk_size=None, workers=None, executor=None, progress=False, plots=False, t0=None) -> Path:
-    """Stream a sweep set up by `sim.studies.sweep.run` to ``out/<name>``; return that folder."""
-    from sim.studies.sweep import rows
+    """Stream a sweep set up by `sim.studies.sweep.run` (`settings`: a `sim.studies.settings.Settings`)
+    to ``out/<name>``; return that folder. Each chunk's model is built from its own settings."""
+    from sim.studies.sweep import chunk_model, rows
 
     t0 = time.perf_counter() if t0 is None else t0
     if format not in FORMATS:
@@ -155,7 +158,7 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
         raise ValueError("chunk_size must be >= 1")
     resolved = scenario.to_toml()
     key = input_hash(resolved, settings, n_inflow, names, size, format)
-    n = (len(next(iter(settings.values()))) if settings else 1) * n_inflow
+    n = settings.n_settings * n_inflow
     slices = [slice(a, min(a + size, n)) for a in range(0, n, size)]
     ids = [(ri, ci) for ri in range(len(names)) for ci in range(len(slices))]
     ext = "parquet" if format == "parquet" else "csv"
@@ -174,12 +177,19 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 progress_doc["columns"] = claim.progress["columns"]
             _write_json(part / PROGRESS, progress_doc)
             counted = [sum(slices[ci].stop - slices[ci].start for _, ci in done)]
+            summary = SweepSummary(names, n, {p: settings.distinct(p) for p in settings.parameters},
+                                   (*sweep_table_metrics(), *TRADEOFF))
+            ordered = _InOrder(summary, ids, names, done, lambda ri, ci: _read(
+                chunk_file(ri, ci), format, progress_doc["columns"], summary.columns(), header=False))
 
             def finish(ri, ci, result):
                 sl = slices[ci]
                 metrics, users = result
-                cols = rows([names[ri]], sl, settings, n_inflow, metrics, users)
+                first = sl.start // n_inflow
+                cols = rows([names[ri]], sl, settings.rows(first, (sl.stop - 1) // n_inflow + 1), n_inflow, metrics,
+                            users, first_setting=first)
                 _write_chunk(chunk_file(ri, ci), cols, format)
+                ordered.add((ri, ci), cols)
                 progress_doc.setdefault("columns", _kinds(cols))
                 done.add((ri, ci))
                 progress_doc["chunks_done"] = sorted(done)
@@ -188,10 +198,13 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 report(counted[0])
 
             def task(ri, ci):
-                sub_model, sub_regime = select_members(model, built[names[ri]], slices[ci], n, lazy=True)
-                return sub_model, sub_regime, slices[ci].stop - slices[ci].start, False
+                k = slices[ci].stop - slices[ci].start
+                model, built = chunk_model(scenario, settings, n_inflow, slices[ci])
+                sub_model, sub_regime = select_members(model, built[names[ri]], slice(0, k), k, lazy=True)
+                return sub_model, sub_regime, k, False
 
-            with Progress(progress, n * len(names), scenario.name) as report, worker_pool(workers, executor) as pool:
+            with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
+                    worker_pool(workers, executor) as pool:
                 t_sim = time.perf_counter()
                 _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
             simulate_s = time.perf_counter() - t_sim
@@ -204,8 +217,9 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                 if plots:
                     from sim.report.plotting import save_sweep_plots
 
-                    save_sweep_plots(_for_plots(tmp / f"sweep.{ext}", format, columns, names, settings, n_inflow),
-                                     tmp, title=scenario.title)
+                    t_plots = time.perf_counter()
+                    save_sweep_plots(summary, tmp, title=scenario.title)
+                    timings["plots_s"] = time.perf_counter() - t_plots
                 from sim import __version__
 
                 doc = {
@@ -213,9 +227,10 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
                     "input_sha256": hashlib.sha256(resolved.encode("utf-8")).hexdigest(), "sweep_sha256": key,
                     "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                     "format": format, "file": f"sweep.{ext}", "columns": columns,
-                    "parameters": list(settings), "n_settings": n // n_inflow, "n_inflow_members": n_inflow,
+                    "parameters": settings.parameters, "n_settings": n // n_inflow, "n_inflow_members": n_inflow,
                     "regimes": list(names), "n_rows": n * len(names), "chunk_size": size, "n_chunks": len(ids),
                     "chunks_done": sorted(done),
+                    "percentiles": summary.percentiles(summary.metrics, PERCENTILES),
                     "timings": {**timings, "total_s": time.perf_counter() - t0},
                     "python": platform.python_version(), "numpy": np.__version__,
                 }
@@ -226,6 +241,36 @@ def run(scenario, settings, n_inflow, model, built, names, *, out, name=None, fo
     except OSError as err:  # disk full, read-only, ...: one line; completed chunks are kept
         raise output.output_error(out_dir / name, err) from None
     return folder
+
+
+class _InOrder:
+    """Adds each chunk's rows to the sweep's `SweepSummary` in chunk order, so that its float
+    sums are the same whichever order the chunks complete in (and after a resume): a chunk
+    that completes early waits (a few at most: the chunks in flight), and a chunk an
+    interrupted run completed is read back from its file when its turn comes."""
+
+    def __init__(self, summary, ids, names, earlier, read):
+        self.summary, self.ids, self.names, self.read = summary, ids, names, read
+        self.earlier = set(earlier)
+        self.waiting: dict = {}
+        self.next = 0
+        self.drain()
+
+    def add(self, chunk, cols) -> None:
+        self.waiting[chunk] = {c: cols[c] for c in self.summary.columns()}
+        self.drain()
+
+    def drain(self) -> None:
+        while self.next < len(self.ids):
+            chunk = self.ids[self.next]
+            if chunk in self.waiting:
+                cols = self.waiting.pop(chunk)
+            elif chunk in self.earlier:
+                cols = self.read(*chunk)
+            else:
+                return
+            self.summary.add(self.names[chunk[0]], cols)
+            self.next += 1
 
 
 def _compute_all(todo, task, finish, pool, workers) -> None:
@@ -342,8 +387,9 @@ def _assemble(path: Path, chunks: list, fmt: str, columns: list) -> None:
                 shutil.copyfileobj(src, fh, 1 << 20)
 
 
-def _read(path: Path, fmt: str, columns: dict, only=None) -> dict:
-    """Columns of a sweep file as numpy arrays (strings as object arrays)."""
+def _read(path: Path, fmt: str, columns: dict, only=None, header: bool = True) -> dict:
+    """Columns of a sweep file (or of a chunk's file: a CSV one has no `header`) as numpy
+    arrays (strings as object arrays)."""
     import pyarrow as pa
 
     want = list(columns) if only is None else [c for c in columns if c in only]
@@ -355,7 +401,8 @@ def _read(path: Path, fmt: str, columns: dict, only=None) -> dict:
         import pyarrow.csv as pacsv
 
         types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
-        t = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        names = None if header else list(columns)
+        t = pacsv.read_csv(path, read_options=pacsv.ReadOptions(column_names=names), convert_options=pacsv.ConvertOptions(
             column_types={c: types[k] for c, k in columns.items()}, include_columns=want,
             strings_can_be_null=False, quoted_strings_can_be_null=False))
     out = {}
@@ -392,19 +439,20 @@ def _result(table: dict, parameters, names, n_inflow):
     return SweepResult(list(parameters), settings, n_inflow, results, table=table)
 
 
-def _for_plots(path, fmt, columns, names, settings, n_inflow):
-    """The columns that plots use, read back from the assembled file."""
-    only = {"regime", *settings, *PLOT_METRICS}  # the trade-off plot colours by regime
-    return _result(_read(path, fmt, columns, only), list(settings), names, n_inflow)
-
-
-def percentiles(folder, metrics, q=(10, 50, 90)) -> tuple[dict, dict]:
+def percentiles(folder, metrics, q=PERCENTILES) -> tuple[dict, dict]:
     """run.json of a streamed sweep's folder and, per regime, the `q` percentiles of each of
-    `metrics` over its members: ``{regime: {metric: ndarray (len(q),)}}``. Reads one column at a
-    time, so memory is one column whatever else the sweep holds."""
+    `metrics` over its members: ``{regime: {metric: ndarray (len(q),)}}``. They come from
+    run.json (computed while streaming: `sim.report.aggregates.SweepSummary`; exact up to
+    `EXACT_MEMBERS` members a regime, within a bin of 2⁻¹² of the value beyond); other
+    metrics or percentiles are read from the file one column at a time."""
     info = _info(Path(folder))
     names, out = info["regimes"], {r: {} for r in info["regimes"]}
+    recorded = info.get("percentiles", {}) if tuple(q) == PERCENTILES else {}
     for m in metrics:
+        if all(m in recorded.get(r, {}) for r in names):
+            for r in names:
+                out[r][m] = np.array(recorded[r][m], dtype=float)
+            continue
         v = _read(Path(folder) / info["file"], info["format"], info["columns"], {m})[m].reshape(len(names), -1)
         for r, row in zip(names, v, strict=True):
             out[r][m] = np.percentile(row, q)

@@ -35,9 +35,10 @@ from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine.results import SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
 from sim.scenario.overrides import grid  # one implementation: the scenario's SweepSpec.grid uses it too
+from sim.studies.settings import Settings
 from sim.studies.workers import Progress, worker_pool
 
-__all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "SweepResult", "CrossedInflow"]
+__all__ = ["grid", "sample", "parse_set", "run", "load", "rows", "check_memory", "chunk_model", "SweepResult", "CrossedInflow"]
 
 
 def sample(bounds: Mapping[str, tuple[float, float]], n: int, method: str = "lhs", seed: int | None = None):
@@ -128,6 +129,7 @@ class CrossedInflow:
 
     base: Any
     n_settings: int
+    first_member: int = 0  # the sweep's member that is member 0 here (a chunk's model)
 
     @property
     def n_members(self) -> int:
@@ -137,7 +139,7 @@ class CrossedInflow:
     def materialize(self, sl: slice, n_total: int | None = None) -> np.ndarray:
         """Daily inflow of members `sl`, shape ``(n_steps, k)``. [m³/s]"""
         n = self.base.n_members
-        idx = np.arange(sl.start, sl.stop) % n
+        idx = np.arange(self.first_member + sl.start, self.first_member + sl.stop) % n
         lo, hi = int(idx.min()), int(idx.max()) + 1
         if hi - lo == idx.size:  # one run of consecutive inflow members
             return self.base.materialize(slice(lo, hi), n)
@@ -247,21 +249,22 @@ def _n_settings(parameters: Mapping[str, Any], method: str, samples: int | None)
 
 
 def check_memory(scenario, n_settings: int, n_inflow: int, n_regimes: int, n_parameters: int, *,
-                 chunk_size: int | None = None, workers: int | None = None) -> int:
+                 chunk_size: int | None = None, workers: int | None = None, streamed: bool = False) -> int:
     """Refuse (`sim.engine.memory.MemoryLimitError`) a sweep that will not fit in memory; return the
-    estimate [bytes]. Counts only: nothing is allocated."""
+    estimate [bytes]. Counts only: nothing is allocated. A `streamed` sweep (``out=``) holds no
+    member's rows: its memory hardly grows with its size."""
     n = n_settings * n_inflow
     users = scenario.resolved.get("demand") or []
     need = memory.sweep_bytes(n, n_regimes, len(users), n_parameters, n_days=scenario.period.n_days,
-                              chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, workers=workers or 1)
+                              chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, workers=workers or 1, streamed=streamed)
     memory.require(need, f"{scenario.path or scenario.name}: the sweep of {n_settings:,} settings × {n_inflow:,} "
                    f"inflow members × {n_regimes} regimes", SWEEP_ADVICE)
     return need
 
 
-def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regimes, chunk_size, workers):
-    """Settings, inflow members per setting, the built model and regimes, and the regime names
-    of a sweep; refuses (before allocating) a sweep that will not fit in memory."""
+def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regimes, chunk_size, workers, streamed):
+    """The settings (`Settings`: a grid is not expanded), inflow members per setting and the
+    regime names of a sweep; refuses (before allocating) a sweep that will not fit in memory."""
     spec = scenario.sweep
     method = method or (spec.method if spec is not None and parameters is None else "grid")
     if parameters is None:
@@ -275,30 +278,37 @@ def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regim
         raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
     check_memory(scenario, _n_settings(parameters, method, samples), n_inflow,
                  len(regimes or scenario.regime_names), len(parameters), chunk_size=chunk_size,
-                 workers=workers)
+                 workers=workers, streamed=streamed)
     if method == "grid":
-        settings = grid(parameters)
+        settings = Settings(axes=dict(parameters))
     else:
         if not samples:
             raise ValueError(f'method "{method}" needs samples >= 1')
         # (low, high) of each parameter; a list of values (e.g. a grid [sweep] table) gives its range
         bounds = {k: (float(np.min(v)), float(np.max(v))) for k, v in parameters.items()}
-        settings = sample(bounds, samples, method, seed)
-    n_settings = len(next(iter(settings.values()))) if settings else 1
-    n = n_settings * n_inflow
-    overrides = {path: np.repeat(values, n_inflow) for path, values in settings.items()}
-    model, built = scenario.build(overrides=overrides, n_members=n)
-    if ensemble is not None:
-        base = model.inflow_m3s
-        if n_inflow > 1 or hasattr(base, "materialize"):
-            base = dataclasses.replace(model.inflow_m3s, n_members=n_inflow) if hasattr(base, "materialize") else base
-            model = dataclasses.replace(model, inflow_m3s=CrossedInflow(base, n_settings))
+        settings = Settings(values=sample(bounds, samples, method, seed))
+    _, built = chunk_model(scenario, settings, n_inflow, slice(0, 1))
     names = regimes or list(built)
     unknown = [r for r in names if r not in built]
     if unknown:
         raise ValueError(f"unknown regime {unknown[0]!r}; the scenario has {list(built)}")
+    return settings, n_inflow, names
 
-    return settings, n_inflow, model, built, names
+
+def chunk_model(scenario, settings: Settings, n_inflow: int, members: slice):
+    """The built model and regimes of members `members` of a sweep (member = setting ×
+    `n_inflow` + inflow member), made from those members' settings only: a chunk of a sweep
+    of any size costs the same memory."""
+    first, last = members.start // n_inflow, (members.stop - 1) // n_inflow + 1
+    local = slice(members.start - first * n_inflow, members.stop - first * n_inflow)
+    overrides = {p: np.repeat(v, n_inflow)[local] for p, v in settings.rows(first, last).items()}
+    model, built = scenario.build(overrides=overrides, n_members=members.stop - members.start)
+    if scenario.ensemble is not None:
+        base = model.inflow_m3s
+        if n_inflow > 1 or hasattr(base, "materialize"):
+            base = dataclasses.replace(base, n_members=n_inflow) if hasattr(base, "materialize") else base
+            model = dataclasses.replace(model, inflow_m3s=CrossedInflow(base, settings.n_settings, members.start))
+    return model, built
 
 
 def run(
@@ -366,17 +376,19 @@ def run(
     SweepResult, or with `out` the result folder (Path)
     """
     t0 = time.perf_counter()
-    settings, n_inflow, model, built, names = _setup(
+    plan, n_inflow, names = _setup(
         scenario, parameters, method=method, samples=samples, seed=seed, inflow_members=inflow_members,
-        regimes=regimes, chunk_size=chunk_size, workers=workers if executor is None else 1)
-    n = (len(next(iter(settings.values()))) if settings else 1) * n_inflow
+        regimes=regimes, chunk_size=chunk_size, workers=workers if executor is None else 1, streamed=out is not None)
+    n = plan.n_settings * n_inflow
     if out is not None:
         from sim.studies import stream
 
-        return stream.run(scenario, settings, n_inflow, model, built, names, out=out, name=name, format=format,
+        return stream.run(scenario, plan, n_inflow, names, out=out, name=name, format=format,
                           resume=resume, chunk_size=chunk_size, workers=workers, executor=executor,
                           progress=progress, plots=plots, t0=t0)
 
+    settings = plan.all()
+    model, built = chunk_model(scenario, plan, n_inflow, slice(0, n))
     results: dict[str, SimulationResult] = {}
     with Progress(progress, n * len(names), scenario.name) as report, worker_pool(workers, executor) as pool:
         for i, name in enumerate(names):
@@ -404,11 +416,12 @@ def _table(sr: SweepResult, names) -> dict:
     return rows(names, slice(0, sr.n_members), sr.settings, sr.n_inflow_members, metrics, users)
 
 
-def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: int, metrics, user_metrics) -> dict:
+def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: int, metrics, user_metrics,
+         first_setting: int = 0) -> dict:
     """Table columns of members `members` of each regime in `names` (regime-major, as
     `SweepResult.table`): ``regime``, ``member``, ``setting``, ``inflow_member``, the
     parameters, the metrics and ``<user>.<metric>``; `metrics` and `user_metrics` hold those
-    rows already."""
+    rows already, `settings` the values of settings from `first_setting` on."""
     member = np.arange(members.start, members.stop)
     k = len(names)
     cols: dict[str, np.ndarray] = {
@@ -418,7 +431,7 @@ def rows(names, members: slice, settings: Mapping[str, np.ndarray], n_inflow: in
         "inflow_member": np.tile(member % n_inflow, k),
     }
     for p, values in settings.items():
-        cols[p] = np.tile(np.asarray(values)[member // n_inflow], k)
+        cols[p] = np.tile(np.asarray(values)[member // n_inflow - first_setting], k)
     for m in metric_registry.names():
         cols[m] = metrics[m]
     for user, ms in user_metrics.items():

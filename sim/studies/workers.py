@@ -18,21 +18,26 @@ __all__ = ["Progress", "worker_pool", "terminate"]
 
 
 class Progress:
-    """Members done so far, reported to a tqdm bar on stderr (``progress=True``), to a callable
-    ``progress(n_done)``, or to nobody; a context manager that closes the bar."""
+    """Member-seasons done so far, reported to a tqdm bar on stderr (``progress=True``), to a
+    callable ``progress(n_done)``, or to nobody; a context manager that closes the bar.
 
-    def __init__(self, progress, total: int, desc: str):
+    The bar shows member-seasons done, per second and the time left; it stays quiet when
+    stderr is not a terminal (a log file or a pipe), and shows in a notebook (`tqdm.auto`).
+    `initial` member-seasons were done before (a resumed sweep): the rate counts this run's only.
+    """
+
+    def __init__(self, progress, total: int, desc: str, initial: int = 0):
         self.callback = progress if callable(progress) else None
         self.bar = None
         if progress is True:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, unit="member", unit_scale=True, desc=desc, file=sys.stderr)
+            self.bar = tqdm(total=total, initial=initial, unit=" member-seasons", unit_scale=total >= 10_000, desc=desc,
+                            file=sys.stderr, disable=None, smoothing=0.1, dynamic_ncols=True)
 
     def __call__(self, n_done: int) -> None:
-        if self.bar is not None:
-            self.bar.n = n_done
-            self.bar.refresh()
+        if self.bar is not None and n_done > self.bar.n:
+            self.bar.update(n_done - self.bar.n)
         if self.callback is not None:
             self.callback(n_done)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.engine import memory
+from sim.engine import memory, metrics
 
 GIB = 2**30
 
@@ -25,8 +25,10 @@ def test_estimates_grow_with_every_factor():
     assert memory.sweep_bytes(1000, 2, 2, 2, n_days=183) > base
     assert memory.sweep_bytes(1000, 2, 1, 3, n_days=183) > base
     assert memory.sweep_bytes(1000, 2, 1, 2, n_days=183, workers=2) > base
-    # a billion-member sweep: about 600 bytes a member and regime
-    assert memory.sweep_bytes(10**9, 1, 0, 1, n_days=1, chunk_size=1) / 10**9 == pytest.approx(600, rel=0.05)
+    # a billion-member sweep: (2 × 30 metrics + 8 key columns) × 8 B = 544 B a member and regime,
+    # plus (3 × 1 parameter + 10) × 8 B = 104 B of per-member inputs: 648 B
+    assert len(metrics.names()) == 30
+    assert memory.sweep_bytes(10**9, 1, 0, 1, n_days=1, chunk_size=1) / 10**9 == pytest.approx(648, rel=0.01)
 
 
 @pytest.mark.parametrize("text, expected", [("2G", 2 * GIB), ("500M", 500 * 2**20), ("1.5GiB", int(1.5 * GIB)),

@@ -439,7 +439,7 @@ def test_sweep_too_big_for_memory_is_refused_before_building(ensemble, monkeypat
     monkeypatch.setattr(type(ensemble), "build", build)
     with pytest.raises(memory.MemoryLimitError) as err:
         sweep.run(ensemble, {"inflow.scale": np.linspace(0.5, 1.5, 1000)}, inflow_members=1000)
-    assert "the sweep of 1,000 settings × 1,000 inflow members × 4 regimes needs about 2.8 GiB" in str(err.value)
+    assert "the sweep of 1,000 settings × 1,000 inflow members × 4 regimes needs about 3.0 GiB" in str(err.value)  # 30 + 7 metrics a member
     assert "Use fewer settings" in str(err.value)
 
 
@@ -503,3 +503,15 @@ def test_interrupt_terminates_the_worker_pool_at_once(ensemble, monkeypatch):
     elapsed = time.monotonic() - t["signal"]
     assert elapsed < 2.0, f"{elapsed:.1f} s"
     assert set(_children()) - before == set()
+
+
+def test_a_streamed_sweep_is_not_refused_for_its_size(ensemble, monkeypatch):
+    from sim.engine import memory
+
+    monkeypatch.setenv(memory.ENV, "2G")
+    # 10⁸ members held in memory (~65 GB): refused; streamed to disk: base + one chunk + the swept values
+    with pytest.raises(memory.MemoryLimitError):
+        sweep.check_memory(ensemble, 10**8, 1, 1, 1)
+    need = sweep.check_memory(ensemble, 10**8, 1, 1, 1, streamed=True)
+    chunk = 10_000 * 183 * 8 * (15 + 1 + 2 + 0.125 + 2)  # one chunk's daily series, one user
+    assert need == pytest.approx(memory.BASE_BYTES + 10**8 * 8 + chunk, rel=1e-9)
