@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from sim.physics import units
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def number_text(value) -> str:
@@ -80,6 +81,8 @@ class Bound:
 
     def ok_all(self, values) -> np.ndarray:
         """Vectorised `ok`: a boolean array, one per value (for per-member overrides)."""
+        import numpy as np  # here, not at the top: `bakhri --help` reads bounds without numpy
+
         v = np.asarray(values, dtype=float)
         good = np.isfinite(v)
         if self.integer:
