@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _tree import extract  # benchmarks/_tree.py: a git ref's tree, to time against
+
 try:
     import resource
 except ImportError:  # Windows: wall time only
@@ -96,18 +98,6 @@ def _children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def _extract(ref, dest):
-    """The ``sim/`` and ``scenarios/`` folders of git ref `ref` in `dest` (None if unavailable)."""
-    try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "sim", "scenarios"],
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    except (OSError, subprocess.CalledProcessError) as err:
-        print(f"baseline {ref!r} not available ({err}); timing this checkout only", file=sys.stderr)
-        return None
-    return dest
-
-
 def _fmt(x):
     return f"{x:6.2f}" if x == x else "     -"
 
@@ -124,7 +114,7 @@ def main(argv=None):
     try:
         trees = [Tree("this checkout", ROOT, scratch)]
         if args.baseline.lower() != "none":
-            src = _extract(args.baseline, Path(tempfile.mkdtemp(prefix="baseline-", dir=scratch)))
+            src = extract(args.baseline, Path(tempfile.mkdtemp(prefix="baseline-", dir=scratch)))
             if src is not None:
                 trees.append(Tree(f"baseline {args.baseline}", src, scratch))
         commands = _commands(scratch / "out")

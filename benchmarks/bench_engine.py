@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _tree import extract  # benchmarks/_tree.py: a git ref's tree, to time against
+
 ROOT = Path(__file__).resolve().parents[1]
 #: main before the work on engine throughput (issue 8).
 DEFAULT_PREVIOUS = "00b9ca3"
@@ -109,19 +111,6 @@ def _worker(tree, rule, quick, cache):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _previous_tree(ref, scratch):
-    """The ``sim/`` folder of git ref `ref`, extracted under `scratch` (None if unavailable)."""
-    dest = Path(scratch) / "previous"
-    dest.mkdir()
-    try:
-        tar = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "sim"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=tar.stdout, check=True)
-    except (OSError, subprocess.CalledProcessError) as err:
-        print(f"previous engine {ref!r} not available ({err}); timing this checkout only", file=sys.stderr)
-        return None
-    return dest
-
-
 def _load():
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
 
@@ -141,7 +130,7 @@ def main(argv=None):
     sys.path.insert(0, str(ROOT))
     n_loop = 20 if args.quick else 200
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as scratch:
-        previous = None if args.previous == "none" else _previous_tree(args.previous, scratch)
+        previous = None if args.previous == "none" else extract(args.previous, Path(scratch) / "previous", paths=("sim",))
         print(f"machine: {os.cpu_count()} cores; one process, one core; growing season 2025, 183 daily steps; "
               f"{_load()} at the start")
         print(f"previous engine: {args.previous if previous else 'not timed'}; both engines in fresh processes, "

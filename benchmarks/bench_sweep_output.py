@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _tree import extract  # benchmarks/_tree.py: a git ref's tree, to time against
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/baseline.toml"
@@ -99,13 +100,6 @@ def writers(n_rows: int, scratch: Path) -> None:
     print(f"   the two CSV files read back to the same numbers: {same}")
 
 
-def _extract(ref, dest):
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "sim", "scenarios"],
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    return dest
-
-
 def _timed(root: Path, argv, env) -> tuple[float, float]:
     """Wall seconds and peak RSS [MiB] of ``python -m sim argv`` under /usr/bin/time -v."""
     cmd = [sys.executable, "-m", "sim", *argv]
@@ -123,7 +117,9 @@ def _timed(root: Path, argv, env) -> tuple[float, float]:
 def commands(sizes, baseline, scratch: Path) -> None:
     trees = []
     if baseline != "none":
-        trees.append((f"before ({baseline})", _extract(baseline, Path(tempfile.mkdtemp(dir=scratch))), []))
+        before = extract(baseline, Path(tempfile.mkdtemp(dir=scratch)))
+        if before is not None:
+            trees.append((f"before ({baseline})", before, []))
     trees.append(("after, Parquet", ROOT, []))
     trees.append(("after, --format csv", ROOT, ["--format", "csv"]))
     trees.append(("after, Parquet, 2 workers", ROOT, ["--workers", "2"]))

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _tree import extract  # benchmarks/_tree.py: a git ref's tree, to time against
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/sweep-hedging.toml"
 FACTOR = "regimes.irrigation-first.hedging.factor"
@@ -37,6 +39,7 @@ import json, sys, time
 from pathlib import Path
 from sim.report.plotting import save_sweep_plots
 from sim.studies import stream
+
 folder = Path(sys.argv[1])
 info = json.loads((folder / "run.json").read_text())
 t0 = time.perf_counter()
@@ -86,11 +89,7 @@ def main(argv=None):
     try:
         base = None
         if args.baseline != "none":
-            base = scratch / "baseline"
-            base.mkdir()
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "sim", "scenarios"],
-                                     capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            base = extract(args.baseline, scratch / "baseline")
         print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; sweep plots of {SCENARIO} (7 PNGs)")
         print(f"{'members':>10}  {'before: read s':>14} {'draw s':>7} {'total s':>8}  {'after: plots s':>14}  "
               f"{'× faster':>8}  percentiles (summary vs numpy, largest relative difference)")
