@@ -8,7 +8,8 @@ step) and the source of `sim.engine.kernels.advance_py` as ``advance``, and is c
 ``njit(cache=True)``, without numba's reference counting (the kernel allocates nothing; a rule
 step declared ``inline="always"``, as the built-in ones are, must allocate nothing either: a
 step that needs arrays of its own stays a plain njit function, called). Its name carries a hash of the sources it depends on (the kernels, the
-compiled physics, the registry, this module and every registered rule's module) and of the
+compiled physics, the registry, this module, the units and deficit tolerance they read, and
+every registered rule's module) and of the
 rules' names in order: the built-in rules find the cache after the first compilation, a new or
 changed rule compiles once, and a stale cache entry is never read.
 """
@@ -26,7 +27,8 @@ import tempfile
 
 from sim import _jit
 from sim.engine import kernels
-from sim.physics import compiled
+from sim.engine.metrics import hashimoto
+from sim.physics import compiled, units
 from sim.rules import base
 from sim.rules.base import RULES
 
@@ -53,7 +55,8 @@ def n_fields() -> int:
 
 def _key() -> str:
     """Hash of every source the generated kernel depends on, and of the registry's order."""
-    files = [kernels.__file__, compiled.__file__, base.__file__, __file__]
+    # and the modules whose constants they read (numba bakes module-level constants into the code)
+    files = [kernels.__file__, compiled.__file__, base.__file__, __file__, units.__file__, hashimoto.__file__]
     files += [inspect.getsourcefile(r.step.py_func) for r in RULES.values()]
     h = hashlib.sha256()
     for f in files:

@@ -120,8 +120,9 @@ def absolutize(data, folder: str):
             absolutize(item, folder)
 
 
-def _merge(base: dict, over: dict, path: tuple = ()) -> dict:
-    """Deep merge, ``over`` winning (see the module's merge rules)."""
+def _merge(base: dict, over: dict, whole: frozenset, path: tuple = ()) -> dict:
+    """Deep merge, ``over`` winning (see the module's merge rules); tables under the keys in
+    `whole` (`_replace_whole`) are replaced, not merged."""
     if len(path) == 2 and path[0] == "regimes" and "rule" in over and base.get("rule") != over["rule"]:
         return copy.deepcopy(over)
     out = dict(base)
@@ -130,10 +131,9 @@ def _merge(base: dict, over: dict, path: tuple = ()) -> dict:
             for k in group:
                 if k not in over:
                     out.pop(k, None)
-    whole = _replace_whole()
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in whole:
-            out[k] = _merge(out[k], v, path + (k,))
+            out[k] = _merge(out[k], v, whole, path + (k,))
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -170,7 +170,7 @@ def resolve_extends(data: dict, path_abs: str | None, files: Files, stack: tuple
     pscen = parent.get("scenario")
     if isinstance(pscen, dict):
         parent["scenario"] = {k: v for k, v in pscen.items() if k not in _PER_FILE}
-    merged = _merge(parent, data)
+    merged = _merge(parent, data, _replace_whole())
     merged["scenario"] = {k: v for k, v in merged.get("scenario", {}).items() if k != "extends"}
     merged["__sources__"] = sources
     return merged

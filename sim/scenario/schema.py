@@ -23,9 +23,9 @@ import json
 import math
 import pathlib
 
-from sim.physics.ranges import Bound
+from sim.physics.ranges import FLOW, Bound
 from sim.rules.base import FLOW_SERIES, GUIDE, NUMBER, RESERVOIR_LEVELS, RULES, SERIES
-from sim.scenario.keys import FORMAT_VERSION, SECTION_KEYS, Key
+from sim.scenario.keys import FLOW_FORMS, FORM_OPTIONS, FORMAT_VERSION, SECTION_KEYS, Key
 
 __all__ = ["SCHEMA_PATH", "schema", "schema_text"]
 
@@ -38,7 +38,6 @@ _DOTTED = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$"
 #: A month-day key of a guide curve or a series table (``"06-10"``).
 _MONTH_DAY = r"^[0-9]{2}-[0-9]{2}$"
 
-_FLOW_FORMS = ("constant_m3s", "daily_m3s", "decadal_m3s", "monthly_m3s", "csv", "column", "start")
 _COMMON_DOCS = {
     "rule": "the operating rule that decides each day's release",
     "description": "what the regime does, for summaries and plots",
@@ -91,7 +90,7 @@ def _key(key: Key) -> dict:
     alternatives = []
     for t in key.types:
         if t in ("number", "integer"):
-            alternatives.append(_bounded(t, key.bound))
+            alternatives.append({"type": t, "enum": list(key.choices)} if key.choices else _bounded(t, key.bound))
         elif t == "string":
             alternatives.append({"type": "string", "enum": list(key.choices)} if key.choices else {"type": "string"})
         elif t == "date":  # a TOML date; editors see it as a string
@@ -104,8 +103,6 @@ def _key(key: Key) -> dict:
         else:
             raise ValueError(f"unknown key type {t!r}")
     out = alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
-    if key.types == ("integer",) and key.choices:
-        out = {"type": "integer", "enum": list(key.choices)}
     return {"description": key.doc, **out}
 
 
@@ -140,12 +137,12 @@ def _regime() -> dict:
         "description": {"description": _COMMON_DOCS["description"], "type": "string"},
     }
     for name in ("min_release_m3s", "max_release_m3s", "max_change_m3s_day", "initial_release_m3s"):
-        props[name] = {"description": _COMMON_DOCS[name], **_bounded("number", SECTION_KEYS["inflow"]["constant_m3s"].bound)}
+        props[name] = {"description": _COMMON_DOCS[name], **_bounded("number", FLOW)}
     users: dict[str, list[str]] = {}  # key → the rules that take it, for its description
     for rule in RULES.values():
         for p in rule.params:
             if p.kind == FLOW_SERIES:
-                for form in _FLOW_FORMS:
+                for form in FLOW_FORMS + FORM_OPTIONS:
                     entry = _key(flows[form])
                     props.setdefault(form, {**entry, "description": entry["description"].replace("inflow: ", "release: ")})
                     users.setdefault(form, []).append(rule.name)
