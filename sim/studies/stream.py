@@ -85,8 +85,8 @@ def arrow_table(cols: dict):
     """Table columns (numpy arrays; strings as object arrays) as a pyarrow Table, for Parquet and CSV."""
     import pyarrow as pa
 
-    return pa.table({c: (pa.array(v.tolist() if v.dtype == object else v, type=pa.string()) if v.dtype == object
-                         else pa.array(v)) for c, v in cols.items()})
+    # An object array of str goes to Arrow directly: through .tolist() it cost ~6 µs a row.
+    return pa.table({c: pa.array(v, type=pa.string()) if v.dtype == object else pa.array(v) for c, v in cols.items()})
 
 
 def write_csv(fh, cols: dict, header: bool = True) -> None:
