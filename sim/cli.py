@@ -34,6 +34,12 @@ EPILOG_SWEEP = """examples:
   bakhri sweep scenarios/sweep-hedging.toml --format csv
   bakhri sweep scenarios/sweep-hedging.toml --resume     # after Ctrl-C: continue from the chunks on disk"""
 
+EPILOG_OPTIMISE = """examples:
+  bakhri optimise scenarios/optimise-schedule.toml
+  bakhri optimise scenarios/optimise-schedule.toml --population 40 --generations 30 --no-plots
+  bakhri optimise scenarios/optimise-schedule.toml --resume     # after Ctrl-C: continue from the last generation
+  bakhri run results/optimise-schedule-optimise/solutions/1.toml   # a solution beside the hand-made regimes"""
+
 EPILOG_OTHER = """examples:
   bakhri validate scenarios/*.toml
   bakhri show scenarios/protocol-2025.toml
@@ -106,6 +112,24 @@ def _parser() -> argparse.ArgumentParser:
                     help="file of the rows: sweep.parquet (default; pandas, polars, xarray read it) or sweep.csv")
     sw.add_argument("--resume", action="store_true",
                     help="continue an interrupted sweep from the chunks it completed (same inputs only)")
+
+    opt = sub.add_parser("optimise", help="search a regime's parameters for the best trade-off ([optimise])",
+                         description="Search the decision variables of the file's [optimise] table (a regime's "
+                         "numeric keys, or its whole decadal schedule) for the best objectives under the "
+                         "constraints: NSGA-II (several objectives) or a genetic algorithm (one), each "
+                         "generation one engine call over candidates × inflow members. Writes "
+                         "DIR/<scenario-name>-optimise/ (pareto.csv, solutions/<k>.toml to `bakhri run`, plots, "
+                         "run.json); an interrupted search continues with --resume.",
+                         epilog=EPILOG_OPTIMISE, formatter_class=fmt)
+    opt.add_argument("file", metavar="FILE", help="scenario TOML file with an [optimise] table")
+    opt.add_argument("--population", type=int, metavar="N", help="override [optimise] population")
+    opt.add_argument("--generations", type=int, metavar="N", help="override [optimise] generations")
+    opt.add_argument("--seed", type=int, help="override [optimise] seed")
+    opt.add_argument("--members", type=int, metavar="N", help="inflow members per candidate (needs [ensemble])")
+    opt.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
+    opt.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    opt.add_argument("--resume", action="store_true",
+                     help="continue an interrupted search from its last generation (same inputs only)")
 
     val = sub.add_parser("validate", help="check scenario files, report every problem",
                          description="Check scenario files without running them; every problem is reported "
@@ -345,6 +369,21 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def _cmd_optimise(args) -> int:
+    from sim.scenario import ScenarioError
+    from sim.studies import optimise_cli
+
+    (scenario,) = _load([args.file])
+    try:
+        optimise_cli.check_args(scenario, args)
+        _say_if_compiling()
+        return optimise_cli.command(scenario, args)
+    except ScenarioError as err:
+        raise InputError(str(err)) from None
+    except ValueError as err:  # ResumeError too
+        raise InputError(f"{scenario.path}: {err}") from None
+
+
 def _cmd_validate(args) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -386,7 +425,7 @@ def _cmd_schema(args) -> int:
 
 
 COMMANDS = {
-    "run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets,
+    "run": _cmd_run, "sweep": _cmd_sweep, "optimise": _cmd_optimise, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets,
     "schema": _cmd_schema,
 }
 
@@ -401,7 +440,7 @@ def main(argv=None) -> int:
         what = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
         kept = getattr(err, "kept", None)
         if kept is not None:
-            print(f"bakhri: {what}; the completed chunks of the sweep are kept in {kept}: "
+            print(f"bakhri: {what}; {getattr(err, 'kept_what', 'the completed chunks of the sweep are')} kept in {kept}: "
                   "the same command with --resume continues it", file=sys.stderr)
         else:
             print(f"bakhri: {what}; the unfinished scenario was not written, nothing half-written was left",

@@ -47,6 +47,7 @@ class Checker:
         self.regime_selection: list[str] | None = None
         self.ensemble = None
         self.sweep = None
+        self.optimise = None
 
     def add(self, path: str, message: str) -> None:
         """Record a problem at a dotted key path."""

@@ -30,6 +30,9 @@ from sim.physics.ranges import (
 )
 
 FORMAT_VERSION = 1
+#: How ``[optimise]`` sums up a candidate's metrics over the inflow members (besides ``"pNN"``:
+#: the NN % worst case, e.g. ``"p10"``; see `sim.studies.optimise`).
+OPTIMISE_AGGREGATES = ("mean", "median", "worst")
 #: How a sweep makes its settings: a full factorial grid, or samples of ranges (the others).
 SWEEP_METHODS = ("grid", "lhs", "sobol", "random")
 SAMPLING_METHODS = SWEEP_METHODS[1:]
@@ -39,7 +42,7 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 SECTIONS = (
     "scenario", "period", "reservoir", "plant", "inflow", "losses", "downstream", "demand", "regimes",
-    "ensemble", "sweep",
+    "ensemble", "sweep", "optimise",
 )  # fmt: skip
 
 
@@ -164,6 +167,20 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
         "samples": Key(("integer",), "sampling methods: number of samples", MEMBERS),
         "seed": Key(("integer",), "sampling methods: seed of the sampler", Bound(0.0, integer=True)),
     },
+    # `bakhri optimise`: the search (sim.scenario.optimise checks it, sim.studies.optimise runs it)
+    "optimise": {
+        "regime": Key(("string",), "the regime whose parameters are searched; solutions are new regimes like it"),
+        "variables": Key(("table",), 'decision variables: "key.path" = { min, max } for a numeric key, or '
+                         '"regimes.<regime>.decadal_m3s" = { min, max, max_step_m3s } for the whole decadal '
+                         "schedule (min and max: one number or one per decade) [units of the key]"),
+        "objectives": Key(("table",), 'metric = "max" or "min": metrics of summary.csv, or "<user>.<metric>"'),
+        "constraints": Key(("table",), "metric = { min = ..., max = ... }: bounds on metrics [units of the metric]"),
+        "aggregate": Key(("string",), 'over [ensemble] members: "mean", "median", "worst", or "pNN" (the NN % worst '
+                         'case, e.g. "p10")'),
+        "population": Key(("integer",), "candidates per generation", Bound(4.0, 100_000.0, integer=True)),
+        "generations": Key(("integer",), "generations of the search", Bound(1.0, 100_000.0, integer=True)),
+        "seed": Key(("integer",), "seed of the search", Bound(0.0, integer=True)),
+    },
 }
 
 
@@ -185,6 +202,7 @@ VOLUME_KEYS = ("volume_hm3", "window", "extra_m3s", "extra_from")
 DEMAND_KEYS = tuple(SECTION_KEYS["demand"])
 ENSEMBLE_KEYS = tuple(SECTION_KEYS["ensemble"])
 SWEEP_OPTIONS = tuple(SECTION_KEYS["sweep"])
+OPTIMISE_KEYS = tuple(SECTION_KEYS["optimise"])
 SERIES_TABLE_FORMS = ("constant", "daily", "decadal", "monthly", "csv")
 
 

@@ -17,6 +17,7 @@ from sim.scenario.header import check_period, check_scenario
 from sim.scenario.inputs import check_downstream, check_inflow, check_losses
 from sim.scenario.keys import MAX_NESTING, SECTIONS
 from sim.scenario.model import Scenario
+from sim.scenario.optimise import check_optimise
 from sim.scenario.plant import check_plant
 from sim.scenario.reading import TOO_DEEP, Files, absolutize, nesting_depth, read_toml, resolve_extends
 from sim.scenario.regimes import check_regimes
@@ -42,6 +43,7 @@ def _check(ck) -> None:
     check_regimes(ck)
     check_ensemble(ck)
     check_sweep(ck)
+    check_optimise(ck)
 
 
 def _finish(data: dict, files: Files, stem: str | None, sources: list[str]) -> Scenario:
@@ -62,6 +64,7 @@ def _finish(data: dict, files: Files, stem: str | None, sources: list[str]) -> S
         regimes_spec=dict(resolved["regimes"]),
         ensemble=checker.ensemble,
         sweep=checker.sweep,
+        optimise=checker.optimise,
         sources=tuple(sources),
         _compiled=c,
     )

@@ -16,7 +16,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.overrides import key_problem, override_problem
 from sim.scenario.regimes import build_regimes
 from sim.scenario.resolved import resolved_toml
-from sim.scenario.specs import Compiled, EnsembleSpec, SweepSpec
+from sim.scenario.specs import Compiled, EnsembleSpec, OptimiseSpec, SweepSpec
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Scenario:
         Stochastic inflow ensemble.
     sweep : SweepSpec or None
         Parameter sweep.
+    optimise : OptimiseSpec or None
+        The search of ``bakhri optimise`` (`sim.studies.optimise`).
     sources : tuple of str
         Every file read, the scenario file first, then its ``extends`` chain.
     """
@@ -54,6 +56,7 @@ class Scenario:
     regimes_spec: dict
     ensemble: EnsembleSpec | None = None
     sweep: SweepSpec | None = None
+    optimise: OptimiseSpec | None = None
     sources: tuple = ()
     _compiled: Compiled = field(default=None, repr=False, compare=False)
 

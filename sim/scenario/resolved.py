@@ -78,3 +78,9 @@ def _toml_pairs(table: Mapping) -> list[str]:
             text = "[\n" + ",\n".join(f"    {row}" for row in rows) + ",\n]"
         lines.append(f"{key_text(k)} = {text}")
     return lines
+
+
+def toml_pairs(table: Mapping) -> list[str]:
+    """``key = value`` lines of a table, as in ``scenario.resolved.toml`` (e.g. for a scenario file
+    another command writes, such as the solutions of ``bakhri optimise``)."""
+    return _toml_pairs(table)

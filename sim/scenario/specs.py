@@ -73,6 +73,75 @@ class SweepSpec:
         return grid(self.parameters)
 
 
+@dataclass(frozen=True)
+class Variable:
+    """One decision variable of ``[optimise]``.
+
+    Attributes
+    ----------
+    key : str
+        Its dotted key: a numeric key of the scenario (`Scenario.sweepable`), or
+        ``regimes.<regime>.decadal_m3s``, the whole decadal release schedule of a schedule regime.
+    lo, hi : tuple of float
+        Lower and upper bound of each value: one for a numeric key, one per decade of the
+        period for a schedule. [unit of the key]
+    max_step : float or None
+        Largest change between consecutive decades of a schedule (None: any). [m³/s]
+    """
+
+    key: str
+    lo: tuple
+    hi: tuple
+    max_step: float | None = None
+
+    @property
+    def size(self) -> int:
+        """Number of values: 1, or the decades of the period."""
+        return len(self.lo)
+
+    @property
+    def is_schedule(self) -> bool:
+        """Whether it is a whole decadal schedule (a vector of values)."""
+        return self.key.endswith(".decadal_m3s")
+
+
+@dataclass(frozen=True)
+class OptimiseSpec:
+    """The search of ``bakhri optimise`` (``[optimise]``); run by `sim.studies.optimise`.
+
+    Attributes
+    ----------
+    regime : str
+        The regime whose parameters are searched; each solution is a copy of it with the
+        solution's values.
+    variables : tuple of Variable
+        Decision variables.
+    objectives : dict
+        Metric name (``energy_gwh``, or ``<user>.<metric>``) → ``"max"`` or ``"min"``.
+    constraints : dict
+        Metric name → ``(min, max)``, either None when not bounded on that side.
+    aggregate : str
+        How metrics are summed up over the inflow members: ``"mean"``, ``"median"``,
+        ``"worst"`` or ``"pNN"`` (the NN % worst case).
+    population, generations, seed : int
+        Candidates per generation, generations, seed of the search.
+    """
+
+    regime: str
+    variables: tuple
+    objectives: dict
+    constraints: dict = field(default_factory=dict)
+    aggregate: str = "mean"
+    population: int = 100
+    generations: int = 100
+    seed: int = 0
+
+    @property
+    def n_var(self) -> int:
+        """Number of numbers a candidate is made of."""
+        return sum(v.size for v in self.variables)
+
+
 @dataclass
 class UserSpec:
     name: str
