@@ -141,7 +141,7 @@ def _variable(ck, path: str, key: str, spec, regime: str) -> Variable | None:
     prefix = f"regimes.{regime}."
     schedule = _schedule_key(ck, regime)
     if key.startswith("regimes.") and not key.startswith(prefix):
-        ck.add(path, f'a key of another regime; [optimise] searches the regime "{regime}" (keys "{prefix}...") '
+        ck.add(path, f'a key of another regime; [optimise] searches the regime "{regime}" (keys "{prefix}*") '
                "and the scenario's tables")
         return None
     if key != schedule and key.split(".")[0] not in _SECTIONS + ("regimes",):
@@ -182,9 +182,9 @@ def _schedule_variable(ck, path: str, key: str, spec) -> Variable | None:
         # step of the previous one's, or no schedule meets both
         for i in range(1, n):
             if lo[i] > lo[i - 1] + step or hi[i] < hi[i - 1] - step:
-                ck.add(f"{path}.max_step_m3s", f"{number_text(step)} m³/s; the bounds of decade {i + 1} "
-                       f"({number_text(lo[i])}–{number_text(hi[i])}) are further than that from those of decade {i} "
-                       f"({number_text(lo[i - 1])}–{number_text(hi[i - 1])}); expected a larger step or closer bounds")
+                ck.add(f"{path}.max_step_m3s", f"{number_text(step)} m³/s is less than the bounds change from decade {i} "
+                       f"({number_text(lo[i - 1])}–{number_text(hi[i - 1])}) to decade {i + 1} "
+                       f"({number_text(lo[i])}–{number_text(hi[i])}); expected a larger step or closer bounds")
                 return None
     return Variable(key, lo, hi, step)
 

@@ -73,13 +73,27 @@ def aggregate(values: np.ndarray, how: str, better: str) -> np.ndarray:
     return np.percentile(values, q if better == "max" else 100.0 - q, axis=1)
 
 
+def _grid_up(v):
+    """The smallest multiple of the resolution (0.1 m³/s) not below `v` (the float np.round gives)."""
+    return np.ceil(np.asarray(v) * 10.0 - 1e-6) / 10.0
+
+
+def _grid_down(v):
+    return np.floor(np.asarray(v) * 10.0 + 1e-6) / 10.0
+
+
 def repair(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, step: float | None) -> np.ndarray:
     """Schedules (rows of `x`) made feasible: rounded to 0.1 m³/s, within the bounds of each
-    decade, and, walking forward, within `step` of the previous decade."""
-    x = np.clip(np.round(x, SCHEDULE_RESOLUTION_DECIMALS), lo, hi)
+    decade, and, walking forward, within `step` of the previous decade. Every value stays on the
+    0.1 m³/s grid, so repairing twice changes nothing."""
+    lo_g, hi_g = _grid_up(lo), _grid_down(hi)
+    hi_g = np.maximum(hi_g, lo_g)  # a range narrower than the grid: its lower end
+    x = np.clip(np.round(x, SCHEDULE_RESOLUTION_DECIMALS), lo_g, hi_g)
     if step is not None:
         for i in range(1, x.shape[1]):
-            x[:, i] = np.clip(x[:, i], np.maximum(lo[i], x[:, i - 1] - step), np.minimum(hi[i], x[:, i - 1] + step))
+            a = np.maximum(lo_g[i], _grid_up(x[:, i - 1] - step))
+            b = np.maximum(np.minimum(hi_g[i], _grid_down(x[:, i - 1] + step)), a)
+            x[:, i] = np.clip(x[:, i], a, b)
     return x
 
 
@@ -349,9 +363,27 @@ def _algorithm(spec, x0: np.ndarray, evaluator: Evaluator):
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.soo.nonconvex.ga import GA
 
-    kind = NSGA2 if len(spec.objectives) > 1 else GA
-    return kind(pop_size=spec.population, sampling=x0, eliminate_duplicates=True,
-                repair=CandidateRepair(evaluator.lo, evaluator.hi, evaluator.schedules))
+    repair = CandidateRepair(evaluator.lo, evaluator.hi, evaluator.schedules)
+    if len(spec.objectives) > 1:
+        return NSGA2(pop_size=spec.population, sampling=x0, eliminate_duplicates=True, repair=repair)
+    from pymoo.operators.selection.tournament import TournamentSelection
+
+    return GA(pop_size=spec.population, sampling=x0, eliminate_duplicates=True, repair=repair,
+              selection=TournamentSelection(func_comp=by_violation_then_fitness))
+
+
+def by_violation_then_fitness(pop, P, random_state=None, **kwargs):
+    """Binary tournament of the genetic algorithm: the smaller constraint violation wins, then the
+    better objective, ties at random. pymoo's own (``comp_by_cv_and_fitness``) is wrapped by a
+    decorator that cannot be pickled, and the checkpoint pickles the algorithm."""
+    from pymoo.operators.selection.tournament import compare
+
+    s = np.full(P.shape[0], np.nan)
+    for i, (a, b) in enumerate(P[:, :2]):
+        by_cv = pop[a].CV > 0.0 or pop[b].CV > 0.0
+        va, vb = (pop[a].CV, pop[b].CV) if by_cv else (pop[a].F, pop[b].F)
+        s[i] = compare(a, va, b, vb, method="smaller_is_better", return_random_if_equal=True, random_state=random_state)
+    return s[:, None].astype(int)
 
 
 def _archive_merge(archive: dict, x, values: dict, f, g) -> dict:
