@@ -203,19 +203,17 @@ def downstream_demand_by_decade(scenario) -> np.ndarray:
 
 
 def _plots(result, folder: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # Figures without pyplot: no backend is chosen or changed (a notebook keeps its inline one)
+    from matplotlib.figure import Figure
 
     from sim.report.plots_optimise import chosen, plot_pareto, plot_schedules
 
     (folder / "plots").mkdir()
     scenario, spec = result.scenario, result.spec
-    ax = plot_pareto(result.front, spec.objectives, result.regimes, title=scenario.title, feasible=result.feasible,
-                     aggregate=spec.aggregate if result.n_inflow > 1 else "mean")
-    ax.figure.savefig(folder / "plots" / "pareto.png", dpi=150)
-    plt.close(ax.figure)
+    fig = Figure(figsize=(8.0, 5.4), layout="constrained")
+    plot_pareto(result.front, spec.objectives, result.regimes, title=scenario.title, feasible=result.feasible,
+                aggregate=spec.aggregate if result.n_inflow > 1 else "mean", ax=fig.add_subplot())
+    fig.savefig(folder / "plots" / "pareto.png", dpi=150)
     schedule = next((v for v in spec.variables if v.is_schedule), None)
     if schedule is None:
         return
@@ -224,9 +222,10 @@ def _plots(result, folder: Path) -> None:
     picks = chosen(len(result.x), 5)
     schedules = {f"solution {int(result.front['solution'][i])}": result.x[i, start:start + schedule.size] for i in picks}
     realised = {n: r["schedule_m3s"] for n, r in result.regimes.items()}
-    ax = plot_schedules(labels, schedules, downstream_demand_by_decade(scenario), realised, title=scenario.title)
-    ax.figure.savefig(folder / "plots" / "schedules.png", dpi=150)
-    plt.close(ax.figure)
+    fig = Figure(figsize=(10.0, 5.0), layout="constrained")
+    plot_schedules(labels, schedules, downstream_demand_by_decade(scenario), realised, title=scenario.title,
+                   ax=fig.add_subplot())
+    fig.savefig(folder / "plots" / "schedules.png", dpi=150)
 
 
 def write(result, out_dir, *, plots: bool = True) -> Path:
