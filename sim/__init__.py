@@ -7,7 +7,7 @@ The public API in one place::
     model, regimes = scenario.build()
     result = simulate(model, regimes["irrigation-first"])
 
-Sweeps: ``sim.sweep.run(scenario, {...})``; built-in objects for notebooks: `sim.builtin`.
+Sweeps: ``sim.sweep.run(scenario, {...})``; searches: ``sim.optimise.run(scenario)``; built-in objects for notebooks: `sim.builtin`.
 """
 
 import importlib
@@ -31,11 +31,12 @@ _PUBLIC = {
     "load_scenario": "scenario",
 }
 # Short names for the modules notebooks use most: ``from sim import calendar, plotting``,
-# ``sim.sweep.run(...)``.
+# ``sim.sweep.run(...)``, ``sim.optimise.run(...)``.
 _MODULES = {
     "units": "physics.units",
     "calendar": "physics.calendar",
     "sweep": "studies.sweep",
+    "optimise": "studies.optimise",
     "plotting": "report.plotting",
     "output": "report.output",
 }

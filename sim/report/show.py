@@ -77,4 +77,20 @@ def scenario_text(scenario) -> str:
         for k, v in s.parameters.items():
             shown = ", ".join(f"{x:g}" for x in v) if s.method == "grid" else f"{v[0]:g}..{v[1]:g}"
             lines.append(f"  {k}: {shown}")
+    if scenario.optimise is not None:
+        lines += _optimise_lines(scenario.optimise)
     return "\n".join(lines) + "\n"
+
+
+def _optimise_lines(o) -> list[str]:
+    """``[optimise]`` in a few lines: the search, its variables, objectives and constraints."""
+    lines = [f"optimise    regime {o.regime}: population {o.population} × {o.generations} generations, seed {o.seed}, "
+             f"{o.aggregate} over inflow members"]
+    for v in o.variables:
+        lo, hi = (f"{min(v.lo):g}", f"{max(v.hi):g}")
+        what = f"{v.size} decades, {lo}..{hi}" + (f", step <= {v.max_step:g}" if v.max_step else "") if v.is_schedule else f"{lo}..{hi}"
+        lines.append(f"  {v.key}: {what}")
+    lines.append("  objectives: " + ", ".join(f"{s} {m}" for m, s in o.objectives.items()))
+    for m, (lo, hi) in o.constraints.items():
+        lines.append(f"  constraint: {m}" + (f" >= {lo:g}" if lo is not None else "") + (f" <= {hi:g}" if hi is not None else ""))
+    return lines

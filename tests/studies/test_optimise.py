@@ -297,3 +297,55 @@ def test_cli_bad_population(capsys):
     code = main(["optimise", str(SCENARIOS / "optimise-schedule.toml"), "--population", "3"])
     assert code == 2
     assert capsys.readouterr().err == f"{SCENARIOS / 'optimise-schedule.toml'}: --population is 3; expected a whole number >= 4\n"
+
+
+def test_unreachable_constraint_gives_the_least_infeasible(tmp_path):
+    """No schedule ends the season at 348.5 m: the search says so and keeps the nearest miss."""
+    s = _scenario(constraints={"level_end_m": {"min": 348.5}}, population=8, generations=3,
+                  variables={"regimes.agreed-schedule.decadal_m3s": {"min": 150, "max": 1080},
+                             "regimes.agreed-schedule.min_release_m3s": {"min": 150, "max": 150}})
+    result = optimise.run(s, out=tmp_path, plots=True)
+    assert not result.feasible and len(result.x) == 1
+    assert np.all(np.isfinite(result.x)) and result.x[0, -1] == 150.0  # a range of one value stays there
+    assert result.front["level_end_m"][0] < 348.5
+    assert all(not r["feasible"] for r in result.regimes.values())
+    from sim.studies.optimise_output import format_front
+
+    assert "(no candidate met the constraints: the least infeasible is shown)" in format_front(result)
+
+
+def test_show_lists_the_search():
+    from sim.report.show import scenario_text
+
+    text = scenario_text(load_scenario(SCENARIOS / "optimise-schedule.toml"))
+    assert "optimise    regime agreed-schedule: population 100 × 100 generations, seed 2025" in text
+    assert "  regimes.agreed-schedule.decadal_m3s: 18 decades, 150..1080, step <= 200" in text
+    assert "  constraint: level_end_m >= 342" in text
+
+
+def test_cli_interrupt_then_resume(tmp_path, capsys, monkeypatch):
+    """Ctrl-C after the second generation keeps the checkpoint; --resume finishes the same search."""
+    from sim.cli import main
+
+    args = ["optimise", str(SCENARIOS / "optimise-schedule.toml"), "--population", "6", "--generations", "4",
+            "--no-plots", "--out"]
+    assert main(args + [str(tmp_path / "whole")]) == 0
+    calls = {"n": 0}
+    evaluate = Evaluator.evaluate
+
+    def interrupted(self, x):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return evaluate(self, x)
+
+    monkeypatch.setattr(Evaluator, "evaluate", interrupted)
+    capsys.readouterr()
+    assert main(args + [str(tmp_path / "cut")]) == 130
+    err = capsys.readouterr().err
+    part = tmp_path / "cut" / ".optimise-schedule-optimise.partial"
+    assert f"the search's last completed generation is kept in {part}: the same command with --resume continues it" in err
+    monkeypatch.setattr(Evaluator, "evaluate", evaluate)
+    assert main(args + [str(tmp_path / "cut"), "--resume"]) == 0
+    pareto = "optimise-schedule-optimise/pareto.csv"
+    assert (tmp_path / "cut" / pareto).read_bytes() == (tmp_path / "whole" / pareto).read_bytes()
