@@ -202,4 +202,5 @@ BAD_CASES = [
     ('optimise-unknown-regime.toml', 'optimise.regime: "shedule" is not a regime of this scenario; did you mean "schedule"? (choose one of "irrigation-first", "schedule")'),
     ('optimise-unknown-variable.toml', 'optimise.variables."regimes.schedule.min_release_m3": not a numeric key of this scenario; did you mean "regimes.schedule.min_release_m3s"?'),
     ('optimise-variable-outside.toml', 'optimise.variables."regimes.schedule.decadal_m3s".max: found 1000000.0; expected a number from 0 to 20,000 m³/s (far beyond the Syr Darya\'s flows: its largest decadal mean in 2001–2010 was 1,096 m³/s; m³ per day instead of m³/s?)'),
+    ('optimise-initial-level.toml', 'optimise.variables."reservoir.initial_level_m": the scenario gives reservoir.initial_storage_hm3, and a solution file cannot replace it with initial_level_m; expected "reservoir.initial_storage_hm3"'),
 ]

@@ -160,6 +160,12 @@ def _variable(ck, path: str, key: str, spec, regime: str) -> Variable | None:
         ck.add(path, f"not a numeric key of this scenario{hint}" if hint else
                f"not a numeric key of this scenario; expected one of {', '.join(choices)}")
         return None
+    initial = ("reservoir.initial_level_m", "reservoir.initial_storage_hm3")
+    given = [k for k in initial if k.split(".")[1] in (ck.out.get("reservoir") or {})]
+    if key in initial and given and key not in given:
+        ck.add(path, f"the scenario gives {given[0]}, and a solution file cannot replace it with {key.split('.')[1]}; "
+               f'expected "{given[0]}"')
+        return None
     got = _range(ck, path, spec, ck.c.sweepable[key], 1, allowed=("min", "max"))
     return None if got is None else Variable(key, *got)
 

@@ -537,7 +537,20 @@ def _search(state, evaluator, spec, path, report, per_gen) -> None:
         state["n_evaluated"] += len(x) * evaluator.n_inflow
         if path is not None:
             _save(path, state)
+            _progress(path.parent, state, spec)
         report(state["generation"] * per_gen)
+
+
+def _progress(folder: Path, state: dict, spec) -> None:
+    """``progress.json`` beside the checkpoint: which generation it holds (for people and scripts)."""
+    from sim.report import output
+
+    doc = {"written_by": output.WRITTEN_BY, "kind": "optimise-partial", "input_sha256": state["input_sha256"],
+           "generation": state["generation"], "generations": spec.generations, "population": spec.population,
+           "member_seasons": state["n_evaluated"], "checkpoint": CHECKPOINT}
+    tmp = folder / "progress.json.tmp"
+    output.write_json(tmp, doc)
+    os.replace(tmp, folder / "progress.json")
 
 
 def _result(scenario, spec, state, n_inflow, evaluator, timings) -> OptimiseResult:

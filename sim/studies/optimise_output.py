@@ -18,6 +18,7 @@ Written atomically (`sim.report.output.write_atomically`): whole or not at all.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import os
@@ -114,7 +115,7 @@ def solution_tables(result, i: int) -> tuple[dict, dict]:
     ``demand`` → the whole list, as ``extends`` replaces it whole)."""
     scenario, spec = result.scenario, result.spec
     k = int(result.front["solution"][i])
-    regime = dict(scenario.resolved["regimes"][spec.regime])
+    regime = copy.deepcopy(scenario.resolved["regimes"][spec.regime])  # nested tables are set below
     values = ", ".join(f"{m} = {_fmt(m).format(float(result.front[m][i]))}" for m in result.metrics)
     regime["description"] = f"Solution {k} of bakhri optimise (regime {spec.regime}): {values}"
     sections: dict = {}
@@ -132,7 +133,7 @@ def solution_tables(result, i: int) -> tuple[dict, dict]:
         elif v.key.startswith(f"regimes.{spec.regime}."):
             _set(regime, v.key[len(f"regimes.{spec.regime}."):], float(x[0]))
         elif v.key.startswith("demand."):
-            users = sections.setdefault("demand", [dict(d) for d in scenario.resolved["demand"]])
+            users = sections.setdefault("demand", copy.deepcopy(scenario.resolved["demand"]))
             _, name, key = v.key.split(".", 2)
             user = next(d for d in users if d.get("name") == name)
             if key == "constant_m3s":

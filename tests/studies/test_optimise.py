@@ -188,6 +188,10 @@ def test_same_seed_same_bytes_and_resume_gives_the_same_result(tmp_path):
         optimise.run(s, out=tmp_path / "c", plots=False, progress=interrupt)
     part = optimise.partial_folder(tmp_path / "c", s)
     assert (part / optimise.CHECKPOINT).is_file() and not (tmp_path / "c" / "opt-small-optimise").exists()
+    import json
+
+    progress = json.loads((part / "progress.json").read_text())
+    assert progress["kind"] == "optimise-partial" and progress["generation"] == 2 and progress["generations"] == 4
     c = optimise.run(s, out=tmp_path / "c", plots=False, resume=True)
     assert c.generations == s.optimise.generations
     assert (tmp_path / "c" / pareto).read_bytes() == (tmp_path / "a" / pareto).read_bytes()
@@ -257,6 +261,7 @@ def test_single_objective_with_scalar_keys(tmp_path):
     model, regimes = sol.build()
     m = simulate(model, regimes["optimised-1"], keep_daily=False)
     assert m.user_metrics["downstream-baseline"]["deficit_hm3"][0] == result.front["downstream-baseline.deficit_hm3"][0]
+    assert s.resolved["regimes"]["irrigation-first"]["hedging"]["factor"] == 0.8  # the scenario is left as it was
     # the best deficit is no worse than irrigation-first's own, which the search started from
     assert result.front["downstream-baseline.deficit_hm3"][0] <= result.regimes["irrigation-first"]["downstream-baseline.deficit_hm3"]
 
@@ -349,3 +354,30 @@ def test_cli_interrupt_then_resume(tmp_path, capsys, monkeypatch):
     assert main(args + [str(tmp_path / "cut"), "--resume"]) == 0
     pareto = "optimise-schedule-optimise/pareto.csv"
     assert (tmp_path / "cut" / pareto).read_bytes() == (tmp_path / "whole" / pareto).read_bytes()
+
+
+def test_demand_volume_as_a_variable(tmp_path):
+    """A [[demand]] key: the solution file repeats the whole list (extends replaces it whole) with the
+    solution's volume, and reproduces the values."""
+    shutil.copy(SCENARIOS / "protocol-2025.toml", tmp_path / "protocol-2025.toml")
+    shutil.copy(SCENARIOS / "baseline.toml", tmp_path / "baseline.toml")
+    data = {
+        "scenario": {"name": "opt-vol", "extends": "protocol-2025.toml"},
+        "optimise": {"regime": "irrigation-first",
+                     "variables": {"demand.kazakhstan-protocol.volume_hm3": {"min": 0, "max": 491}},
+                     "objectives": {"energy_gwh": "max", "kazakhstan-protocol.supply_hm3": "max"},
+                     "population": 6, "generations": 2, "seed": 3},
+    }
+    path = tmp_path / "opt-vol.toml"
+    _write_scenario(path, data)
+    s = load_scenario(path)
+    result = optimise.run(s, out=tmp_path / "out", plots=False)
+    for k in (1, len(result.x)):
+        sol = load_scenario(result.folder / "solutions" / f"{k}.toml")
+        users = {d["name"]: d for d in sol.resolved["demand"]}
+        assert set(users) == {"downstream-baseline", "kazakhstan-protocol"}
+        assert users["kazakhstan-protocol"]["volume_hm3"] == result.x[k - 1, 0]
+        model, regimes = sol.build()
+        r = simulate(model, regimes[f"optimised-{k}"], keep_daily=False)
+        assert r.metrics["energy_gwh"][0] == result.front["energy_gwh"][k - 1]
+        assert r.user_metrics["kazakhstan-protocol"]["supply_hm3"][0] == result.front["kazakhstan-protocol.supply_hm3"][k - 1]
