@@ -381,3 +381,17 @@ def test_demand_volume_as_a_variable(tmp_path):
         r = simulate(model, regimes[f"optimised-{k}"], keep_daily=False)
         assert r.metrics["energy_gwh"][0] == result.front["energy_gwh"][k - 1]
         assert r.user_metrics["kazakhstan-protocol"]["supply_hm3"][0] == result.front["kazakhstan-protocol.supply_hm3"][k - 1]
+
+
+def test_per_decade_bounds_and_step_are_kept(tmp_path):
+    """Per-decade bounds (a list) and the step between decades hold for every solution, and the
+    decades' values are on the 0.1 m³/s grid the solution files write."""
+    lo = [150.0] * 6 + [400.0] * 6 + [150.0] * 6   # June-July: at least 400 m³/s
+    hi = [1080.0] * 12 + [700.0] * 6                # August-September: at most 700 m³/s
+    s = _scenario(variables={"regimes.agreed-schedule.decadal_m3s": {"min": lo, "max": hi, "max_step_m3s": 400}},
+                  population=10, generations=3)
+    result = optimise.run(s)
+    x = result.x
+    assert np.all(x >= np.array(lo)) and np.all(x <= np.array(hi))
+    assert np.all(np.abs(np.diff(x, axis=1)) <= 400 + 1e-9)
+    assert np.array_equal(np.round(x, 1), x)
