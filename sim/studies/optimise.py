@@ -47,6 +47,9 @@ __all__ = ["run", "partial_folder", "Evaluator", "OptimiseResult", "aggregate", 
 
 #: The saved state of an unfinished search, in ``DIR/.<name>-optimise.partial/``.
 CHECKPOINT = "checkpoint.pkl"
+#: Largest daily release field of searched schedules one engine call is given [bytes] (pop 100 × 50
+#: members × 183 days is 7 MB; a population crossed with 10⁴ members would be 1.5 GB).
+FIELD_BYTES = 256 * 2**20
 #: Resolution of the searched schedules [m³/s]: candidates are rounded to it, so that a solution's
 #: releases read plainly in its scenario file (and far below what a gauge resolves).
 SCHEDULE_RESOLUTION_DECIMALS = 1
@@ -184,8 +187,16 @@ class Evaluator:
 
     def metrics(self, x: np.ndarray) -> dict:
         """Every objective and constraint metric of each candidate and inflow member: name →
-        ndarray, shape (n_candidates, N)."""
+        ndarray, shape (n_candidates, N). One engine call for them all, unless a searched schedule's
+        daily field (days × candidates × N) would pass `FIELD_BYTES`: then one call per group of
+        candidates that fits (a population crossed with a large ensemble)."""
         x = np.array(x, dtype=float, ndmin=2)
+        per_candidate = self.n_inflow * len(self.day_decade) * 8 if self.schedules else 0
+        group = max(1, FIELD_BYTES // per_candidate) if per_candidate else len(x)
+        parts = [self._metrics(x[a:a + group]) for a in range(0, len(x), group)]
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+    def _metrics(self, x: np.ndarray) -> dict:
         n_cand, n_inflow = x.shape[0], self.n_inflow
         scalars = {v.key: x[:, self.slices[v.key]][:, 0] for v in self.spec.variables if not v.is_schedule}
         # without a scalar key the candidates are settings that override nothing
@@ -260,19 +271,26 @@ def objectives_and_constraints(spec, raw: dict):
 # --------------------------------------------------------------------------------------
 
 
+#: Inflow members whose daily releases make a regime's realised schedule (daily series of every
+#: member of a large ensemble would take gigabytes; the mean of this many is plenty for a seed).
+SCHEDULE_MEMBERS = 200
+
+
 def own_regimes(scenario, spec, n_inflow: int, evaluator: Evaluator) -> dict:
     """The scenario's regimes on the same inflow members: name → their aggregated objective and
     constraint values, ``feasible``, and ``schedule_m3s`` (realised decadal mean releases, the
-    mean over members: how the regime would read as a decadal schedule)."""
+    mean over the first `SCHEDULE_MEMBERS` members: how the regime would read as a decadal schedule)."""
     model, built = chunk_model(scenario, _Count(1), n_inflow, slice(0, n_inflow))
+    k = min(n_inflow, SCHEDULE_MEMBERS)
+    few, few_built = chunk_model(scenario, _Count(1), n_inflow, slice(0, k)) if k < n_inflow else (model, built)
     ordinal = scenario.period.period_decade_ordinal
     counts = np.bincount(ordinal)
     out = {}
     for name in scenario.regime_names:
-        r = simulate(model, built[name], n_members=n_inflow, keep_daily=True)
+        r = simulate(model, built[name], n_members=n_inflow, keep_daily=False)
         raw = {m: _metric(r, m).reshape(1, n_inflow) for m in _needed(spec)}
         values, _, g = objectives_and_constraints(spec, raw)
-        release = r.daily["release_m3s"].mean(axis=1)
+        release = simulate(few, few_built[name], n_members=k, keep_daily=True).daily["release_m3s"].mean(axis=1)
         out[name] = {**{k: float(v[0]) for k, v in values.items()}, "feasible": bool(np.all(g <= 0)),
                      "schedule_m3s": np.bincount(ordinal, weights=release) / counts}
     return out

@@ -86,6 +86,18 @@ def test_evaluator_equals_one_run_per_candidate():
         assert raw["deficit_hm3"][i, 0] == r.metrics["deficit_hm3"][0]
 
 
+def test_large_fields_are_evaluated_in_groups_with_the_same_numbers(monkeypatch):
+    s = _scenario()
+    ev = Evaluator(s, s.optimise, 1)
+    x = ev.repair(150 + np.random.default_rng(2).random((5, 18)) * 900)
+    whole = ev.metrics(x)
+    monkeypatch.setattr(optimise, "FIELD_BYTES", 2 * 183 * 8)  # two candidates a call
+    grouped = ev.metrics(x)
+    assert ev.evaluations == 10
+    for name in whole:
+        assert np.array_equal(whole[name], grouped[name])
+
+
 def test_schedule_daily_matches_decadal_series():
     from sim.inputs import series
 
