@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", action="store_true",
                     help="continue an interrupted sweep from the chunks it completed (same inputs only)")
 
+    from sim.studies.exchange_args import add_parser as add_exchange
+
+    add_exchange(sub, fmt)
     val = sub.add_parser("validate", help="check scenario files, report every problem",
                          description="Check scenario files without running them; every problem is reported "
                          "on one line naming the file, the key, what was found and what was expected.",
@@ -345,6 +348,20 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def _cmd_exchange(args) -> int:
+    from sim.engine.driver import SimulationError
+    from sim.studies import exchange_cli
+    from sim.studies.exchange import ExchangeError
+
+    (scenario,) = _load([args.file])
+    scenario = _members_override(scenario, args.members, None)
+    _say_if_compiling()
+    try:
+        return exchange_cli.run_command(scenario, args)
+    except (ExchangeError, SimulationError) as err:
+        raise InputError(f"{scenario.path}: {err}") from None
+
+
 def _cmd_validate(args) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -387,7 +404,7 @@ def _cmd_schema(args) -> int:
 
 COMMANDS = {
     "run": _cmd_run, "sweep": _cmd_sweep, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets,
-    "schema": _cmd_schema,
+    "schema": _cmd_schema, "exchange": _cmd_exchange,
 }
 
 
