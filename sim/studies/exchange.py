@@ -21,8 +21,8 @@ The following winter (1 October – 31 March after the period)
     Each member continues from its own storage at the end of the season, on the scenario's
     inflow preset or data (the deterministic inflow, also with an ensemble) and its losses,
     operated by one rule for every member (`WinterRule`): a level rule following a straight
-    line in storage from the member's 1 October storage to the storage of ``end_level_m`` on
-    31 March (default: the level the season started at, a cyclic assumption: GUESS), never
+    line in storage from the member's 30 September storage (held on 1 October) to the storage of
+    ``end_level_m`` on 31 March (default: the level the season started at, a cyclic assumption: GUESS), never
     below the sanitary minimum release (150 m³/s, GUESS, DATA.md). A member that starts the
     winter with less water so releases less over the winter, at a lower head: the winter figure
     is the energy the missing water would have made. What the winter cannot make up (the
@@ -274,7 +274,9 @@ def _run_winter(scenario, winter: Period, rule: WinterRule, start_m3, season_sta
     else:
         end_m3 = np.full(k, float(hyps.storage_fast(rule.end_level_m)))
     n = winter.n_days
-    frac = (np.arange(1, n + 1) / n)[:, None]
+    # The line starts at the member's storage on the first day (the level rule then follows it
+    # exactly, with no catching up) and ends at the target on 31 March.
+    frac = (np.arange(n) / max(n - 1, 1))[:, None]
     line_m3 = start_m3[None, :] + (end_m3 - start_m3)[None, :] * frac
     params = dict(regime.params, target_level_m=hyps.level_fast(line_m3))
     regime = dataclasses.replace(regime, params=params)

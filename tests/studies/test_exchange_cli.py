@@ -1,0 +1,66 @@
+"""`bakhri exchange` from the command line: outputs, the printed answer, and its refusals (pinned)."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from bad_cases import BAD_DIR, EXCHANGE_BAD_CASES
+
+from sim import cli
+from sim.studies.exchange_cli import COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+FLAT = Path(__file__).parent / "data" / "exchange-flat.toml"
+
+
+def bakhri(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_exchange_writes_its_folder_and_answers(capsys, tmp_path):
+    code, out, err = bakhri(capsys, "exchange", ROOT / "scenarios" / "protocol-2025.toml", "--user",
+                            "kazakhstan-protocol", "--out", tmp_path)
+    assert code == 0, err
+    folder = tmp_path / "protocol-2025-exchange"
+    assert sorted(p.name for p in folder.iterdir()) == ["demand-cost.csv", "exchange.csv", "plots", "run.json",
+                                                        "scenario.resolved.toml"]
+    assert (folder / "plots" / "exchange.png").stat().st_size > 10_000
+    rows = list(csv.reader((folder / "exchange.csv").open(encoding="utf-8")))
+    assert tuple(rows[0][:len(COLUMNS)]) == COLUMNS
+    assert len(rows) == 1 + 2 * 18  # two regimes × 18 decades
+    doc = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert doc["written_by"] == "bakhri" and doc["user"] == "kazakhstan-protocol"
+    assert doc["members_per_engine_call"] == 1 + 18 + 2
+    paragraphs = [p for p in out.split("\n\n") if p.startswith("491 hm³")]
+    assert len(paragraphs) == 1 and "\n" not in paragraphs[0].split("\nwritten:")[0]
+    # a second run replaces the folder (it is bakhri's own)
+    code, _, err = bakhri(capsys, "exchange", ROOT / "scenarios" / "protocol-2025.toml", "--user",
+                          "kazakhstan-protocol", "--out", tmp_path, "--no-plots", "--horizon", "season")
+    assert code == 0, err
+    assert not (folder / "plots").exists()
+
+
+@pytest.mark.parametrize("filename,args,message", EXCHANGE_BAD_CASES, ids=[c[2][:30] for c in EXCHANGE_BAD_CASES])
+def test_exchange_refusals_are_one_line_exit_2_nothing_written(capsys, tmp_path, filename, args, message):
+    path = BAD_DIR / filename
+    code, out, err = bakhri(capsys, "exchange", path, *args, "--out", tmp_path)
+    assert code == 2
+    assert err == f"{path}: {message}\n"
+    assert not any(tmp_path.iterdir())
+
+
+def test_exchange_members_need_an_ensemble(capsys, tmp_path):
+    code, _, err = bakhri(capsys, "exchange", FLAT, "--user", "city", "--members", "5", "--out", tmp_path)
+    assert code == 2
+    assert err == f"{FLAT}: --members needs an [ensemble] table in the scenario\n"
+
+
+def test_exchange_help_has_examples(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["exchange", "--help"])
+    out = capsys.readouterr().out
+    assert "bakhri exchange scenarios/protocol-2025.toml --user kazakhstan-protocol" in out
+    assert "--horizon" in out and "--volume-hm3" in out
