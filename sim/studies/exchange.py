@@ -29,7 +29,8 @@ The following winter (1 October – 31 March after the period)
     minimum release binds) is left in storage on 31 March and reported as ``carried_hm3``.
 
 Signs: an energy change is perturbed − unchanged, so a loss is negative; ``kwh_per_m3`` is the
-total change per m³ delivered (GWh per hm³ is kWh per m³).
+total change per m³ delivered (GWh per hm³ is kWh per m³; empty when nothing arrives) and
+``gwh_per_100hm3`` the total change per 100 hm³ asked for.
 """
 
 from __future__ import annotations
@@ -264,9 +265,11 @@ def _winter_model(scenario, winter: Period, rule: WinterRule):
     return model, regimes["winter"]
 
 
-def _run_winter(scenario, winter: Period, rule: WinterRule, start_m3, season_start_m3):
-    """Winter energy [GWh] and 31 March storage [m³] of members starting at `start_m3`."""
-    model, regime = _winter_model(scenario, winter, rule)
+def _run_winter(built, rule: WinterRule, start_m3, season_start_m3):
+    """Winter energy [GWh] and 31 March storage [m³] of members starting at `start_m3`; `built` is
+    `_winter_model`'s (model, regime)."""
+    model, regime = built
+    winter = model.period
     hyps = model.reservoir.hypsometry
     k = start_m3.size
     if rule.end_level_m is None:
@@ -300,7 +303,7 @@ def _figures(by_case, cases, idx, prices):
     f["winter_gwh"] = by_case["winter"][idx] - by_case["winter"][ref]
     f["total_gwh"] = f["season_gwh"] + f["winter_gwh"]
     f["kwh_per_m3"] = _rate(f["total_gwh"], f["delivered_hm3"], c.requested_hm3)
-    f["gwh_per_100hm3"] = f["kwh_per_m3"] * 100.0
+    f["gwh_per_100hm3"] = f["total_gwh"] * 100.0 / c.requested_hm3  # per 100 hm³ asked for (defined when none arrives)
     f["carried_hm3"] = by_case["carried"][idx] - by_case["carried"][ref]
     if prices is not None:
         f["season_usd"] = f["season_gwh"] * 1e3 * prices.summer_usd_per_mwh
@@ -366,8 +369,8 @@ def run(scenario, user: str, *, volumes=(DEFAULT_VOLUME_HM3,), horizon: str = "w
     model, built = scenario.build(n_members=n_inflow)
     names = list(regimes or built)
     winter = winter_period(period) if horizon == "winter" else None
-    if winter is not None:
-        _winter_model(scenario, winter, winter_rule)  # checks the winter's inputs before any run
+    # built (and its inputs checked) before any run
+    winter_built = _winter_model(scenario, winter, winter_rule) if winter is not None else None
     rows, costs = [], []
     decades = period.decades()
     for name in names:
@@ -379,7 +382,7 @@ def run(scenario, user: str, *, volumes=(DEFAULT_VOLUME_HM3,), horizon: str = "w
                    "supply": result.user_metrics[user]["supply_hm3"].reshape(shape)}
         end_m3 = units.hm3_to_m3(result.metrics["storage_end_hm3"])
         if winter is not None:
-            e, s = _run_winter(scenario, winter, winter_rule, end_m3, result.storage_start_m3)
+            e, s = _run_winter(winter_built, winter_rule, end_m3, result.storage_start_m3)
             by_case["winter"], by_case["carried"] = e.reshape(shape), units.m3_to_hm3(s).reshape(shape)
         else:
             by_case["winter"] = np.zeros(shape)

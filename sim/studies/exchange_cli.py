@@ -124,6 +124,7 @@ def _run_json(scenario, resolved: str, result, info: dict, write_s: float) -> di
         **result.info,
         "columns": {"energy (_gwh)": "perturbed - unchanged [GWh]: a loss is negative",
                     "kwh_per_m3": "total energy change per m³ delivered to the user [kWh/m³]",
+                    "gwh_per_100hm3": "total energy change per 100 hm³ asked for [GWh]",
                     "carried_hm3": "storage change left on 31 March after the winter (at the end of the season "
                     "with --horizon season) [hm³]"},
     }
