@@ -44,8 +44,9 @@ def plot_exchange(table: dict, *, user: str, title: str = "", footnote: str = ""
         total = table["total_gwh"][rows] * per100
         if "total_gwh_p10" in table:
             lo, hi = table["total_gwh_p10"][rows] * per100, table["total_gwh_p90"][rows] * per100
-            ax.errorbar(x, total, yerr=[total - lo, hi - total], fmt="o", color=REFERENCE_COLOR, ms=3, capsize=2,
-                        label="total (p10–p90 over inflow members)")
+            # whiskers from p10 to p90 (the mean may lie outside them in a skewed spread)
+            ax.vlines(x, lo, hi, color=REFERENCE_COLOR, linewidth=1.0, label="p10–p90 of the total over inflow members")
+            ax.plot(x, total, "o", color=REFERENCE_COLOR, ms=3, label="total (mean)")
         else:
             ax.plot(x, total, "o", color=REFERENCE_COLOR, ms=3, label="total")
         ax.axhline(0.0, color=REFERENCE_COLOR, linewidth=0.8)
