@@ -287,3 +287,28 @@ def test_winter_minimum_release_leaves_water_short():
     s = scenario_from_dict(data, FLAT)
     t = ex.run(s, "city").table
     assert np.all(t["carried_hm3"] == pytest.approx(-100.0, rel=1e-6))
+
+
+def test_extra_release_is_grossed_up_for_the_reach_loss():
+    """With 20 % lost in the reach, 125 hm³ leave the dam so that 100 reach the user: the season
+    gains the energy of 125 hm³ at 20 m (less the small drawdown)."""
+    data = tomllib.loads(FLAT.read_text(encoding="utf-8"))
+    data["downstream"] = {"reach_loss_fraction": 0.2}
+    s = scenario_from_dict(data, FLAT)
+    t = ex.run(s, "city", horizon="season").table
+    assert np.all(t["delivered_hm3"] == pytest.approx(100.0, rel=1e-9))
+    first = sum(d.n_days_in_period for d in s.period.decades()[:-1])
+    season, _ = _flat_by_hand(first, s.period.decades()[-1].n_days_in_period, 125e6, s.period.n_days, 2)
+    assert t["season_gwh"][-1] == pytest.approx(season, rel=1e-6)
+
+
+def test_a_user_at_the_reservoir_takes_it_without_an_extra_release():
+    """Pumped from the reservoir: no turbine gains, only the head the lower level costs."""
+    data = tomllib.loads(FLAT.read_text(encoding="utf-8"))
+    data["demand"] = [{"name": "city", "constant_m3s": 100, "location": "reservoir"}]
+    s = scenario_from_dict(data, FLAT)
+    t = ex.run(s, "city", horizon="season").table
+    assert np.all(t["delivered_hm3"] == pytest.approx(100.0, rel=1e-9))
+    assert np.all(t["season_gwh"] < 0)
+    # the Apr I water lowers the level by about 2 cm for the rest of the season: 500 m³/s × 2 cm
+    assert t["season_gwh"][0] == pytest.approx(-RHO_G_ETA * 500 * 0.02 * 173 * DAY / 3.6e12, rel=0.05)
