@@ -53,7 +53,7 @@ from sim.studies.sweep import CrossedInflow
 
 __all__ = [
     "DEFAULT_VOLUME_HM3", "HORIZONS", "PERCENTILES", "WinterRule", "Prices", "ExchangeError", "ExchangeResult",
-    "run", "winter_period", "follows_demand", "winter_rule_of", "prices_of", "check_volumes",
+    "run", "winter_period", "follows_demand", "winter_rule_of", "prices_of", "check_volumes", "memory_bytes",
 ]
 
 #: Percentiles of the spread across inflow members (with an ensemble).
@@ -189,6 +189,13 @@ def check_volumes(volumes) -> list[float]:
                                 "(the extra water asked for in one decade)")
         out.append(float(v))
     return out
+
+
+def memory_bytes(n_days: int, n_decades: int, n_volumes: int, n_inflow: int) -> int:
+    """Memory of the study's per-member daily arrays: the user's demand and the extra release, each
+    (days, cases × inflow members), made whole, and a copy of each in the engine's chunk. [bytes]"""
+    n_members = (1 + n_decades * n_volumes + 2) * n_inflow
+    return 4 * n_days * n_members * 8
 
 
 def _cases(period: Period, own_m3s: np.ndarray, volumes) -> list[_Case]:

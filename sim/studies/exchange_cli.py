@@ -52,6 +52,14 @@ def run_command(scenario, args) -> int:
     name = scenario.name + "-exchange"
     out = Path(args.out)
     output.prepare(out, name)
+    from sim.engine import memory
+
+    n_inflow = 1 if scenario.ensemble is None else scenario.ensemble.members
+    n_decades = len(scenario.period.decades())
+    memory.require(ex.memory_bytes(scenario.period.n_days, n_decades, len(args.volume_hm3), n_inflow),
+                   f"{scenario.path}: {n_inflow:,} inflow members × {1 + n_decades * len(args.volume_hm3) + 2} cases "
+                   f"× {scenario.period.n_days} days of demand and extra release",
+                   "Use fewer inflow members (--members N) or fewer volumes (--volume-hm3).")
     t0 = time.perf_counter()
     result = ex.run(scenario, args.user, volumes=args.volume_hm3, horizon=args.horizon, regimes=regimes,
                     inflow_members=args.members)

@@ -64,3 +64,12 @@ def test_exchange_help_has_examples(capsys):
     out = capsys.readouterr().out
     assert "bakhri exchange scenarios/protocol-2025.toml --user kazakhstan-protocol" in out
     assert "--horizon" in out and "--volume-hm3" in out
+
+
+def test_exchange_refuses_what_will_not_fit(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("BAKHRI_MEMORY_LIMIT", "100M")
+    code, _, err = bakhri(capsys, "exchange", ROOT / "scenarios" / "ensemble-dry.toml", "--user", "downstream-baseline",
+                          "--members", "20000", "--out", tmp_path)
+    assert code == 2
+    assert "20,000 inflow members × 21 cases × 183 days of demand and extra release needs about 2.3 GiB" in err
+    assert not any(tmp_path.iterdir())
