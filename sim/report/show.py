@@ -77,4 +77,22 @@ def scenario_text(scenario) -> str:
         for k, v in s.parameters.items():
             shown = ", ".join(f"{x:g}" for x in v) if s.method == "grid" else f"{v[0]:g}..{v[1]:g}"
             lines.append(f"  {k}: {shown}")
+    lines += _study_tables(scenario.resolved)
     return "\n".join(lines) + "\n"
+
+
+def _study_tables(resolved: dict) -> list[str]:
+    """The ``[exchange]`` and ``[prices]`` tables (the exchange study's settings), when given."""
+    out = []
+    ex = resolved.get("exchange")
+    if ex:
+        end = ex.get("winter_end_level_m")
+        out.append("exchange    winter to " + (f"{end:g} m" if end is not None else "the season's start level")
+                   + " by 31 March, at least "
+                   + (f"{ex['winter_min_release_m3s']:g} m³/s" if "winter_min_release_m3s" in ex else
+                      "the default sanitary minimum"))
+    prices = resolved.get("prices")
+    if prices:
+        out.append(f"prices      {prices['usd_per_mwh_summer']:g} USD/MWh in the season, "
+                   f"{prices['usd_per_mwh_winter']:g} USD/MWh in the winter")
+    return out

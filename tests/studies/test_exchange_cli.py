@@ -73,3 +73,13 @@ def test_exchange_refuses_what_will_not_fit(capsys, tmp_path, monkeypatch):
     assert code == 2
     assert "20,000 inflow members × 21 cases × 183 days of demand and extra release needs about 2.3 GiB" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_show_lists_the_exchange_tables(capsys, tmp_path):
+    f = tmp_path / "priced.toml"
+    f.write_text(f'[scenario]\nextends = "{FLAT.as_posix()}"\nname = "priced"\n\n[exchange]\nwinter_end_level_m = 345.5\n\n'
+                 "[prices]\nusd_per_mwh_summer = 20\nusd_per_mwh_winter = 45.5\n", encoding="utf-8")
+    code, out, err = bakhri(capsys, "show", f)
+    assert code == 0, err
+    assert "exchange    winter to 345.5 m by 31 March, at least the default sanitary minimum\n" in out
+    assert "prices      20 USD/MWh in the season, 45.5 USD/MWh in the winter\n" in out
