@@ -349,17 +349,23 @@ def _count(n: int, noun: str) -> str:
 
 
 def _cmd_exchange(args) -> int:
-    from sim.engine.driver import SimulationError
-    from sim.studies import exchange_cli
-    from sim.studies.exchange import ExchangeError
+    from sim.report.plots_exchange import PlotAhead
 
-    (scenario,) = _load([args.file])
-    scenario = _members_override(scenario, args.members, None)
-    _say_if_compiling()
+    ahead = None if args.no_plots else PlotAhead()  # first: matplotlib loads in it while all else runs here
     try:
-        return exchange_cli.run_command(scenario, args)
-    except (ExchangeError, SimulationError) as err:
-        raise InputError(f"{scenario.path}: {err}") from None
+        from sim.engine.driver import SimulationError
+        from sim.studies import exchange_cli
+        from sim.studies.exchange import ExchangeError
+
+        (scenario,) = _load([args.file])
+        scenario = _members_override(scenario, args.members, None)
+        try:
+            return exchange_cli.run_command(scenario, args, before_run=_say_if_compiling, ahead=ahead)
+        except (ExchangeError, SimulationError) as err:
+            raise InputError(f"{scenario.path}: {err}") from None
+    finally:
+        if ahead is not None:
+            ahead.close()
 
 
 def _cmd_validate(args) -> int:

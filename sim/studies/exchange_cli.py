@@ -41,8 +41,12 @@ def check_regimes(scenario, names) -> list | None:
     return list(dict.fromkeys(names))
 
 
-def run_command(scenario, args) -> int:
-    """`bakhri exchange` after the scenario loaded: check, run, write, print. Raises ExchangeError."""
+def run_command(scenario, args, before_run=None, ahead=None) -> int:
+    """`bakhri exchange` after the scenario loaded: check, run, write, print. Raises ExchangeError.
+
+    `before_run` is called once the inputs are checked, before the engine loads (the CLI's
+    "compiling" note); `ahead` (a `sim.report.plots_exchange.PlotAhead`, owned by the caller)
+    draws the plot."""
     if args.members is not None and args.members < 1:
         raise ex.ExchangeError(f"--members is {args.members}; expected a whole number >= 1")
     if args.members is not None and scenario.ensemble is None:
@@ -60,13 +64,15 @@ def run_command(scenario, args) -> int:
                    f"{scenario.path}: {n_inflow:,} inflow members × {1 + n_decades * len(args.volume_hm3) + 2} cases "
                    f"× {scenario.period.n_days} days of demand and extra release",
                    "Use fewer inflow members (--members N) or fewer volumes (--volume-hm3).")
+    if before_run is not None:
+        before_run()
     t0 = time.perf_counter()
     result = ex.run(scenario, args.user, volumes=args.volume_hm3, horizon=args.horizon, regimes=regimes,
                     inflow_members=args.members)
     run_s = time.perf_counter() - t0
     info = {"scenario_file": str(scenario.path), "command": "bakhri " + " ".join(args.argv),
             "timings": {"exchange_s": run_s}}
-    folder = write(result, scenario, out, name, info, plots=not args.no_plots)
+    folder = write(result, scenario, out, name, info, plots=not args.no_plots, ahead=ahead)
     members = f", {result.n_inflow} inflow members" if result.n_inflow > 1 else ""
     print(f"{scenario.name}: {scenario.title}  (exchange for {args.user}{members}; {run_s:.2f} s)")
     print(format_table(result))
@@ -93,21 +99,25 @@ def _write_csv(path: Path, table: dict, leading) -> None:
             f.write(",".join(_cell(table[k][i]) for k in keys) + "\n")
 
 
-def write(result, scenario, out_dir: Path, name: str, info: dict, plots: bool = True) -> Path:
+def write(result, scenario, out_dir: Path, name: str, info: dict, plots: bool = True, ahead=None) -> Path:
     """Write DIR/<name>/ atomically: exchange.csv, demand-cost.csv (when the user has a demand),
-    plots/exchange.png, scenario.resolved.toml, run.json."""
+    plots/exchange.png, scenario.resolved.toml, run.json. `ahead` (a `PlotAhead`) draws the plot
+    in its process while this one writes the rest; without it, or when it fails, it is drawn here."""
     resolved = scenario.to_toml()
 
     def fill(tmp: Path):
         t0 = time.perf_counter()
+        plot = {"user": result.user, "title": scenario.title, "footnote": _footnote(result)}
+        if plots and ahead is not None:
+            ahead.send(result.table, tmp, **plot)
         _write_csv(tmp / "exchange.csv", result.table, COLUMNS)
         if result.demand_cost:
             _write_csv(tmp / "demand-cost.csv", result.demand_cost, COST_COLUMNS)
         (tmp / "scenario.resolved.toml").write_text(resolved, encoding="utf-8")
-        if plots:
+        if plots and not (ahead is not None and ahead.wait()):
             from sim.report.plots_exchange import save_exchange
 
-            save_exchange(result.table, tmp, user=result.user, title=scenario.title, footnote=_footnote(result))
+            save_exchange(result.table, tmp, **plot)
         doc = _run_json(scenario, resolved, result, info, time.perf_counter() - t0)
         output.write_json(tmp / "run.json", doc)
 

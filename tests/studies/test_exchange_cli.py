@@ -83,3 +83,57 @@ def test_show_lists_the_exchange_tables(capsys, tmp_path):
     assert code == 0, err
     assert "exchange    winter to 345.5 m by 31 March, at least the default sanitary minimum\n" in out
     assert "prices      20 USD/MWh in the season, 45.5 USD/MWh in the winter\n" in out
+
+
+def _table(protocol_file=ROOT / "scenarios" / "protocol-2025.toml"):
+    from sim.scenario import load_scenario
+    from sim.studies import exchange as ex
+
+    return ex.run(load_scenario(protocol_file), "kazakhstan-protocol", horizon="season", regimes=["energy-first"]).table
+
+
+def test_plot_ahead_draws_in_its_child(tmp_path):
+    from sim.report.plots_exchange import PlotAhead
+    from sim.report.render import can_fork
+
+    table = _table()
+    ahead = PlotAhead()
+    try:
+        ahead.send(table, tmp_path, user="kazakhstan-protocol", title="t", footnote="f")
+        assert ahead.wait() is can_fork()
+    finally:
+        ahead.close()
+    if can_fork():
+        assert (tmp_path / "plots" / "exchange.png").stat().st_size > 10_000
+
+
+def test_plot_ahead_gone_or_unforkable_means_draw_here(capsys, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from sim.report.plots_exchange import PlotAhead
+
+    ahead = PlotAhead()
+    if ahead.pid is not None:  # a child that died before drawing: wait says so
+        os.kill(ahead.pid, signal.SIGKILL)
+        ahead.send(_table(), tmp_path, user="u", title="t", footnote="f")
+        assert ahead.wait() is False
+    ahead.close()
+
+    def no_fork():
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    code, _, err = bakhri(capsys, "exchange", ROOT / "scenarios" / "protocol-2025.toml", "--user",
+                          "kazakhstan-protocol", "--regime", "energy-first", "--out", tmp_path / "out")
+    assert code == 0, err
+    assert (tmp_path / "out" / "protocol-2025-exchange" / "plots" / "exchange.png").stat().st_size > 10_000
+
+
+def test_a_refused_exchange_leaves_no_child(capsys, tmp_path):
+    import os
+
+    code, _, _ = bakhri(capsys, "exchange", BAD_DIR / "base.toml", "--user", "nobody", "--out", tmp_path)
+    assert code == 2
+    with pytest.raises(ChildProcessError):  # every child was reaped
+        os.waitpid(-1, os.WNOHANG)
