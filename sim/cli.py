@@ -131,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("--resume", action="store_true",
                      help="continue an interrupted search from its last generation (same inputs only)")
 
+    from sim.studies.exchange_args import add_parser as add_exchange
+
+    add_exchange(sub, fmt)
     val = sub.add_parser("validate", help="check scenario files, report every problem",
                          description="Check scenario files without running them; every problem is reported "
                          "on one line naming the file, the key, what was found and what was expected.",
@@ -384,6 +387,26 @@ def _cmd_optimise(args) -> int:
         raise InputError(f"{scenario.path}: {err}") from None
 
 
+def _cmd_exchange(args) -> int:
+    from sim.report.plots_exchange import PlotAhead
+
+    ahead = None if args.no_plots else PlotAhead()  # first: matplotlib loads in it while all else runs here
+    try:
+        from sim.engine.driver import SimulationError
+        from sim.studies import exchange_cli
+        from sim.studies.exchange import ExchangeError
+
+        (scenario,) = _load([args.file])
+        scenario = _members_override(scenario, args.members, None)
+        try:
+            return exchange_cli.run_command(scenario, args, before_run=_say_if_compiling, ahead=ahead)
+        except (ExchangeError, SimulationError) as err:
+            raise InputError(f"{scenario.path}: {err}") from None
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
 def _cmd_validate(args) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -425,8 +448,8 @@ def _cmd_schema(args) -> int:
 
 
 COMMANDS = {
-    "run": _cmd_run, "sweep": _cmd_sweep, "optimise": _cmd_optimise, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets,
-    "schema": _cmd_schema,
+    "run": _cmd_run, "sweep": _cmd_sweep, "optimise": _cmd_optimise, "exchange": _cmd_exchange,
+    "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets, "schema": _cmd_schema,
 }
 
 

@@ -203,4 +203,36 @@ BAD_CASES = [
     ('optimise-unknown-variable.toml', 'optimise.variables."regimes.schedule.min_release_m3": not a numeric key of this scenario; did you mean "regimes.schedule.min_release_m3s"?'),
     ('optimise-variable-outside.toml', 'optimise.variables."regimes.schedule.decadal_m3s".max: found 1000000.0; expected a number from 0 to 20,000 m³/s (far beyond the Syr Darya\'s flows: its largest decadal mean in 2001–2010 was 1,096 m³/s; m³ per day instead of m³/s?)'),
     ('optimise-initial-level.toml', 'optimise.variables."reservoir.initial_level_m": the scenario gives reservoir.initial_storage_hm3, and a solution file cannot replace it with initial_level_m; expected "reservoir.initial_storage_hm3"'),
+    # the exchange study's tables ([prices], [exchange])
+    (
+        "prices-missing.toml",
+        "prices.usd_per_mwh_winter: missing; expected a price in USD/MWh (both prices, summer and winter, or no [prices])",
+    ),
+    (
+        "exchange-level-outside.toml",
+        "exchange.winter_end_level_m: found 360; expected a level within the hypsometry table (322.5–351.5 m)",
+    ),
+]
+
+#: `bakhri exchange` refusals of valid files: (file, arguments after the file, message after "<path>: ").
+EXCHANGE_BAD_CASES = [
+    (
+        "base.toml", ["--user", "downstreem"],
+        '--user "downstreem": no such demand in the scenario; did you mean "downstream"? (its demands: "downstream")',
+    ),
+    (
+        "base.toml", ["--user", "downstream", "--volume-hm3", "100", "-50"],
+        "--volume-hm3: found -50; expected a volume > 0 and at most 50,000 hm³ (the extra water asked for in one decade)",
+    ),
+    (
+        "base.toml", ["--user", "downstream", "--regime", "irrigation-frist"],
+        '--regime "irrigation-frist": no such regime in the scenario; did you mean "irrigation-first"? '
+        "(its regimes: irrigation-first)",
+    ),
+    (
+        "exchange-winter-uncovered.toml", ["--user", "downstream"],
+        "the inputs do not cover the winter 2025-10-01..2026-03-31 after the period (inflow.csv "
+        "(inflow-season-only.csv): no value for 2025-10-01 (182 of 182 days missing); expected one value for every "
+        "day of 2025-10-01..2026-03-31); give inputs for it or use --horizon season",
+    ),
 ]

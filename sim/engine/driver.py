@@ -12,7 +12,8 @@ One day (DESIGN.md "One daily step"):
    that losses never take the reservoir below empty (a withdrawal that cannot be met is a
    deficit of its user). Seepage takes only water above the minimum operating level (it is
    a residual calibrated in the operating range; see sim.physics.losses).
-2. The regime asks for a release.
+2. The regime asks for a release; the model's extra release (`Model.extra_release_m3s`, a
+   study's extra volume for a user; 0 by default) is added to the request.
 3. Limits, in order, each recorded when it binds: the regime's minimum and maximum, ramping,
    release capacity (what the outlets pass that day: the spillway, plus the turbines of the
    available units only while the head at that release is at least the minimum; see
@@ -138,9 +139,10 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     fields[_kernels.F_HI] = regime.max_release_m3s
     fields[_kernels.F_RAMP] = regime.max_change_m3s_day
     fields[_kernels.F_S_MAX] = s_max
+    fields[_kernels.F_EXTRA] = model.extra_release_m3s
     # Daily inputs keep their (n | 1, k | 1) shapes: 2-D arrays are daily, 1-D are per member.
     daily_keys = {_kernels.F_INFLOW, _kernels.F_EVAP_MM, _kernels.F_PRECIP_MM, _kernels.F_SEEP, _kernels.F_LATERAL,
-                  _kernels.F_TURB_MAX, _kernels.F_CAP_W}
+                  _kernels.F_TURB_MAX, _kernels.F_CAP_W, _kernels.F_EXTRA}
     f = tuple(
         np.ascontiguousarray(np.asarray(x, dtype=float)) if i in daily_keys and np.ndim(x) == 2 else _field(x)
         for i, x in enumerate(fields)

@@ -45,8 +45,8 @@ DAILY_NAMES = (
 # Indices of the input fields tuple.
 F_INFLOW, F_INFLOW_SCALE, F_EVAP_MM, F_EVAP_FACTOR, F_PRECIP_MM, F_SEEP, F_LATERAL = 0, 1, 2, 3, 4, 5, 6
 F_TURB_MAX, F_CAP_W, F_S_MIN, F_S_NORM, F_SPILL_CAP, F_REACH_LOSS, F_RHO_G_ETA = 7, 8, 9, 10, 11, 12, 13
-F_LO, F_HI, F_RAMP, F_S_MAX = 14, 15, 16, 17
-N_FIELDS = 18
+F_LO, F_HI, F_RAMP, F_S_MAX, F_EXTRA = 14, 15, 16, 17, 18
+N_FIELDS = 19
 
 # Rows of the per-member summary array.
 S_INFLOW, S_RELEASE, S_TURBINE, S_SPILL, S_EVAP, S_PRECIP, S_SEEP, S_WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
@@ -177,7 +177,8 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
 
     1. (PRE) losses over the start-of-day area, capped by the water the day holds (seepage
        by the water above the minimum operating level);
-    2. (RULE) the registered rule's request (its compiled step, sim.rules);
+    2. (RULE) the registered rule's request (its compiled step, sim.rules), plus the model's
+       extra release (`Model.extra_release_m3s`, 0 unless a study gives it);
     3. (POST) limits: regime min/max, ramping, outlet capacity, water above the minimum level;
     4. end storage, spill above the normal level (never below empty); water that would
        still raise the storage above the table's top (the dam crest) overtops it: the
@@ -272,6 +273,11 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
                 c = code[j]
             # 3. Limits, in order; the last that binds names the day.
             r = max(r, 0.0)
+            # A study's extra release goes on top of the request, before the limits (added only
+            # where given, so that a run without one keeps every output byte).
+            extra = field_at(f[F_EXTRA], t, j)
+            if extra > 0.0:
+                r += extra
             if use_lo:
                 if r < lo:
                     c = MIN_RELEASE

@@ -82,6 +82,9 @@ class Model:
         Share of the dam outflow lost before the downstream intakes. [-]
     lateral_inflow_m3s : daily
         Inflow between the dam and the intakes. [m³/s]
+    extra_release_m3s : daily
+        Release added on top of the rule's request, before the limits (a study's extra
+        volume for a user, sim.studies.exchange); the limits still apply. Default 0. [m³/s]
     """
 
     period: Period
@@ -98,11 +101,12 @@ class Model:
     users: tuple = ()
     reach_loss_fraction: Any = 0.0
     lateral_inflow_m3s: Any = 0.0
+    extra_release_m3s: Any = 0.0
 
     #: Inputs given per day (and per member): see the per-member protocol above.
     daily_fields = (
         "inflow_m3s", "evaporation_mm_day", "precipitation_mm_day", "seepage_m3s", "units_available",
-        "lateral_inflow_m3s",
+        "lateral_inflow_m3s", "extra_release_m3s",
     )
     #: Inputs that may differ between members.
     member_fields = ("initial_storage_m3", "inflow_scale", "evaporation_factor", "reach_loss_fraction")

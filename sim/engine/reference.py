@@ -169,6 +169,10 @@ def _day(m: _Member, t: int, s: float, prev):
     # 2. The rule.
     r, code = m.rule_step(ReferenceDay(t, s, level, prev, q, q - net, demand_down, lateral, m.loss_frac, turb_max, m.hi,
                                        hydraulics))
+    # The extra release (a study's extra volume) on top of the rule's request, before the limits.
+    extra = m.value(m.model.extra_release_m3s, t)
+    if extra > 0.0:
+        r = max(r, 0.0) + extra
     # 3. Limits.
     r, code, cap = _limits(m, r, code, prev, (s - m.s_min) / _DT + q - net, hydraulics)
     # 4. End storage; spill and overtopping.

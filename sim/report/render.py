@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "FontHeights", "PNG_COMPRESS_LEVEL", "WORKERS_ENV", "can_fork", "plot_workers", "safe_name", "save_png",
-    "write_pngs",
+    "write_pngs", "end_with_parent", "exited_cleanly",
 ]
 
 
@@ -155,7 +155,7 @@ def _run_share(jobs, share, plots, dpi):
         save_png(make(), plots / name, dpi)
 
 
-def _end_with_parent(parent):
+def end_with_parent(parent):
     """In a forked child: be sent SIGTERM when the parent process ends (Linux only)."""
     if not sys.platform.startswith("linux"):
         return
@@ -184,7 +184,7 @@ def _fork_share(jobs, share, plots, dpi):
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _end_with_parent(parent)
+            end_with_parent(parent)
             _run_share(jobs, share, plots, dpi)
             status = 0
         except BaseException:
@@ -194,7 +194,7 @@ def _fork_share(jobs, share, plots, dpi):
     return pid
 
 
-def _exited_cleanly(pid) -> bool:
+def exited_cleanly(pid) -> bool:
     """Wait for child `pid`; True if it exited with status 0 (False when it cannot be told,
     e.g. when SIGCHLD is ignored and the system reaped it)."""
     try:
@@ -243,7 +243,7 @@ def write_pngs(out_dir, jobs, dpi=150, *, workers=None) -> list[Path]:
         failed = []
         while children:
             pid = next(iter(children))
-            if not _exited_cleanly(pid):
+            if not exited_cleanly(pid):
                 failed.extend(children[pid])
             del children[pid]
         _run_share(jobs, sorted(failed), plots, dpi)
@@ -253,5 +253,5 @@ def write_pngs(out_dir, jobs, dpi=150, *, workers=None) -> list[Path]:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-            _exited_cleanly(pid)
+            exited_cleanly(pid)
     return [plots / name for name, _, _ in jobs]

@@ -79,6 +79,7 @@ def scenario_text(scenario) -> str:
             lines.append(f"  {k}: {shown}")
     if scenario.optimise is not None:
         lines += _optimise_lines(scenario.optimise)
+    lines += _study_tables(scenario.resolved)
     return "\n".join(lines) + "\n"
 
 
@@ -94,3 +95,20 @@ def _optimise_lines(o) -> list[str]:
     for m, (lo, hi) in o.constraints.items():
         lines.append(f"  constraint: {m}" + (f" >= {lo:g}" if lo is not None else "") + (f" <= {hi:g}" if hi is not None else ""))
     return lines
+
+
+def _study_tables(resolved: dict) -> list[str]:
+    """The ``[exchange]`` and ``[prices]`` tables (the exchange study's settings), when given."""
+    out = []
+    ex = resolved.get("exchange")
+    if ex:
+        end = ex.get("winter_end_level_m")
+        out.append("exchange    winter to " + (f"{end:g} m" if end is not None else "the season's start level")
+                   + " by 31 March, at least "
+                   + (f"{ex['winter_min_release_m3s']:g} m³/s" if "winter_min_release_m3s" in ex else
+                      "the default sanitary minimum"))
+    prices = resolved.get("prices")
+    if prices:
+        out.append(f"prices      {prices['usd_per_mwh_summer']:g} USD/MWh in the season, "
+                   f"{prices['usd_per_mwh_winter']:g} USD/MWh in the winter")
+    return out

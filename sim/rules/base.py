@@ -154,6 +154,9 @@ class Rule:
         ``describe(given) -> str``: one line for summaries, from what the scenario file gave
         for each parameter (by name: the number or series as written; the form of a flow
         series); None: the rule's name.
+    follows_demand : bool
+        Whether the rule's request grows with the downstream demand (the ``demand`` rule):
+        a study that adds demand (sim.studies.exchange) then needs no extra release on top.
     """
 
     name: str
@@ -164,6 +167,7 @@ class Rule:
     reference: Callable
     check: Callable = lambda params: []
     describe: Callable = None
+    follows_demand: bool = False
 
     def param(self, name: str) -> Param:
         return next(p for p in self.params if p.name == name)

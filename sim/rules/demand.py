@@ -72,5 +72,5 @@ DEMAND = register(Rule(
               doc="Share of the need released below the trigger level."),
         Param("scale", "scale", bound=FACTOR, default=1.0, doc="Multiplier of the need."),
     ),
-    prepare=_prepare, step=_step, reference=_reference, describe=_describe,
+    prepare=_prepare, step=_step, reference=_reference, describe=_describe, follows_demand=True,
 ))

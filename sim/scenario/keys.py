@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sim.physics.ranges import (
     ANY,
+    APPROACH_DAYS,
     EFFICIENCY,
     FACTOR,
     FLOW,
@@ -37,12 +38,15 @@ OPTIMISE_AGGREGATES = ("mean", "median", "worst")
 SWEEP_METHODS = ("grid", "lhs", "sobol", "random")
 SAMPLING_METHODS = SWEEP_METHODS[1:]
 
+#: An energy price (regional tariffs and export prices are 5-100 USD/MWh; a generous margin). [USD/MWh]
+PRICE = Bound(0.0, 10_000.0, unit="USD/MWh", mistake=lambda v: "USD per GWh instead of per MWh?" if v > 0 else "")
+
 SCENARIO_NAME_RE = re.compile(r"^[a-z0-9-]+$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 SECTIONS = (
     "scenario", "period", "reservoir", "plant", "inflow", "losses", "downstream", "demand", "regimes",
-    "ensemble", "sweep", "optimise",
+    "ensemble", "sweep", "optimise", "exchange", "prices",
 )  # fmt: skip
 
 
@@ -181,6 +185,19 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
         "generations": Key(("integer",), "generations of the search", Bound(1.0, 100_000.0, integer=True)),
         "seed": Key(("integer",), "seed of the search", Bound(0.0, integer=True)),
     },
+    # the exchange study (bakhri exchange, sim.studies.exchange): how the winter after the season is run
+    "exchange": {
+        "winter_end_level_m": Key(("number",), "level reached on 31 March after the season [m a.s.l.]; default: the "
+                                  "level the season starts at (cyclic assumption, GUESS)", ANY),
+        "winter_min_release_m3s": Key(("number",), "minimum (sanitary) release over the winter [m³/s]; default 150 "
+                                      "(GUESS, DATA.md)", FLOW),
+        "winter_approach_days": Key(("number",), "days over which the winter's level rule closes a gap to its line; "
+                                    "default 5 (GUESS)", Bound(1.0, APPROACH_DAYS.hi, unit="days")),
+    },
+    "prices": {
+        "usd_per_mwh_summer": Key(("number",), "price of the energy made in the season [USD/MWh]", PRICE),
+        "usd_per_mwh_winter": Key(("number",), "price of the energy made in the following winter [USD/MWh]", PRICE),
+    },
 }
 
 
@@ -203,6 +220,8 @@ DEMAND_KEYS = tuple(SECTION_KEYS["demand"])
 ENSEMBLE_KEYS = tuple(SECTION_KEYS["ensemble"])
 SWEEP_OPTIONS = tuple(SECTION_KEYS["sweep"])
 OPTIMISE_KEYS = tuple(SECTION_KEYS["optimise"])
+EXCHANGE_KEYS = tuple(SECTION_KEYS["exchange"])
+PRICES_KEYS = tuple(SECTION_KEYS["prices"])
 SERIES_TABLE_FORMS = ("constant", "daily", "decadal", "monthly", "csv")
 
 

@@ -13,6 +13,7 @@ from sim.physics.ranges import number_text
 from sim.scenario.checker import Checker
 from sim.scenario.demands import check_demands
 from sim.scenario.errors import ScenarioError, did_you_mean, key_text
+from sim.scenario.exchange import check_exchange, check_prices
 from sim.scenario.header import check_period, check_scenario
 from sim.scenario.inputs import check_downstream, check_inflow, check_losses
 from sim.scenario.keys import MAX_NESTING, SECTIONS
@@ -44,6 +45,8 @@ def _check(ck) -> None:
     check_ensemble(ck)
     check_sweep(ck)
     check_optimise(ck)
+    check_exchange(ck)
+    check_prices(ck)
 
 
 def _finish(data: dict, files: Files, stem: str | None, sources: list[str]) -> Scenario:
