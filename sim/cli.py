@@ -198,6 +198,16 @@ def _say_if_compiling() -> None:
               + (f"; cached in {where}" if where else ""), file=sys.stderr, flush=True)
 
 
+def _engine(member_days: int) -> str:
+    """The engine's path for a run of `member_days` (sim.engine.driver.choose_engine)."""
+    from sim.engine.driver import choose_engine
+
+    try:
+        return choose_engine(member_days)
+    except ValueError as err:
+        raise InputError(f"bakhri: {err}") from None
+
+
 def _cmd_run(args) -> int:
     from sim.engine import memory
     from sim.engine.driver import SimulationError, simulate
@@ -223,7 +233,10 @@ def _cmd_run(args) -> int:
         need = memory.run_bytes(s.period.n_days, n, len(s.regime_names), len(s.resolved.get("demand") or []))
         memory.require(need, f"{s.path}: {n:,} members × {len(s.regime_names)} regimes × {s.period.n_days} days "
                        "of daily series", RUN_ADVICE)
-    _say_if_compiling()
+    engine = _engine(sum((s.ensemble.members if s.ensemble else 1) * s.period.n_days * len(s.regime_names)
+                         for s in scenarios))
+    if engine == "compiled":
+        _say_if_compiling()
     for s in scenarios:
         t0 = time.perf_counter()
         model, regimes = s.build()
@@ -231,7 +244,7 @@ def _cmd_run(args) -> int:
         results = {}
         for name, reg in regimes.items():
             try:
-                results[name] = simulate(model, reg, keep_daily=True)
+                results[name] = simulate(model, reg, keep_daily=True, engine=engine)
             except SimulationError as err:  # a non-finite number: the input's fault
                 raise InputError(f"{s.path}: regime {name}: {err}") from None
             _warn_overtopping(name, results[name], model.reservoir.hypsometry.max_level_m)
@@ -241,6 +254,7 @@ def _cmd_run(args) -> int:
             "command": "bakhri " + " ".join(args.argv),
             "seed": s.ensemble.seed if s.ensemble else None,
             "timings": {"build_s": t_build, "simulate_s": t_sim},
+            "engine": engine,
         }
         folder = output.write_run(out, s.name, results, s.to_toml(), info,
                                   plot_kwargs=plot_kwargs(s, model, regimes), plots=not args.no_plots)
