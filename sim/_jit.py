@@ -35,7 +35,7 @@ import tempfile
 import types
 from collections.abc import Iterator
 
-__all__ = ["njit", "cache_dir", "Kernel", "plain", "numba_loaded", "will_compile"]
+__all__ = ["njit", "cache_dir", "Kernel", "plain", "will_compile"]
 
 
 def _candidates() -> Iterator[pathlib.Path]:
@@ -155,11 +155,6 @@ def njit(**options):
     def decorate(fn):
         return Kernel(fn, options)
     return decorate
-
-
-def numba_loaded() -> bool:
-    """Whether numba has been imported in this process."""
-    return "numba" in sys.modules
 
 
 def _py_func(obj):
