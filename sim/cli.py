@@ -432,15 +432,10 @@ def _main(argv) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
-    from sim.engine.memory import MemoryLimitError
-    from sim.inputs.presets import PresetError
-    from sim.report.output import OutputError
-    from sim.scenario import ScenarioError
-
     try:
         return COMMANDS[args.command](args)
-    except (InputError, ScenarioError, PresetError, OutputError, MemoryLimitError) as err:
-        print(f"bakhri: {err}" if isinstance(err, (OutputError, MemoryLimitError)) else str(err), file=sys.stderr)
+    except _bad_input() as err:  # (evaluated only when something was raised)
+        print(f"bakhri: {err}" if isinstance(err, _bad_input(prefixed=True)) else str(err), file=sys.stderr)
         return 2
     except MemoryError:
         if args.debug:
@@ -460,6 +455,21 @@ def _main(argv) -> int:
               "This is a bug; please report it with the command and the scenario file "
               "(run with --debug for the traceback).", file=sys.stderr)
         return 1
+
+
+#: The exceptions that mean bad input or a limit of the machine (exit 2), by module; those that
+#: print with a "bakhri: " prefix last.
+_BAD_INPUT = (("sim.scenario.errors", "ScenarioError"), ("sim.inputs.presets", "PresetError"),
+              ("sim.report.csvfiles", "OutputError"), ("sim.engine.memory", "MemoryLimitError"))
+
+
+def _bad_input(prefixed: bool = False) -> tuple:
+    """The bad-input exception classes of the modules loaded now (a module that is not loaded
+    raised nothing): importing the report and the engine only to name their errors cost
+    `validate` a sixth of its time."""
+    named = _BAD_INPUT[2:] if prefixed else _BAD_INPUT
+    classes = tuple(getattr(sys.modules[m], name) for m, name in named if m in sys.modules)
+    return classes if prefixed else (InputError, *classes)
 
 
 def _exit_now(status: int) -> None:
