@@ -1,10 +1,13 @@
 """Whole commands as a user runs them: each in a fresh process, next to a baseline version.
 
-Times ``bakhri --help``, ``bakhri validate``, ``bakhri run`` without and with plots (plots
-also with one plotting process, ``BAKHRI_PLOT_WORKERS=1``) as ``python -m sim ...`` from a
+Times ``bakhri --help``, ``bakhri validate``, ``bakhri run`` without plots (by the automatic
+choice of the engine's path: plain Python for this small run, and with the compiled engine
+forced, ``BAKHRI_ENGINE=compiled``) and with plots (also with one plotting process,
+``BAKHRI_PLOT_WORKERS=1``) as ``python -m sim ...`` from a
 source tree, so that it times that tree's code. Warm figures are the median of `--runs`
 runs after one untimed run that fills the compiled-code cache; cold figures are one run with
 a fresh, empty cache folder (the first run after an install: the engine compiles). The
+byte code of the modules is cached (in the scratch folder), as pip's install compiles it. The
 wall time is what the user waits (median and best of the runs: the best is the least
 disturbed by other load); the CPU time (user + system, the command's process and every
 process it started) is steadier on a loaded machine, but adds up the work of parallel
@@ -53,6 +56,8 @@ def _commands(out):
         ("bakhri --help", ["--help"], {}, False),
         (f"bakhri validate {SCENARIO}", ["validate", SCENARIO], {}, False),
         (f"bakhri run {SCENARIO} --no-plots", run + ["--no-plots"], {}, True),
+        (f"bakhri run {SCENARIO} --no-plots  (BAKHRI_ENGINE=compiled)", run + ["--no-plots"],
+         {"BAKHRI_ENGINE": "compiled"}, True),
         (f"bakhri run {SCENARIO}", run, {}, True),
         (f"bakhri run {SCENARIO}  (1 plot process)", run, {"BAKHRI_PLOT_WORKERS": "1"}, False),
     ]
@@ -70,8 +75,10 @@ class Tree:
         return Path(tempfile.mkdtemp(prefix="cache-", dir=self.scratch))
 
     def env(self, cache, extra):
-        env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "BAKHRI_CACHE_DIR")}
-        env.update(PYTHONPATH=str(self.root), MPLBACKEND="Agg")
+        drop = ("NUMBA_CACHE_DIR", "BAKHRI_CACHE_DIR", "BAKHRI_ENGINE", "PYTHONDONTWRITEBYTECODE")
+        env = {k: v for k, v in os.environ.items() if k not in drop}
+        # Byte code cached as in an installed package (pip compiles it); in the scratch folder.
+        env.update(PYTHONPATH=str(self.root), MPLBACKEND="Agg", PYTHONPYCACHEPREFIX=str(self.scratch / "pycache"))
         # Newer trees keep numba's cache under BAKHRI_CACHE_DIR (sim/_jit.py); older ones honour
         # only numba's own NUMBA_CACHE_DIR.
         env["BAKHRI_CACHE_DIR" if (self.root / "sim" / "_jit.py").exists() else "NUMBA_CACHE_DIR"] = str(cache)
@@ -118,7 +125,8 @@ def main(argv=None):
             if src is not None:
                 trees.append(Tree(f"baseline {args.baseline}", src, scratch))
         commands = _commands(scratch / "out")
-        print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}; "
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {sys.platform}, "
+              f"Python {sys.version.split()[0]}; "
               f"each command in a fresh process; warm: median of {args.runs} runs")
         rows = []
         for label, cmd, extra, cold in commands:

@@ -225,6 +225,16 @@ def _say_if_compiling() -> None:
               + (f"; cached in {where}" if where else ""), file=sys.stderr, flush=True)
 
 
+def _engine(member_days: int) -> str:
+    """The engine's path for a run of `member_days` (sim.engine.driver.choose_engine)."""
+    from sim.engine.driver import choose_engine
+
+    try:
+        return choose_engine(member_days)
+    except ValueError as err:
+        raise InputError(f"bakhri: {err}") from None
+
+
 def _cmd_run(args) -> int:
     from sim.engine import memory
     from sim.engine.driver import SimulationError, simulate
@@ -250,7 +260,10 @@ def _cmd_run(args) -> int:
         need = memory.run_bytes(s.period.n_days, n, len(s.regime_names), len(s.resolved.get("demand") or []))
         memory.require(need, f"{s.path}: {n:,} members × {len(s.regime_names)} regimes × {s.period.n_days} days "
                        "of daily series", RUN_ADVICE)
-    _say_if_compiling()
+    engine = _engine(sum((s.ensemble.members if s.ensemble else 1) * s.period.n_days * len(s.regime_names)
+                         for s in scenarios))
+    if engine == "compiled":
+        _say_if_compiling()
     for s in scenarios:
         t0 = time.perf_counter()
         model, regimes = s.build()
@@ -258,7 +271,7 @@ def _cmd_run(args) -> int:
         results = {}
         for name, reg in regimes.items():
             try:
-                results[name] = simulate(model, reg, keep_daily=True)
+                results[name] = simulate(model, reg, keep_daily=True, engine=engine)
             except SimulationError as err:  # a non-finite number: the input's fault
                 raise InputError(f"{s.path}: regime {name}: {err}") from None
             _warn_overtopping(name, results[name], model.reservoir.hypsometry.max_level_m)
@@ -268,6 +281,7 @@ def _cmd_run(args) -> int:
             "command": "bakhri " + " ".join(args.argv),
             "seed": s.ensemble.seed if s.ensemble else None,
             "timings": {"build_s": t_build, "simulate_s": t_sim},
+            "engine": engine,
         }
         folder = output.write_run(out, s.name, results, s.to_toml(), info,
                                   plot_kwargs=plot_kwargs(s, model, regimes), plots=not args.no_plots)
@@ -480,15 +494,10 @@ def _main(argv) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
-    from sim.engine.memory import MemoryLimitError
-    from sim.inputs.presets import PresetError
-    from sim.report.output import OutputError
-    from sim.scenario import ScenarioError
-
     try:
         return COMMANDS[args.command](args)
-    except (InputError, ScenarioError, PresetError, OutputError, MemoryLimitError) as err:
-        print(f"bakhri: {err}" if isinstance(err, (OutputError, MemoryLimitError)) else str(err), file=sys.stderr)
+    except _bad_input() as err:  # (evaluated only when something was raised)
+        print(f"bakhri: {err}" if isinstance(err, _bad_input(prefixed=True)) else str(err), file=sys.stderr)
         return 2
     except MemoryError:
         if args.debug:
@@ -508,6 +517,21 @@ def _main(argv) -> int:
               "This is a bug; please report it with the command and the scenario file "
               "(run with --debug for the traceback).", file=sys.stderr)
         return 1
+
+
+#: The exceptions that mean bad input or a limit of the machine (exit 2), by module; those that
+#: print with a "bakhri: " prefix last.
+_BAD_INPUT = (("sim.scenario.errors", "ScenarioError"), ("sim.inputs.presets", "PresetError"),
+              ("sim.report.csvfiles", "OutputError"), ("sim.engine.memory", "MemoryLimitError"))
+
+
+def _bad_input(prefixed: bool = False) -> tuple:
+    """The bad-input exception classes of the modules loaded now (a module that is not loaded
+    raised nothing): importing the report and the engine only to name their errors cost
+    `validate` a sixth of its time."""
+    named = _BAD_INPUT[2:] if prefixed else _BAD_INPUT
+    classes = tuple(getattr(sys.modules[m], name) for m, name in named if m in sys.modules)
+    return classes if prefixed else (InputError, *classes)
 
 
 def _exit_now(status: int) -> None:

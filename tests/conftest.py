@@ -1,9 +1,19 @@
-"""Small shared fixtures: the 2025 growing season and the built-in Bakhri Tojik objects."""
+"""Small shared fixtures: the 2025 growing season and the built-in Bakhri Tojik objects.
+
+The suite runs the compiled engine (numba), the path of sweeps and large runs, even for the
+small models most tests build, which the automatic choice would run as plain Python
+(sim.engine.driver.choose_engine); tests/engine/test_python_path.py holds the plain-Python
+path to the same numbers, and tests that check the automatic choice clear the setting.
+"""
+
+import os
 
 import pytest
 
 from sim import builtin
 from sim.physics.calendar import growing_season
+
+os.environ.setdefault("BAKHRI_ENGINE", "compiled")
 
 
 @pytest.fixture(scope="session")

@@ -1083,6 +1083,18 @@ def test_interrupt_while_the_command_loads_exits_130_without_traceback(capsys, m
     assert signal.getsignal(signal.SIGINT) is not cli._on_signal  # handlers restored
 
 
+@pytest.mark.parametrize("argv", [["validate", "scenarios/baseline.toml"], ["show", "scenarios/baseline.toml"],
+                                  ["schema"], ["presets"]])
+def test_commands_that_run_no_engine_do_not_import_numba(argv):
+    # numba's import is most of a second: validate, show, schema and presets need none of it
+    # (the rules' compiled steps and the kernels are compiled lazily: sim._jit.Kernel).
+    code = (f"import sys; from sim import cli; status = cli.main({argv!r}); "
+            "print(status, [m for m in ('numba', 'llvmlite', 'matplotlib') if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "0 []"
+
+
 def test_help_and_import_sim_load_no_numerical_library():
     code = ("import sys, sim, sim.cli; heavy = [m for m in ('numba', 'scipy', 'matplotlib') if m in sys.modules]; "
             "print(heavy); from sim import simulate, load_scenario; import sim as s; print(callable(s.sweep.run))")

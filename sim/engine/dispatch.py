@@ -12,6 +12,13 @@ compiled physics, the registry, this module, the units and deficit tolerance the
 every registered rule's module) and of the
 rules' names in order: the built-in rules find the cache after the first compilation, a new or
 changed rule compiles once, and a stale cache entry is never read.
+
+`advance_python` is the same daily step as plain Python (the uncompiled path for small runs,
+sim.engine.driver): the code object of `kernels.advance_py` with every kernel it calls, and
+every rule's step, bound to their plain-Python functions (`sim._jit.plain`). The same
+operations in the same order on IEEE doubles give the same numbers bit for bit (numba
+compiles without fast-math, so it neither reorders nor fuses them); tests/engine/
+test_python_path.py holds the two paths to equal results.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from sim.physics import compiled, units
 from sim.rules import base
 from sim.rules.base import RULES
 
-__all__ = ["advance", "rule_number", "n_fields", "STEP_ARGS"]
+__all__ = ["advance", "advance_python", "loaded", "rule_number", "n_fields", "STEP_ARGS"]
 
 #: The arguments of every rule's compiled step (sim.rules.base), after the rule's number.
 STEP_ARGS = (
@@ -41,6 +48,7 @@ STEP_ARGS = (
 )
 
 _BUILT: dict = {}  # registry signature -> compiled advance, for this process
+_PLAIN: dict = {}  # registry signature -> plain-Python advance, for this process
 
 
 def rule_number(name: str) -> int:
@@ -110,9 +118,33 @@ def _write_once(path: pathlib.Path, text: str) -> None:
             os.remove(tmp)
 
 
+def _signature() -> tuple:
+    return tuple((name, id(r.step)) for name, r in RULES.items())
+
+
+def loaded() -> bool:
+    """Whether the compiled `advance` for the rules registered now is loaded in this process
+    (running it again costs no compilation and no cache loading)."""
+    built = _BUILT.get(_signature())
+    return built is not None and built.compiled and bool(built.signatures)
+
+
+def advance_python():
+    """`advance` for the rules registered now as plain Python: no numba, same numbers."""
+    signature = _signature()
+    if signature not in _PLAIN:
+        steps = tuple(_jit.plain(r.step) for r in RULES.values())
+
+        def rule_step(rule, *args):
+            return steps[rule](*args)
+
+        _PLAIN[signature] = _jit.plain(kernels.advance_py, {"rule_step": rule_step})
+    return _PLAIN[signature]
+
+
 def advance():
     """The compiled `advance` for the rules registered now (generated and imported once)."""
-    signature = tuple((name, id(r.step)) for name, r in RULES.items())
+    signature = _signature()
     if signature in _BUILT:
         return _BUILT[signature]
     key = _key()

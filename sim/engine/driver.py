@@ -35,16 +35,25 @@ One day (DESIGN.md "One daily step"):
    the reservoir.
 
 The water balance closes on every day: ``S' − S = (Q + P − E − seepage − W − R)·dt``.
+
+Two paths run the same daily step (`engine`): the compiled kernel (numba; importing numba
+and loading the cached kernel cost about a second, compiling it after an install 30 s or
+more), and the same code as plain Python (sim.engine.dispatch.advance_python), which gives
+identical numbers and starts at once but runs thousands of times slower per member-day.
+``engine="auto"`` (the default; ``BAKHRI_ENGINE`` overrides it) takes the plain-Python path
+for small runs, up to `PYTHON_MAX_MEMBER_DAYS`, unless the compiled kernel is loaded already.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 
+from sim import _jit
 from sim.engine import dispatch
 from sim.engine import kernels as _kernels
 from sim.engine import metrics as metric_registry
@@ -53,11 +62,46 @@ from sim.engine.results import SimulationResult
 from sim.physics import units
 from sim.rules.regimes import Day, Regime
 
-__all__ = ["Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError"]
+__all__ = [
+    "Model", "simulate", "n_members_of", "select_members", "DEFAULT_CHUNK_SIZE", "SimulationError", "ENGINES",
+    "ENGINE_ENV", "PYTHON_MAX_MEMBER_DAYS", "choose_engine",
+]
 
 #: Members per chunk: large enough to amortise the per-chunk set-up, small enough that memory
 #: stays bounded when daily series are kept (16 series × days × members × 8 bytes).
 DEFAULT_CHUNK_SIZE = 10_000
+
+
+#: The engine's paths: "auto" chooses by size, "compiled" (numba) or "python" (plain Python).
+ENGINES = ("auto", "compiled", "python")
+#: The environment variable that overrides the choice (e.g. ``BAKHRI_ENGINE=compiled``).
+ENGINE_ENV = "BAKHRI_ENGINE"
+#: The largest run (members × days, summed over the regimes) that "auto" runs as plain Python.
+#: MEASURED (benchmarks/bench_engine_paths.py, 2-core machine under load, 2026-12-03): plain
+#: Python costs 100–230 µs per member-day (power rule the slowest), loading the compiled
+#: engine from its cache 1.2–1.8 s (numba's import, the cached kernel, scipy's BLAS checks):
+#: the two cost the same near 13,500 member-days. Set below that: a run this size costs
+#: about a second either way, and the plain path never compiles (30 s after an install).
+PYTHON_MAX_MEMBER_DAYS = 10_000
+
+
+def choose_engine(member_days: int, engine: str | None = None) -> str:
+    """The path for a run of `member_days` (members × days, over every regime the command
+    runs): "compiled" or "python". `engine` (None: ``BAKHRI_ENGINE``, else "auto") forces
+    one; "auto" takes plain Python up to `PYTHON_MAX_MEMBER_DAYS`, unless the compiled kernel
+    is loaded in this process already. Raises ValueError for an unknown name."""
+    if engine is None:
+        engine = os.environ.get(ENGINE_ENV, "").strip().lower() or "auto"
+        where = f"{ENGINE_ENV}={engine!r}"
+    else:
+        where = f"engine={engine!r}"
+    if engine not in ENGINES:
+        raise ValueError(f"{where}: expected one of {', '.join(ENGINES)}")
+    if engine != "auto":
+        return engine
+    if dispatch.loaded() or member_days > PYTHON_MAX_MEMBER_DAYS:
+        return "compiled"
+    return "python"
 
 
 class SimulationError(ValueError):
@@ -100,8 +144,8 @@ def _groups(users):
     return np.array(order, dtype=np.int64), np.array(ends, dtype=np.int64)
 
 
-def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> SimulationResult:
-    """Run `k` members (model and regime already restricted to them)."""
+def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: bool = True) -> SimulationResult:
+    """Run `k` members (model and regime already restricted to them), compiled or as plain Python."""
     t_start = time.perf_counter()
     period = model.period
     n = period.n_days
@@ -180,11 +224,12 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
     uevent = np.zeros((k, n_rows))
     seg = np.zeros(k, dtype=np.int64)
     level, area = np.empty(k), np.empty(k)
-    _kernels.level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
+    kernel = (lambda fn: fn) if compiled else _jit.plain
+    kernel(_kernels.level_area)(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
     min_head = float(plant.min_head_m)
     tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
     prepared = regime.prepare(model)
-    advance = dispatch.advance()
+    advance = dispatch.advance() if compiled else dispatch.advance_python()
     none = np.zeros((1, 1))
     net_loss = np.zeros(k)
     req = np.zeros(k)
@@ -222,7 +267,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool) -> Simulation
             code[:] = 0
             advance(t, t + 1, _kernels.PHASE_POST, -1, p, *arrays)
             _raise_on_failure(fail, period, model)
-    _kernels.close_events(ustats, ufail, uevent)
+    kernel(_kernels.close_events)(ustats, ufail, uevent)
 
     context = metric_registry.Context(acc.T, ustats[:, 0].T, s0, s, level, hyps, n)
     metrics = metric_registry.compute(context)
@@ -276,9 +321,10 @@ def _at_row(a, t):
 
 
 def run_chunk(args):
-    """Run one chunk: (model, regime, k, keep_daily), already restricted to its members."""
-    model, regime, k, keep_daily = args
-    return _chunk(realize(model), regime, k, keep_daily)
+    """Run one chunk: (model, regime, k, keep_daily[, compiled]), already restricted to its
+    members; compiled unless the fifth item says otherwise."""
+    model, regime, k, keep_daily, *rest = args
+    return _chunk(realize(model), regime, k, keep_daily, *rest)
 
 
 def simulate(
@@ -290,6 +336,7 @@ def simulate(
     chunk_size: int | None = None,
     executor: Executor | None = None,
     progress: Any = None,
+    engine: str | None = None,
 ) -> SimulationResult:
     """Run a regime over all members of a model, one step per day.
 
@@ -312,6 +359,9 @@ def simulate(
         is the same whichever executor ran it. Default: in this process.
     progress : callable, optional
         Called as ``progress(n_done_members)`` after each chunk.
+    engine : str, optional
+        "compiled", "python" or "auto" (`choose_engine` by this run's members × days); None:
+        ``BAKHRI_ENGINE``, else "auto". Both paths give identical numbers.
 
     Returns
     -------
@@ -326,10 +376,12 @@ def simulate(
     if size < 1:
         raise ValueError("chunk_size must be >= 1")
     slices = [slice(a, min(a + size, n_members)) for a in range(0, n_members, size)]
+    compiled = choose_engine(n_members * model.period.n_days, engine) == "compiled"
+
     def tasks():
         for sl in slices:
             sub_model, sub_regime = select_members(model, regime, sl, n_members, lazy=True)
-            yield sub_model, sub_regime, sl.stop - sl.start, keep_daily
+            yield sub_model, sub_regime, sl.stop - sl.start, keep_daily, compiled
 
     t0 = time.perf_counter()
     if executor is None:

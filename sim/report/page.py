@@ -16,6 +16,7 @@ from sim.report.style import (
     REFERENCE_COLOR,
     as_results,
     figure_renderer,
+    new_figure,
     regime_colors,
     wrap_to_width,
 )
@@ -143,7 +144,6 @@ def plot_comparison(results, title=None, limits=None, footnote=None, *, reservoi
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     results = as_results(results)
@@ -160,7 +160,7 @@ def plot_comparison(results, title=None, limits=None, footnote=None, *, reservoi
     # Header (title, question, run line, legend) and notes are placed and measured first;
     # the panels and the table share the rest under constrained layout, so nothing overlaps
     # whatever the length of the question or the number of legend entries.
-    fig = plt.figure(figsize=figsize, layout="constrained")
+    fig = new_figure(figsize)
     n_rows_table = len(results)
     per_row = 0.12 if ens else 0.075
     gs = fig.add_gridspec(3, 2, height_ratios=[1.0, 1.0, 0.22 + per_row * n_rows_table])

@@ -38,7 +38,6 @@ def save_png(fig, path, dpi):
     pixels are the same.
     """
     import matplotlib
-    import matplotlib.pyplot as plt
 
     try:
         engine = fig.get_layout_engine()
@@ -58,7 +57,8 @@ def save_png(fig, path, dpi):
                 fig.set_layout_engine(None)
         fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     finally:
-        plt.close(fig)
+        if "matplotlib.pyplot" in sys.modules:  # figures made without pyplot (style.offscreen) are not its
+            sys.modules["matplotlib.pyplot"].close(fig)
 
 
 class FontHeights:
@@ -150,9 +150,12 @@ def _shares(weights, n):
 
 
 def _run_share(jobs, share, plots, dpi):
-    for i in share:
-        name, make, _ = jobs[i]
-        save_png(make(), plots / name, dpi)
+    from sim.report.style import offscreen
+
+    with offscreen():
+        for i in share:
+            name, make, _ = jobs[i]
+            save_png(make(), plots / name, dpi)
 
 
 def end_with_parent(parent):

@@ -143,8 +143,9 @@ class Rule:
         Its parameters, required ones first.
     prepare : callable
         ``prepare(model, **params) -> tuple of fields``: the compiled step's ``p``.
-    step : numba dispatcher
-        The compiled step.
+    step : sim._jit.Kernel (or a numba dispatcher)
+        The compiled step: ``@njit`` from sim._jit, compiled when the engine's compiled path
+        first needs it; the plain-Python path runs its Python function (``step.py_func``).
     reference : callable
         ``reference(model, params) -> step(day) -> (release, binding name)``.
     check : callable

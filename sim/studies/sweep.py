@@ -395,6 +395,7 @@ def run(
             results[name] = simulate(
                 model, built[name], n_members=n, keep_daily=keep_daily, chunk_size=chunk_size,
                 executor=pool, progress=lambda k, done_before=i * n: report(done_before + k),
+                engine="compiled",  # a sweep is many runs of one model: always worth compiling
             )
 
     out = SweepResult(list(settings), settings, n_inflow, results)
