@@ -34,6 +34,7 @@ SMALL = {
     "03-dry-year-robustness.ipynb": (
         "N_MEMBERS = 20\nDEFICIT_THRESHOLDS_HM3 = (250, 500, 1000, 2000)\nDRY_QUANTILE = 0.2\n"
     ),
+    "05-which-guesses-matter.ipynb": "N_SAMPLES = 16\nSEED = 0\n",
 }
 
 

@@ -42,6 +42,8 @@ def add_parser(sub, fmt) -> None:
     p.add_argument("--chunk-size", type=int, metavar="N", help="members per chunk")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from the samples' chunks on disk (same inputs only)")
     p.add_argument("--list-inputs", action="store_true", help="print the uncertain inputs and their ranges, run nothing")
 
 
@@ -90,17 +92,29 @@ def command(scenario, args, say_if_compiling=lambda: None) -> int:
     if args.list_inputs:
         print(sensitivity_output.inputs_text(scenario, sensitivity.ranges(scenario)))
         return 0
-    output.prepare(Path(args.out), sensitivity_output.folder_name(scenario))
+    from sim.studies.stream import ResumeError, partial_folder
+
+    out = Path(args.out)
+    output.prepare(out, sensitivity_output.folder_name(scenario))
+    part = partial_folder(out, sensitivity.samples_name(scenario))
+    if part.is_dir() and not args.resume:
+        print(f"bakhri: note: discarding the interrupted run in {part} (--resume continues it)", file=sys.stderr)
     say_if_compiling()
     t0 = time.perf_counter()
     try:
         result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"), seed=args.seed,
                                  regimes=args.regime, inflow_members=args.members, workers=args.workers,
-                                 chunk_size=args.chunk_size, progress=sys.stderr.isatty())
+                                 chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume)
     except ScenarioError:
         raise
+    except ResumeError as err:
+        raise CommandInputError(f"bakhri: {err}") from None
     except ValueError as err:
         raise CommandInputError(f"{scenario.path or scenario.name}: {err}") from None
+    except KeyboardInterrupt as err:
+        if part.is_dir():
+            err.kept = part
+        raise
     folder = sensitivity_output.write(result, scenario, Path(args.out), plots=not args.no_plots)
     d = len(result.inputs)
     print(f"{scenario.name}: Sobol' analysis of {d} inputs, N = {result.samples:,}: {result.n_settings:,} samples"
@@ -110,5 +124,5 @@ def command(scenario, args, say_if_compiling=lambda: None) -> int:
     print("\n".join(sensitivity.summary_lines(result)))
     print(sensitivity_output.ranking_text(result.ranking))
     print(f"written: {folder}/ (sensitivity.csv, ranking.csv, inputs.csv, " + ("plots/, " if not args.no_plots else "")
-          + "scenario.resolved.toml, run.json)")
+          + f"scenario.resolved.toml, run.json); every sample: {out / sensitivity.samples_name(scenario)}/sweep.parquet")
     return 0

@@ -219,6 +219,20 @@ def test_run_on_the_baseline_is_reproducible_and_finds_what_matters():
         sensitivity.run(s, samples=100)
 
 
+def test_streamed_samples_give_the_same_result_and_can_be_read_as_a_sweep(tmp_path):
+    from sim.studies import sweep
+
+    s = load_scenario(BASELINE)
+    kw = dict(samples=8, metrics=["energy_gwh", "deficit_hm3"], regimes=["irrigation-first", "guide-curve"], seed=3)
+    held = sensitivity.run(s, **kw)
+    streamed = sensitivity.run(s, out=tmp_path, chunk_size=20, **kw)
+    assert streamed.indices == held.indices and streamed.ranking == held.ranking
+    table = sweep.load(tmp_path / "baseline-sensitivity-samples").table
+    assert len(table["regime"]) == 2 * held.n_settings
+    np.testing.assert_array_equal(table["plant.efficiency"][: held.n_settings], held.x[:, 2])
+    np.testing.assert_array_equal(table["energy_gwh"][: held.n_settings], held.outputs["irrigation-first"]["energy_gwh"])
+
+
 def _cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
@@ -229,6 +243,7 @@ def test_command_end_to_end(tmp_path):
     folder = tmp_path / "baseline-sensitivity"
     assert sorted(f.name for f in folder.iterdir()) == ["inputs.csv", "plots", "ranking.csv", "run.json",
                                                          "scenario.resolved.toml", "sensitivity.csv"]
+    assert (tmp_path / "baseline-sensitivity-samples" / "sweep.parquet").is_file()
     assert (folder / "plots" / "total-indices.png").stat().st_size > 10_000
     rows = list(csv.DictReader((folder / "sensitivity.csv").open(encoding="utf-8")))
     assert list(rows[0]) == ["metric", "regime", "input", "S1", "S1_conf", "ST", "ST_conf"]
