@@ -45,6 +45,10 @@ class Uncertain:
         The figure's label in the data files (GUESS or DERIVED).
     source : str
         Where the range comes from.
+    compare : str
+        The scenario value compared with the figure, when it is not `key` itself.
+    default : float or None
+        The key's value when the scenario does not give it (factors 1, shifts 0).
     """
 
     key: str
@@ -56,16 +60,22 @@ class Uncertain:
     figure: tuple
     label: str
     source: str
+    compare: str = ""
+    default: float | None = None
 
 
 #: The default uncertain inputs of `bakhri sensitivity`, in the order they are listed.
 UNCERTAIN: tuple[Uncertain, ...] = (
     Uncertain("losses.evaporation_factor", "open-water evaporation (khujand, GUESS): factor", "-",
               0.7, 1.3, "absolute", ("evaporation", None), "GUESS",
-              "DATA.md: sensitivity range ±30 %"),
+              "DATA.md: sensitivity range ±30 %", default=1.0),
     Uncertain("losses.seepage_factor", "seepage and other losses (2001-2010 balance residual, DERIVED): factor", "-",
               0.5, 1.5, "absolute", ("seepage", None), "DERIVED",
-              "GUESS: ±50 % for a residual of low-medium confidence that holds gauge error (DATA.md)"),
+              "GUESS: ±50 % for a residual of low-medium confidence that holds gauge error (DATA.md)", default=1.0),
+    Uncertain("reservoir.tailwater_shift_m", "tailwater rating 325.0 + 0.003 (Q - 300) m (GUESS): shift", "m",
+              -1.0, 1.0, "offset", ("reservoir", "tailwater_level_m"), "GUESS",
+              "GUESS: ±1 m on a rating with no data behind it (5-8 % of the 12-22.5 m head)",
+              compare="reservoir.tailwater.level_m", default=0.0),
     Uncertain("plant.efficiency", "turbine × generator efficiency (GUESS)", "-",
               -0.05, 0.03, "offset", ("plant", "efficiency"), "GUESS",
               "GUESS: Kaplan units of this size run at 0.85-0.93 (0.90 rehabilitated, 0.85 original)"),
@@ -88,7 +98,6 @@ NOT_VARIED: tuple[tuple[str, str], ...] = (
     ("level-storage-area table (power law, DERIVED)",
      "the engine holds one table for all members; run scenarios with another table (siltation_fraction, "
      "[reservoir] hypsometry) to compare"),
-    ("tailwater rating (GUESS)", "the engine holds one rating for all members"),
     ("stochastic inflow lag-one correlation (GUESS 0.8)",
      "the inflow generator takes one correlation for all members; compare [ensemble] inflow_lag1 values by run"),
 )
@@ -144,6 +153,8 @@ def _figure(resolved: dict, figure: tuple, load_preset):
 
 
 def _same(a, b) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-12)
 
 
@@ -162,12 +173,12 @@ def default_ranges(resolved: dict, sweepable) -> list[Range]:
             continue
         keys = regime_keys(u.key, sweepable)
         if u.figure[1] is not None:  # the scenario uses the figure itself
-            keys = tuple(k for k in keys if _same(nominal_value(resolved, k), figure))
+            keys = tuple(k for k in keys if _same(nominal_value(resolved, u.compare or k), figure))
         keys = tuple(k for k in keys if k in sweepable)
         if not keys:
             continue
         nominal = nominal_value(resolved, keys[0])
-        nominal = float(nominal) if isinstance(nominal, (int, float)) else (1.0 if u.figure[1] is None else None)
+        nominal = float(nominal) if isinstance(nominal, (int, float)) else u.default
         lo, hi = (u.low, u.high) if u.kind == "absolute" else (nominal + u.low, nominal + u.high)
         b = sweepable[keys[0]]
         lo, hi = max(lo, b.lo), min(hi, b.hi)

@@ -25,6 +25,7 @@ from sim.physics.ranges import (
     MEMBERS,
     NONNEG,
     OPEN_FRACTION,
+    TAILWATER_SHIFT,
     VOLUME,
     Bound,
     percent_hint,
@@ -107,6 +108,8 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
         "hypsometry": Key(("string",), "a CSV level-storage-area table (level_m, storage_hm3, area_km2)"),
         "siltation_fraction": Key(("number",), "share of storage and area lost to sediment [-]", OPEN_FRACTION),
         "tailwater": Key(("table",), "tailwater rating: { flow_m3s = [...], level_m = [...] }"),
+        "tailwater_shift_m": Key(("number",), "added to every level of the tailwater rating (a GUESS: sensitivity) [m]",
+                                 TAILWATER_SHIFT),
     },
     "plant": {
         "preset": Key(("string",), "built-in plant filling the keys not given"),

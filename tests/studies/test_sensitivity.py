@@ -119,6 +119,7 @@ def test_default_inputs_of_the_baseline_come_from_the_one_table():
     assert (rs["reservoir.initial_storage_hm3"].low, rs["reservoir.initial_storage_hm3"].high) == (3140, 3490)
     assert rs["plant.efficiency"].low == pytest.approx(0.85) and rs["plant.efficiency"].high == pytest.approx(0.93)
     assert rs["reservoir.min_level_m"].low == pytest.approx(339.5)
+    assert (rs["reservoir.tailwater_shift_m"].low, rs["reservoir.tailwater_shift_m"].high) == (-1.0, 1.0)
     assert rs["regimes.*.min_release_m3s"].keys == tuple(f"regimes.{r}.min_release_m3s" for r in sorted(s.regime_names))
     assert all(r.label in ("GUESS", "DERIVED") and r.source for r in rs.values())
 
@@ -137,9 +138,11 @@ def _base(**extra):
 
 
 def test_a_default_applies_only_where_the_scenario_uses_the_labelled_figure():
-    rs = {r.name: r for r in sensitivity.ranges(_base(plant={"efficiency": 0.8}, reservoir={"initial_storage_hm3": 3000}))}
-    # its own efficiency and initial storage are the scenario's choices, not the presets' guesses
+    own = {"initial_storage_hm3": 3000, "tailwater": {"flow_m3s": [0, 4000], "level_m": [324.0, 336.0]}}
+    rs = {r.name: r for r in sensitivity.ranges(_base(plant={"efficiency": 0.8}, reservoir=own))}
+    # its own efficiency, initial storage and rating are the scenario's choices, not the presets' guesses
     assert "plant.efficiency" not in rs and "reservoir.initial_storage_hm3" not in rs
+    assert "reservoir.tailwater_shift_m" not in rs
     # the sanitary minimum only in regime a (150 m³/s, the GUESS); b's 300 m³/s is a policy
     assert rs["regimes.*.min_release_m3s"].keys == ("regimes.a.min_release_m3s",)
     none = sensitivity.ranges(_base(losses={"evaporation_mm_month": [100] * 12, "seepage_m3s": 0}))
@@ -229,7 +232,8 @@ def test_streamed_samples_give_the_same_result_and_can_be_read_as_a_sweep(tmp_pa
     assert streamed.indices == held.indices and streamed.ranking == held.ranking
     table = sweep.load(tmp_path / "baseline-sensitivity-samples").table
     assert len(table["regime"]) == 2 * held.n_settings
-    np.testing.assert_array_equal(table["plant.efficiency"][: held.n_settings], held.x[:, 2])
+    col = [r.name for r in held.inputs].index("plant.efficiency")
+    np.testing.assert_array_equal(table["plant.efficiency"][: held.n_settings], held.x[:, col])
     np.testing.assert_array_equal(table["energy_gwh"][: held.n_settings], held.outputs["irrigation-first"]["energy_gwh"])
 
 
@@ -247,11 +251,11 @@ def test_command_end_to_end(tmp_path):
     assert (folder / "plots" / "total-indices.png").stat().st_size > 10_000
     rows = list(csv.DictReader((folder / "sensitivity.csv").open(encoding="utf-8")))
     assert list(rows[0]) == ["metric", "regime", "input", "S1", "S1_conf", "ST", "ST_conf"]
-    assert len(rows) == 2 * 4 * 7 and {r["metric"] for r in rows} == {"energy_gwh", "deficit_hm3"}
+    assert len(rows) == 2 * 4 * 8 and {r["metric"] for r in rows} == {"energy_gwh", "deficit_hm3"}
     ranking = list(csv.DictReader((folder / "ranking.csv").open(encoding="utf-8")))
     assert [r["metric"] for r in ranking] == ["energy_gwh", "deficit_hm3", "level_end_m"]
     doc = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    assert doc["written_by"] == "bakhri" and doc["kind"] == "sensitivity" and doc["settings_per_regime"] == 16 * 9
+    assert doc["written_by"] == "bakhri" and doc["kind"] == "sensitivity" and doc["settings_per_regime"] == 16 * 10
     assert "Energy [GWh]:" in p.stdout and "ranking of the regimes" in p.stdout and "ST " in p.stdout
     listed = _cli("sensitivity", BASELINE, "--list-inputs")
     assert listed.returncode == 0 and "reservoir.initial_storage_hm3: 3140–3490 hm³" in listed.stdout
