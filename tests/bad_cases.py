@@ -212,4 +212,5 @@ BAD_CASES = [
      'sensitivity.inputs."regimes.*.target_mw": no regime of this scenario has the key target_mw; '
      "expected regimes.*.<a numeric regime key>"),
     ("seepage-factor-negative.toml", "losses.seepage_factor: found -0.5; expected a number from 0 to 10"),
+    ("tailwater-shift-outside.toml", "reservoir.tailwater_shift_m: found 25; expected a number from -10 to 10 m"),
 ]
