@@ -7,7 +7,7 @@ The public API in one place::
     model, regimes = scenario.build()
     result = simulate(model, regimes["irrigation-first"])
 
-Sweeps: ``sim.sweep.run(scenario, {...})``; built-in objects for notebooks: `sim.builtin`.
+Sweeps: ``sim.sweep.run(scenario, {...})``; which guesses matter: ``sim.sensitivity.run(scenario)``; built-in objects for notebooks: `sim.builtin`.
 """
 
 import importlib
@@ -36,6 +36,7 @@ _MODULES = {
     "units": "physics.units",
     "calendar": "physics.calendar",
     "sweep": "studies.sweep",
+    "sensitivity": "studies.sensitivity",
     "plotting": "report.plotting",
     "output": "report.output",
 }

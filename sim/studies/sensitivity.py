@@ -18,7 +18,6 @@ input at once.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ def ranges(scenario, spec=None) -> list[Range]:
         keys = regime_keys(key, sweepable)
         if key in out:
             r = out[key]
-            out[key] = Range(key, r.keys, lo, hi, r.unit, r.what, r.label, "[sensitivity] inputs")
+            out[key] = Range(key, r.keys, lo, hi, r.unit, r.what, r.label, "[sensitivity] inputs", r.nominal)
         else:
             nominal = nominal_value(scenario.resolved, keys[0])
             out[key] = Range(key, keys, lo, hi, _unit(keys[0]), key, "", "[sensitivity] inputs",
@@ -358,7 +357,3 @@ def summary_lines(result: SensitivityResult, k: int = 3) -> list[str]:
             parts = [f"{r['input']} [{units.get(r['input'], '-')}] ST {r['ST']:.2f}±{r['ST_conf']:.2f}" for r in top]
             lines.append(f"  {name}: {spread}; most: " + ", ".join(parts))
     return lines
-
-
-def _fmt_share(x: float) -> str:
-    return f"{100 * x:.0f} %" if not math.isnan(x) else "-"
