@@ -1,8 +1,8 @@
 """The whole `bakhri sensitivity` command over 12 inputs and four regimes, beside a member-by-member loop.
 
-The scenario is scenarios/baseline.toml (four regimes, growing season, 183 days) with its seven
-default uncertain inputs and five more from a [sensitivity] table (inflow scale, demand scale,
-spillway capacity, the irrigation-first hedging factor, the energy-first target): 12 inputs.
+The scenario is scenarios/baseline.toml (four regimes, growing season, 183 days) with its eight
+default uncertain inputs and four more from a [sensitivity] table (inflow scale, demand scale,
+spillway capacity, the irrigation-first hedging factor): 12 inputs.
 Each size is the whole command in a fresh process (`python -m sim sensitivity ... --out TMP`,
 plots included), wall-clock. N = 4096 base samples is 4096 × 14 = 57,344 members per regime
 (first- and total-order design); N = 8192 (114,688 members per regime) is at least the
@@ -36,7 +36,6 @@ EXTRA = {
     "demand.downstream-baseline.scale": (0.9, 1.1),
     "reservoir.spillway_capacity_m3s": (3500.0, 4400.0),
     "regimes.irrigation-first.hedging.factor": (0.6, 1.0),
-    "regimes.energy-first.target_mw": (100.0, 140.0),
 }
 
 
@@ -59,7 +58,8 @@ def whole_command(path: Path, workers: int, out: Path) -> float:
 
 
 def loop_seconds_per_member(path: Path, n: int = 20) -> float:
-    """Seconds per member-season of the plain Python loop, over n members of every regime."""
+    """Seconds per member-season of the plain Python loop, over n members of every regime, and the
+    number of inputs."""
     import numpy as np
 
     from sim.engine.reference import simulate_member
@@ -75,7 +75,7 @@ def loop_seconds_per_member(path: Path, n: int = 20) -> float:
     for regime in regimes.values():
         for j in range(n):
             simulate_member(model, regime, j)
-    return (time.perf_counter() - t0) / (n * len(regimes))
+    return (time.perf_counter() - t0) / (n * len(regimes)), len(rs)
 
 
 def main() -> None:
@@ -90,17 +90,17 @@ def main() -> None:
             files[n] = tmp / f"bench-{n}.toml"
             files[n].write_text(scenario_text(n), encoding="utf-8")
         whole_command(files[args.samples[0]], 1, tmp / "warm")  # compiles the engine once, if it must
-        per_member = loop_seconds_per_member(files[args.samples[0]])
+        per_member, d = loop_seconds_per_member(files[args.samples[0]])
         print(f"{'N':>6} {'members/regime':>15} {'workers':>7} {'whole command [s]':>18} "
               f"{'member-by-member loop [s] (extrapolated)':>42} {'speed-up':>9}")
         for n in args.samples:
-            members = n * (12 + 2)
+            members = n * (d + 2)
             loop = per_member * members * 4
             for w in args.workers:
                 s = whole_command(files[n], w, tmp / f"out-{n}-{w}")
                 print(f"{n:>6} {members:>15,} {w:>7} {s:>18.2f} {loop:>42.0f} {loop / s:>8.0f}×")
         print(f"baseline: sim.engine.reference.simulate_member, {per_member * 1e3:.1f} ms per member-season "
-              f"(timed on 20 members × 4 regimes, extrapolated to N × 14 members × 4 regimes)")
+              f"(timed on 20 members × 4 regimes, extrapolated to N × {d + 2} members × 4 regimes; {d} inputs)")
 
 
 if __name__ == "__main__":
