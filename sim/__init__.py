@@ -7,7 +7,8 @@ The public API in one place::
     model, regimes = scenario.build()
     result = simulate(model, regimes["irrigation-first"])
 
-Sweeps: ``sim.sweep.run(scenario, {...})``; searches: ``sim.optimise.run(scenario)``; built-in objects for notebooks: `sim.builtin`.
+Sweeps: ``sim.sweep.run(scenario, {...})``; searches: ``sim.optimise.run(scenario)``; which guesses matter:
+``sim.sensitivity.run(scenario)``; built-in objects for notebooks: `sim.builtin`.
 """
 
 import importlib
@@ -37,6 +38,7 @@ _MODULES = {
     "calendar": "physics.calendar",
     "sweep": "studies.sweep",
     "optimise": "studies.optimise",
+    "sensitivity": "studies.sensitivity",
     "plotting": "report.plotting",
     "output": "report.output",
 }

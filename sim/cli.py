@@ -1,4 +1,4 @@
-"""The ``bakhri`` command: run, sweep, validate and show scenario files; list presets.
+"""The ``bakhri`` command: run, sweep, optimise, exchange, sensitivity, validate and show scenario files; list presets.
 
 Exit status: 0 on success; 2 on bad input or a limit of the machine (one line per problem on
 stderr, no traceback, nothing written): a bad file, an output folder that cannot be written
@@ -134,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     from sim.studies.exchange_args import add_parser as add_exchange
 
     add_exchange(sub, fmt)
+    from sim.studies.sensitivity_cli import add_parser as add_sensitivity
+
+    add_sensitivity(sub, fmt)
+
     val = sub.add_parser("validate", help="check scenario files, report every problem",
                          description="Check scenario files without running them; every problem is reported "
                          "on one line naming the file, the key, what was found and what was expected.",
@@ -341,6 +345,16 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _cmd_sensitivity(args) -> int:
+    from sim.studies import sensitivity_cli
+
+    (scenario,) = _load([args.file])
+    try:
+        return sensitivity_cli.command(scenario, args, _say_if_compiling)
+    except sensitivity_cli.CommandInputError as err:
+        raise InputError(str(err)) from None
+
+
 def _set_parameters(scenario, args) -> dict:
     """The sweep's parameters from ``--set KEY=...`` (ranges for the sampling methods), each key
     checked against the scenario."""
@@ -463,7 +477,8 @@ def _cmd_schema(args) -> int:
 
 COMMANDS = {
     "run": _cmd_run, "sweep": _cmd_sweep, "optimise": _cmd_optimise, "exchange": _cmd_exchange,
-    "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets, "schema": _cmd_schema,
+    "sensitivity": _cmd_sensitivity, "validate": _cmd_validate, "show": _cmd_show, "presets": _cmd_presets,
+    "schema": _cmd_schema,
 }
 
 

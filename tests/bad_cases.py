@@ -212,6 +212,33 @@ BAD_CASES = [
         "exchange-level-outside.toml",
         "exchange.winter_end_level_m: found 360; expected a level within the hypsometry table (322.5–351.5 m)",
     ),
+    # [sensitivity] (bakhri sensitivity) and the seepage factor it varies
+    ("sensitivity-samples-not-power.toml",
+     "sensitivity.samples: found 1000; expected a power of two (Sobol' points balance only then), e.g. 512 or 1024"),
+    ("sensitivity-unknown-metric.toml",
+     'sensitivity.metrics[2]: "energy_gw" is not a metric; did you mean "energy_gwh"? (choose one of '
+     '"balance_error_hm3", "days_above_max_level", "days_below_min_by_losses", "days_below_min_level", '
+     '"deficit_hm3", "demand_hm3", "energy_gwh", "evaporation_hm3", "inflow_hm3", "level_end_m", "level_max_m", '
+     '"level_min_m", "overtopping_days", "overtopping_hm3", "precipitation_hm3", "release_hm3", "reliability_time", '
+     '"reliability_volume", "resilience", "seepage_hm3", "spill_days", "spill_hm3", "storage_end_hm3", '
+     '"storage_energy_change_gwh", "storage_start_hm3", "supply_hm3", "surcharge_days", "turbine_hm3", '
+     '"vulnerability_hm3", "withdrawal_hm3")'),
+    ("sensitivity-unknown-input.toml",
+     'sensitivity.inputs."losses.evaporation_factr": not a numeric key of this scenario; '
+     'did you mean "losses.evaporation_factor"?'),
+    ("sensitivity-range-reversed.toml",
+     'sensitivity.inputs."inflow.scale": min 1.2 is not below max 0.8; expected min < max'),
+    ("sensitivity-range-list.toml",
+     'sensitivity.inputs."inflow.scale": found a list of 2 items; expected { min = <number>, max = <number> }'),
+    ("sensitivity-range-outside.toml",
+     'sensitivity.inputs."plant.efficiency": max: found 1.2; expected a number > 0 and <= 1'),
+    ("sensitivity-no-inputs.toml",
+     "sensitivity: defaults = false and no inputs given; expected at least one uncertain input"),
+    ("sensitivity-regime-pattern.toml",
+     'sensitivity.inputs."regimes.*.target_mw": no regime of this scenario has the key target_mw; '
+     "expected regimes.*.<a numeric regime key>"),
+    ("seepage-factor-negative.toml", "losses.seepage_factor: found -0.5; expected a number from 0 to 10"),
+    ("tailwater-shift-outside.toml", "reservoir.tailwater_shift_m: found 25; expected a number from -10 to 10 m"),
 ]
 
 #: `bakhri exchange` refusals of valid files: (file, arguments after the file, message after "<path>: ").

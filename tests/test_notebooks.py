@@ -35,6 +35,7 @@ SMALL = {
         "N_MEMBERS = 20\nDEFICIT_THRESHOLDS_HM3 = (250, 500, 1000, 2000)\nDRY_QUANTILE = 0.2\n"
     ),
     "04-design-the-schedule.ipynb": "POPULATION = 8\nGENERATIONS = 2\nSEED = 2025\nDRY_MEMBERS = 20\nDRY_QUANTILE = 0.2\n",
+    "05-which-guesses-matter.ipynb": "N_SAMPLES = 16\nSEED = 0\n",
 }
 
 

@@ -184,6 +184,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     fields[_kernels.F_RAMP] = regime.max_change_m3s_day
     fields[_kernels.F_S_MAX] = s_max
     fields[_kernels.F_EXTRA] = model.extra_release_m3s
+    fields[_kernels.F_TW_SHIFT] = res.tailwater_shift_m
     # Daily inputs keep their (n | 1, k | 1) shapes: 2-D arrays are daily, 1-D are per member.
     daily_keys = {_kernels.F_INFLOW, _kernels.F_EVAP_MM, _kernels.F_PRECIP_MM, _kernels.F_SEEP, _kernels.F_LATERAL,
                   _kernels.F_TURB_MAX, _kernels.F_CAP_W, _kernels.F_EXTRA}
@@ -227,7 +228,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     kernel = (lambda fn: fn) if compiled else _jit.plain
     kernel(_kernels.level_area)(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
     min_head = float(plant.min_head_m)
-    tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope)
+    tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, np.empty_like(tl))  # the last: shifted tailwater
     prepared = regime.prepare(model)
     advance = dispatch.advance() if compiled else dispatch.advance_python()
     none = np.zeros((1, 1))

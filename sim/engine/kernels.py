@@ -45,8 +45,8 @@ DAILY_NAMES = (
 # Indices of the input fields tuple.
 F_INFLOW, F_INFLOW_SCALE, F_EVAP_MM, F_EVAP_FACTOR, F_PRECIP_MM, F_SEEP, F_LATERAL = 0, 1, 2, 3, 4, 5, 6
 F_TURB_MAX, F_CAP_W, F_S_MIN, F_S_NORM, F_SPILL_CAP, F_REACH_LOSS, F_RHO_G_ETA = 7, 8, 9, 10, 11, 12, 13
-F_LO, F_HI, F_RAMP, F_S_MAX, F_EXTRA = 14, 15, 16, 17, 18
-N_FIELDS = 19
+F_LO, F_HI, F_RAMP, F_S_MAX, F_EXTRA, F_TW_SHIFT = 14, 15, 16, 17, 18, 19
+N_FIELDS = 20
 
 # Rows of the per-member summary array.
 S_INFLOW, S_RELEASE, S_TURBINE, S_SPILL, S_EVAP, S_PRECIP, S_SEEP, S_WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
@@ -162,7 +162,7 @@ rule_step = None
 def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: splitting it costs speed
     t0, t1, phase, rule, p, f, use_lo, use_hi, ramp_from, min_head,
     s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding,
-    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, res_dem, res_sup, res_order, res_end,
+    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, tl_work, res_dem, res_sup, res_order, res_end,
     down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent, fail,
 ):
     """Advance every member over days t0..t1−1: the whole daily step, or some of its phases.
@@ -213,6 +213,14 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
         lo = field_at(f[F_LO], 0, j)
         hi = field_at(f[F_HI], 0, j)
         ramp = field_at(f[F_RAMP], 0, j)
+        # A member's shift of the tailwater rating: the shifted levels in `tl_work` (no copy at
+        # 0, so that an unshifted run does exactly the arithmetic it did before the shift existed).
+        tw_shift = field_at(f[F_TW_SHIFT], 0, j)
+        tlj = tl
+        if tw_shift != 0.0:
+            for i in range(tl.size):
+                tl_work[i] = tl[i] + tw_shift
+            tlj = tl_work
         s0 = s_arr[j]
         sg = seg_arr[j]
         lev = level_arr[j]
@@ -266,7 +274,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             if phase & PHASE_RULE:
                 r, c = rule_step(
                     rule, p, t, j, s0, sg, lev, pv, q, wn, dsum, field_at(f[F_LATERAL], t, j), reach_loss,
-                    turb_max, cap_w, rge, min_head, use_hi, hs, hl, hl_slope, tq, tl, tl_slope,
+                    turb_max, cap_w, rge, min_head, use_hi, hs, hl, hl_slope, tq, tlj, tl_slope,
                 )
             else:
                 r = req[j]
@@ -300,7 +308,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             cap = -1.0
             if r > spill_cap:
                 cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
-                                      hs, hl, hl_slope, tq, tl, tl_slope)
+                                      hs, hl, hl_slope, tq, tlj, tl_slope)
                 if r > cap:
                     c = CAPACITY
                     r = cap
@@ -314,7 +322,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             if excess > 0:
                 if cap < 0.0:
                     cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
-                                          hs, hl, hl_slope, tq, tl, tl_slope)
+                                          hs, hl, hl_slope, tq, tlj, tl_slope)
                 r += min(excess * INV_DT, max(cap - r, 0.0))
                 s1 = s0 + (wn - r) * dt
                 c = SPILLED
@@ -327,7 +335,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
             s1 = max(s1, 0.0)
             # 5. Head at the mean storage of the day, tailwater at the outflow.
-            head, _ = net_head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope)
+            head, _ = net_head(r, s0, wn, sg, hs, hl, hl_slope, tq, tlj, tl_slope)
             qt = turbine_flow(r, head, turb_max, cap_w, rge, min_head)
             power = rge * qt * head
             if not (np.isfinite(s1) and np.isfinite(r) and np.isfinite(power)):

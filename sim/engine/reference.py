@@ -90,7 +90,9 @@ class _Member:
         by_s, tw = hyps.by_storage, res.tailwater.curve
         self.hs, self.hl, self.ha = by_s.x.tolist(), by_s.ys[0].tolist(), by_s.ys[1].tolist()
         self.hl_sl, self.ha_sl = by_s.slopes[0].tolist(), by_s.slopes[1].tolist()
-        self.tables = (self.hs, self.hl, self.hl_sl, tw.x.tolist(), tw.ys[0].tolist(), tw.slopes[0].tolist())
+        shift = _value(res.tailwater_shift_m, 0, j)
+        tl = [v + shift for v in tw.ys[0].tolist()] if shift != 0.0 else tw.ys[0].tolist()
+        self.tables = (self.hs, self.hl, self.hl_sl, tw.x.tolist(), tl, tw.slopes[0].tolist())
         self.inflow_series = (model.inflow_m3s.materialize(slice(j, j + 1), n_total)[:, 0]
                               if hasattr(model.inflow_m3s, "materialize") else None)
         self.s_min = self.storage_at(_value(res.min_level_m, 0, j))

@@ -221,6 +221,9 @@ class Reservoir:
         Tailwater level as a function of outflow.
     name : str
         Preset name or description.
+    tailwater_shift_m : float or ndarray
+        Added to every level of the tailwater rating (a GUESS in the built-in data): a
+        sensitivity of the head, per member. [m]
     """
 
     hypsometry: Hypsometry
@@ -230,9 +233,10 @@ class Reservoir:
     spillway_capacity_m3s: object
     tailwater: object
     name: str = ""
+    tailwater_shift_m: object = 0.0
 
     #: Attributes that may differ between members (sim.engine.model, the per-member protocol).
-    member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s")
+    member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s", "tailwater_shift_m")
 
     def __post_init__(self):
         for name in self.member_fields:
@@ -242,6 +246,8 @@ class Reservoir:
         )
         if problems:
             raise ValueError("reservoir: " + "; ".join(problems))
+        if not np.all(np.isfinite(self.tailwater_shift_m)):
+            raise ValueError(f"reservoir: tailwater_shift_m is {self.tailwater_shift_m}; expected a finite number")
 
 
 _ORDER = "expected min_level_m <= normal_level_m <= max_level_m"

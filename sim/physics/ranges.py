@@ -176,4 +176,6 @@ HEAD_POSITIVE = dataclasses.replace(HEAD, lo_open=True)
 AREA = Bound(0.0, 10_000.0, unit="km²", mistake=lambda v: "looks like m² or hectares; expected km² (513 km² at 347.5 m)")
 #: ``approach_days`` of the level rule: more than ten years would never reach a target.
 APPROACH_DAYS = Bound(0.0, 3650.0, lo_open=True, unit="days")
+#: A shift of the whole tailwater rating (a GUESS): the dam is 29 m high, the head 12-22.5 m.
+TAILWATER_SHIFT = Bound(-10.0, 10.0, unit="m")
 MEMBERS = Bound(1.0, MAX_MEMBERS, integer=True, mistake=lambda v: "members are counted before any is made; ask for fewer" if v > 1 else "")

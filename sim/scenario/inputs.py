@@ -64,6 +64,14 @@ def check_losses(ck):
         ck.c.precipitation_mm_day = per_day(ck, precip)
     seep = out["seepage_m3s"]
     ck.c.seepage_m3s = ck.value_series("losses.seepage_m3s", seep, preset_kind="seepage")
+    # The factor is written to the resolved scenario only when the file gives it, and applied
+    # only when it is not 1 (x*1.0 is exact, but no arithmetic is the plainer guarantee).
+    if "seepage_factor" in t:
+        out["seepage_factor"] = t["seepage_factor"]
+    factor = ck.number("losses.seepage_factor", t.get("seepage_factor", 1.0), bound("losses", "seepage_factor"))
+    if factor is not None:
+        ck.c.seepage_factor = float(factor)
+        ck.c.sweepable["losses.seepage_factor"] = bound("losses", "seepage_factor")
     if is_number(seep) or (isinstance(seep, dict) and "constant" in seep):
         ck.c.sweepable["losses.seepage_m3s"] = FLOW
 

@@ -20,11 +20,13 @@ from sim.physics.ranges import (
     HEAD,
     HEAD_POSITIVE,
     MAX_INFLOW_CV,
+    MAX_MEMBERS,
     MAX_UNIT_MW,
     MAX_UNITS,
     MEMBERS,
     NONNEG,
     OPEN_FRACTION,
+    TAILWATER_SHIFT,
     VOLUME,
     Bound,
     percent_hint,
@@ -46,7 +48,7 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 SECTIONS = (
     "scenario", "period", "reservoir", "plant", "inflow", "losses", "downstream", "demand", "regimes",
-    "ensemble", "sweep", "optimise", "exchange", "prices",
+    "ensemble", "sweep", "optimise", "sensitivity", "exchange", "prices",
 )  # fmt: skip
 
 
@@ -58,7 +60,7 @@ class Key:
     ----------
     types : tuple of str
         The TOML/JSON types it may take: "string", "number", "integer", "date", "array",
-        "table" (a number *or* a series table is ``("number", "table")``).
+        "table", "boolean" (a number *or* a series table is ``("number", "table")``).
     doc : str
         What it is, with its unit.
     bound : Bound or None
@@ -113,6 +115,8 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
         "hypsometry": Key(("string",), "a CSV level-storage-area table (level_m, storage_hm3, area_km2)"),
         "siltation_fraction": Key(("number",), "share of storage and area lost to sediment [-]", OPEN_FRACTION),
         "tailwater": Key(("table",), "tailwater rating: { flow_m3s = [...], level_m = [...] }"),
+        "tailwater_shift_m": Key(("number",), "added to every level of the tailwater rating (a GUESS: sensitivity) [m]",
+                                 TAILWATER_SHIFT),
     },
     "plant": {
         "preset": Key(("string",), "built-in plant filling the keys not given"),
@@ -138,6 +142,7 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
         "evaporation_factor": Key(("number",), "multiplier of evaporation [-]", FACTOR),
         "precipitation_mm_month": Key(("array",), "precipitation on the water surface, 12 values [mm/month]"),
         "seepage_m3s": Key(_SERIES, "other losses [m³/s]: a number or a series table (or { preset })", FLOW),
+        "seepage_factor": Key(("number",), "multiplier of seepage_m3s (a DERIVED residual: sensitivity) [-]", FACTOR),
     },
     "downstream": {
         "reach_loss_fraction": Key(("number",), "share of the dam outflow lost before the intakes [-]", OPEN_FRACTION),
@@ -197,6 +202,15 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
     "prices": {
         "usd_per_mwh_summer": Key(("number",), "price of the energy made in the season [USD/MWh]", PRICE),
         "usd_per_mwh_winter": Key(("number",), "price of the energy made in the following winter [USD/MWh]", PRICE),
+    },
+    # `bakhri sensitivity` (sim.studies.sensitivity); the default inputs: sim.inputs.uncertain
+    "sensitivity": {
+        "samples": Key(("integer",), "base samples N, a power of two (Saltelli: N × (inputs + 2) members per regime)",
+                       Bound(2.0, MAX_MEMBERS, integer=True)),
+        "seed": Key(("integer",), "seed of the Sobol' sampler and the bootstrap", Bound(0.0, integer=True)),
+        "metrics": Key(("array",), "metrics analysed, e.g. [\"energy_gwh\", \"deficit_hm3\", \"level_end_m\"]"),
+        "inputs": Key(("table",), "uncertain inputs: { \"key.path\" = { min = .., max = .. } }; regimes.*.key: every regime"),
+        "defaults": Key(("boolean",), "keep the default uncertain inputs (every GUESS and DERIVED value); default true"),
     },
 }
 

@@ -23,6 +23,7 @@ from sim.scenario.plant import check_plant
 from sim.scenario.reading import TOO_DEEP, Files, absolutize, nesting_depth, read_toml, resolve_extends
 from sim.scenario.regimes import check_regimes
 from sim.scenario.reservoir import check_reservoir
+from sim.scenario.sensitivity import check_sensitivity
 from sim.scenario.study import check_ensemble, check_sweep
 
 
@@ -47,6 +48,7 @@ def _check(ck) -> None:
     check_optimise(ck)
     check_exchange(ck)
     check_prices(ck)
+    check_sensitivity(ck)
 
 
 def _finish(data: dict, files: Files, stem: str | None, sources: list[str]) -> Scenario:

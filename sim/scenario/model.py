@@ -165,13 +165,25 @@ class Scenario:
             evaporation_mm_day=c.evaporation_mm_day,
             evaporation_factor=get("losses.evaporation_factor", c.evaporation_factor),
             precipitation_mm_day=c.precipitation_mm_day,
-            seepage_m3s=series_override("losses.seepage_m3s", c.seepage_m3s),
+            seepage_m3s=self._seepage(ov),
             units_available=series_override("plant.units_available", c.units_available),
             users=tuple(users),
             reach_loss_fraction=get("downstream.reach_loss_fraction", c.reach_loss_fraction),
             lateral_inflow_m3s=series_override("downstream.lateral_inflow_m3s", c.lateral_inflow_m3s),
         )
         return model, build_regimes(c.regimes, ov)
+
+    def _seepage(self, ov):
+        """The daily seepage field: the series (or its swept constant, shape (1, n)) times
+        ``seepage_factor`` (per member when swept: shape (n_steps, n)); untouched at factor 1."""
+        c = self._compiled
+        seep = ov["losses.seepage_m3s"][None, :] if "losses.seepage_m3s" in ov else c.seepage_m3s
+        if "losses.seepage_factor" in ov:
+            a = np.asarray(seep, dtype=float)
+            return (a if a.ndim == 2 else a.reshape(-1, 1)) * ov["losses.seepage_factor"][None, :]
+        if c.seepage_factor != 1.0:
+            return np.asarray(seep, dtype=float) * c.seepage_factor
+        return seep
 
     def _check_overrides(self, overrides, n_members):
         c = self._compiled

@@ -60,6 +60,10 @@ def _check_numbers(ck, t: dict, out: dict, pv: dict) -> bool:
         if k in t and ck.number(f"reservoir.{k}", v, bound("reservoir", k)) is None:
             ok = False
         out[k] = v
+    if "tailwater_shift_m" in t:  # in the resolved scenario only when the file gives it
+        if ck.number("reservoir.tailwater_shift_m", t["tailwater_shift_m"], bound("reservoir", "tailwater_shift_m")) is None:
+            ok = False
+        out["tailwater_shift_m"] = t["tailwater_shift_m"]
     return ok
 
 
@@ -154,6 +158,7 @@ def _compile_reservoir(ck, t: dict, out: dict, hyps, tailwater) -> None:
         ck.c.reservoir = Reservoir(
             hyps, float(out["min_level_m"]), float(out["normal_level_m"]), float(out["max_level_m"]),
             float(out["spillway_capacity_m3s"]), tailwater, name=out["preset"],
+            tailwater_shift_m=float(out.get("tailwater_shift_m", 0.0)),
         )
     except ValueError as err:
         ck.add("reservoir", str(err).removeprefix("reservoir: "))
@@ -165,6 +170,7 @@ def _compile_reservoir(ck, t: dict, out: dict, hyps, tailwater) -> None:
     for k in ("min_level_m", "normal_level_m", "max_level_m"):
         sw[f"reservoir.{k}"] = level_bound
     sw["reservoir.spillway_capacity_m3s"] = bound("reservoir", "spillway_capacity_m3s")
+    sw["reservoir.tailwater_shift_m"] = bound("reservoir", "tailwater_shift_m")
 
 
 def _initial_storage(ck, t: dict, hyps, level_bound: Bound) -> float | None:

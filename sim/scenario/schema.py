@@ -93,6 +93,8 @@ def _key(key: Key) -> dict:
             alternatives.append({"type": t, "enum": list(key.choices)} if key.choices else _bounded(t, key.bound))
         elif t == "string":
             alternatives.append({"type": "string", "enum": list(key.choices)} if key.choices else {"type": "string"})
+        elif t == "boolean":
+            alternatives.append({"type": "boolean"})
         elif t == "date":  # a TOML date; editors see it as a string
             alternatives.append({"type": "string"})
         elif t == "array":

@@ -172,6 +172,8 @@ class Compiled:
     evaporation_factor: float = 1.0
     precipitation_mm_day: np.ndarray | None = None
     seepage_m3s: np.ndarray | None = None
+    seepage_factor: float = 1.0
+    sensitivity: Any = None
     reach_loss_fraction: float = 0.0
     lateral_inflow_m3s: np.ndarray | None = None
     users: list = field(default_factory=list)

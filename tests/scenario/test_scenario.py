@@ -74,7 +74,7 @@ def test_reference_documents_every_key():
     keys = (
         scenario_keys.SCENARIO_KEYS + scenario_keys.PERIOD_KEYS + scenario_keys.RESERVOIR_KEYS + scenario_keys.PLANT_KEYS + scenario_keys.INFLOW_KEYS
         + scenario_keys.LOSSES_KEYS + scenario_keys.DOWNSTREAM_KEYS + scenario_keys.DEMAND_KEYS + scenario_regimes.REGIME_COMMON
-        + scenario_keys.ENSEMBLE_KEYS + scenario_keys.SWEEP_OPTIONS + tuple(k for ks in scenario_regimes.RULE_KEYS.values() for k in ks)
+        + scenario_keys.ENSEMBLE_KEYS + scenario_keys.SWEEP_OPTIONS + tuple(scenario_keys.SECTION_KEYS["sensitivity"]) + tuple(k for ks in scenario_regimes.RULE_KEYS.values() for k in ks)
         + ("trigger_level_m", "factor", "flow_m3s", "level_m")
     )  # fmt: skip
     missing = sorted({k for k in keys if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text)})
@@ -384,7 +384,7 @@ def test_show_text_totals_the_inputs():
 
 
 def test_section_keys_describe_every_key_and_the_checks_use_their_bounds():
-    types = {"string", "number", "integer", "date", "array", "table"}
+    types = {"string", "number", "integer", "date", "array", "table", "boolean"}
     assert list(scenario_keys.SECTION_KEYS) == [s for s in scenario_keys.SECTIONS if s != "regimes"]
     for section, table in scenario_keys.SECTION_KEYS.items():
         for name, key in table.items():
