@@ -48,7 +48,7 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 SECTIONS = (
     "scenario", "period", "reservoir", "plant", "inflow", "losses", "downstream", "demand", "regimes",
-    "ensemble", "sweep", "optimise", "sensitivity", "exchange", "prices",
+    "ensemble", "sweep", "optimise", "exchange", "prices", "sensitivity",
 )  # fmt: skip
 
 
