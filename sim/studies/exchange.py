@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.engine.driver import simulate
+from sim.engine.driver import choose_engine, simulate
 from sim.physics import units
 from sim.physics.calendar import Period
 from sim.rules.base import RULES
@@ -271,7 +271,7 @@ def _winter_model(scenario, winter: Period, rule: WinterRule):
     return model, regimes["winter"]
 
 
-def _run_winter(built, rule: WinterRule, start_m3, season_start_m3):
+def _run_winter(built, rule: WinterRule, start_m3, season_start_m3, engine=None):
     """Winter energy [GWh] and 31 March storage [m³] of members starting at `start_m3`; `built` is
     `_winter_model`'s (model, regime)."""
     model, regime = built
@@ -290,7 +290,7 @@ def _run_winter(built, rule: WinterRule, start_m3, season_start_m3):
     params = dict(regime.params, target_level_m=hyps.level_fast(line_m3))
     regime = dataclasses.replace(regime, params=params)
     model = dataclasses.replace(model, initial_storage_m3=start_m3)
-    result = simulate(model, regime, keep_daily=False)
+    result = simulate(model, regime, keep_daily=False, engine=engine)
     return result.metrics["energy_gwh"], units.hm3_to_m3(result.metrics["storage_end_hm3"])
 
 
@@ -379,16 +379,19 @@ def run(scenario, user: str, *, volumes=(DEFAULT_VOLUME_HM3,), horizon: str = "w
     winter_built = _winter_model(scenario, winter, winter_rule) if winter is not None else None
     rows, costs = [], []
     decades = period.decades()
+    # one path for the whole study (its size is every regime's season and winter), not per call
+    days = period.n_days + (winter.n_days if winter is not None else 0)
+    engine = choose_engine(len(names) * len(cases) * n_inflow * days)
     for name in names:
         regime = built[name]
         m = _member_model(model, user, cases, n_inflow, not follows_demand(regime, u.location))
-        result = simulate(m, regime, keep_daily=False)
+        result = simulate(m, regime, keep_daily=False, engine=engine)
         shape = (len(cases), n_inflow)
         by_case = {"season": result.metrics["energy_gwh"].reshape(shape),
                    "supply": result.user_metrics[user]["supply_hm3"].reshape(shape)}
         end_m3 = units.hm3_to_m3(result.metrics["storage_end_hm3"])
         if winter is not None:
-            e, s = _run_winter(winter_built, winter_rule, end_m3, result.storage_start_m3)
+            e, s = _run_winter(winter_built, winter_rule, end_m3, result.storage_start_m3, engine)
             by_case["winter"], by_case["carried"] = e.reshape(shape), units.m3_to_hm3(s).reshape(shape)
         else:
             by_case["winter"] = np.zeros(shape)

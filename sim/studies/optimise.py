@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from pymoo.core.repair import Repair
 
-from sim.engine.driver import simulate
+from sim.engine.driver import choose_engine, simulate
 from sim.scenario.optimise import AGGREGATE_RE
 from sim.studies.settings import Settings
 from sim.studies.sweep import chunk_model
@@ -164,10 +164,14 @@ class Evaluator:
     spec : OptimiseSpec
     n_inflow : int
         Inflow members per candidate (the ensemble's members; 1 without one).
+    engine : {"compiled", "python"}, optional
+        The engine's path for every call of the search (`sim.engine.driver.choose_engine` on the
+        whole search's size, not on one generation's: a search of many small generations is a
+        large run); None: chosen by each call's size.
     """
 
-    def __init__(self, scenario, spec, n_inflow: int):
-        self.scenario, self.spec, self.n_inflow = scenario, spec, int(n_inflow)
+    def __init__(self, scenario, spec, n_inflow: int, engine: str | None = None):
+        self.scenario, self.spec, self.n_inflow, self.engine = scenario, spec, int(n_inflow), engine
         self.lo = np.concatenate([np.asarray(v.lo, float) for v in spec.variables])
         self.hi = np.concatenate([np.asarray(v.hi, float) for v in spec.variables])
         edges = np.cumsum([0] + [v.size for v in spec.variables])
@@ -209,7 +213,7 @@ class Evaluator:
                 daily = self.schedule_daily(x[:, self.slices[v.key]])
                 daily = np.repeat(daily, n_inflow, axis=1) if n_inflow > 1 else daily
                 regime = dataclasses.replace(regime, params={**regime.params, "release_m3s": daily})
-        result = simulate(model, regime, n_members=n, keep_daily=False)
+        result = simulate(model, regime, n_members=n, keep_daily=False, engine=self.engine)
         self.evaluations += n
         return {name: _metric(result, name).reshape(n_cand, n_inflow) for name in _needed(self.spec)}
 
@@ -287,10 +291,11 @@ def own_regimes(scenario, spec, n_inflow: int, evaluator: Evaluator) -> dict:
     counts = np.bincount(ordinal)
     out = {}
     for name in scenario.regime_names:
-        r = simulate(model, built[name], n_members=n_inflow, keep_daily=False)
+        r = simulate(model, built[name], n_members=n_inflow, keep_daily=False, engine=evaluator.engine)
         raw = {m: _metric(r, m).reshape(1, n_inflow) for m in _needed(spec)}
         values, _, g = objectives_and_constraints(spec, raw)
-        release = simulate(few, few_built[name], n_members=k, keep_daily=True).daily["release_m3s"].mean(axis=1)
+        release = simulate(few, few_built[name], n_members=k, keep_daily=True,
+                           engine=evaluator.engine).daily["release_m3s"].mean(axis=1)
         out[name] = {**{k: float(v[0]) for k, v in values.items()}, "feasible": bool(np.all(g <= 0)),
                      "schedule_m3s": np.bincount(ordinal, weights=release) / counts}
     return out
@@ -494,7 +499,9 @@ def run(scenario, *, population: int | None = None, generations: int | None = No
     n_inflow = max(int(n_inflow), 1)
     if n_inflow > 1 and scenario.ensemble is None:
         raise ValueError("inflow_members > 1 needs an [ensemble] table (seed, inflow_cv) in the scenario")
-    evaluator = Evaluator(scenario, spec, n_inflow)
+    # one path for the whole search: its size is every generation's and the own regimes' runs
+    runs = spec.population * spec.generations + 2 * len(scenario.regime_names)
+    evaluator = Evaluator(scenario, spec, n_inflow, engine=choose_engine(runs * n_inflow * scenario.period.n_days))
     key = input_hash(scenario, spec, n_inflow)
     if out is not None:
         from sim.report import output

@@ -323,3 +323,22 @@ def test_a_user_at_the_reservoir_takes_it_without_an_extra_release():
     assert np.all(t["season_gwh"] < 0)
     # the Apr I water lowers the level by about 2 cm for the rest of the season: 500 m³/s × 2 cm
     assert t["season_gwh"][0] == pytest.approx(-RHO_G_ETA * 500 * 0.02 * 173 * DAY / 3.6e12, rel=0.05)
+
+
+@pytest.mark.parametrize(("regimes", "expected"), [(["irrigation-first"], "python"), (None, "compiled")])
+def test_one_engine_path_for_the_whole_study(protocol, monkeypatch, regimes, expected):
+    """The engine's path is chosen on the whole study (every regime's season and winter), not
+    per call: 2 regimes × 21 cases × 365 days is past the plain-Python threshold, one is not."""
+    monkeypatch.setenv("BAKHRI_ENGINE", "auto")
+    monkeypatch.setattr("sim.engine.dispatch.loaded", lambda: False)
+    seen = []
+    real = ex.simulate
+
+    def spy(*args, engine=None, **kwargs):
+        seen.append(engine)
+        return real(*args, engine=engine, **kwargs)
+
+    monkeypatch.setattr(ex, "simulate", spy)
+    r = ex.run(protocol, "kazakhstan-protocol", regimes=regimes)
+    assert set(seen) == {expected}
+    assert r.winter is not None
