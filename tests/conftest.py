@@ -44,3 +44,23 @@ def plant():
 def model(season):
     """builtin.model for the 2025 growing season (mean inflow, 3400 hm³ on 1 April)."""
     return builtin.model(season)
+
+
+@pytest.fixture
+def engine_paths(monkeypatch):
+    """``spy(module)``: the engine path of every `simulate` call `module` makes is appended to the
+    returned list; ``BAKHRI_ENGINE=auto`` and no compiled kernel loaded, as in a fresh process."""
+    monkeypatch.setenv("BAKHRI_ENGINE", "auto")
+    monkeypatch.setattr("sim.engine.dispatch.loaded", lambda: False)
+
+    def spy(module) -> list:
+        seen, real = [], module.simulate
+
+        def simulate(*args, engine=None, **kwargs):
+            seen.append(engine)
+            return real(*args, engine=engine, **kwargs)
+
+        monkeypatch.setattr(module, "simulate", simulate)
+        return seen
+
+    return spy

@@ -326,19 +326,10 @@ def test_a_user_at_the_reservoir_takes_it_without_an_extra_release():
 
 
 @pytest.mark.parametrize(("regimes", "expected"), [(["irrigation-first"], "python"), (None, "compiled")])
-def test_one_engine_path_for_the_whole_study(protocol, monkeypatch, regimes, expected):
+def test_one_engine_path_for_the_whole_study(protocol, engine_paths, regimes, expected):
     """The engine's path is chosen on the whole study (every regime's season and winter), not
     per call: 2 regimes × 21 cases × 365 days is past the plain-Python threshold, one is not."""
-    monkeypatch.setenv("BAKHRI_ENGINE", "auto")
-    monkeypatch.setattr("sim.engine.dispatch.loaded", lambda: False)
-    seen = []
-    real = ex.simulate
-
-    def spy(*args, engine=None, **kwargs):
-        seen.append(engine)
-        return real(*args, engine=engine, **kwargs)
-
-    monkeypatch.setattr(ex, "simulate", spy)
+    seen = engine_paths(ex)
     r = ex.run(protocol, "kazakhstan-protocol", regimes=regimes)
     assert set(seen) == {expected}
     assert r.winter is not None

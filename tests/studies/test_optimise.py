@@ -410,19 +410,10 @@ def test_per_decade_bounds_and_step_are_kept(tmp_path):
 
 
 @pytest.mark.parametrize(("population", "generations", "expected"), [(4, 1, "python"), (12, 8, "compiled")])
-def test_one_engine_path_for_the_whole_search(monkeypatch, population, generations, expected):
+def test_one_engine_path_for_the_whole_search(engine_paths, population, generations, expected):
     """The engine's path is chosen on the whole search's size: a search of many small
     generations (each under the plain-Python threshold) is a large run, compiled throughout;
     a tiny one (4 candidates × 1 generation) never compiles."""
-    monkeypatch.setenv("BAKHRI_ENGINE", "auto")
-    monkeypatch.setattr("sim.engine.dispatch.loaded", lambda: False)
-    seen = []
-    real = optimise.simulate
-
-    def spy(*args, engine=None, **kwargs):
-        seen.append(engine)
-        return real(*args, engine=engine, **kwargs)
-
-    monkeypatch.setattr(optimise, "simulate", spy)
+    seen = engine_paths(optimise)
     optimise.run(_scenario(population=population, generations=generations))
     assert set(seen) == {expected}
