@@ -127,10 +127,15 @@ class Scenario:
         changed = {k: ov[f"reservoir.{k}"] for k in res.member_fields if f"reservoir.{k}" in ov}
         if changed:
             res = dataclasses.replace(res, **changed)
+        # Levels turn into storages in each member's own table (the file's table unless a
+        # storage factor or exponent factor is swept: sim.physics.hypsometry.MemberHypsometry).
+        tables = res.member_hypsometry()
         if "reservoir.initial_level_m" in ov:
-            initial = c.hypsometry.storage_fast(ov["reservoir.initial_level_m"])
+            initial = tables.storage_fast(ov["reservoir.initial_level_m"])
         elif "reservoir.initial_storage_hm3" in ov:
             initial = units.hm3_to_m3(ov["reservoir.initial_storage_hm3"])
+        elif c.initial_level_m is not None and tables is not c.hypsometry:
+            initial = tables.storage_fast(c.initial_level_m)
         else:
             initial = c.initial_storage_m3
         plant = c.plant

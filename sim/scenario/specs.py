@@ -163,6 +163,9 @@ class Compiled:
     hypsometry: Any = None
     reservoir: Any = None
     initial_storage_m3: float = 0.0
+    #: The initial level the file gives (None when it gives a storage): a member with its own
+    #: level–storage table (a storage factor swept) starts at this level in its table.
+    initial_level_m: Any = None
     plant: Any = None
     units_available: np.ndarray | None = None
     inflow_m3s: np.ndarray | None = None
