@@ -111,7 +111,7 @@ class _Member:
         hyps = _own_table(res, j)
         if hyps is not res.hypsometry:  # the rule's reference reads the table from the model
             own = dataclasses.replace(res, hypsometry=hyps, storage_factor=1.0, storage_exponent_factor=1.0)
-            model = dataclasses.replace(model, reservoir=own)
+            model = dataclasses.replace(model, reservoir=own, initial_storage_m3=_value(model.initial_storage_m3, 0, j))
         self.plant, self.hyps = plant, hyps
         by_s, tw = hyps.by_storage, res.tailwater.curve
         self.hs, self.hl, self.ha = by_s.x.tolist(), by_s.ys[0].tolist(), by_s.ys[1].tolist()

@@ -134,7 +134,7 @@ class Scenario:
             initial = tables.storage_fast(ov["reservoir.initial_level_m"])
         elif "reservoir.initial_storage_hm3" in ov:
             initial = units.hm3_to_m3(ov["reservoir.initial_storage_hm3"])
-        elif c.initial_level_m is not None and tables is not c.hypsometry:
+        elif c.initial_level_m is not None and changed and tables is not c.hypsometry:
             initial = tables.storage_fast(c.initial_level_m)
         else:
             initial = c.initial_storage_m3
