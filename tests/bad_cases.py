@@ -244,8 +244,6 @@ BAD_CASES = [
     ("storage-exponent-factor-outside.toml",
      "reservoir.storage_exponent_factor: found 3.08; expected a number from 0.5 to 2 "
      "(a factor on the exponent, not the exponent; 1 is the table as given)"),
-    ("storage-factor-initial-storage.toml", "reservoir.initial_storage_hm3: found 3500; expected a storage within the "
-     "hypsometry table times its storage factors (0–3285.44 hm³)"),
 ]
 
 #: `bakhri exchange` refusals of valid files: (file, arguments after the file, message after "<path>: ").

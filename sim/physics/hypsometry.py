@@ -308,6 +308,16 @@ class MemberHypsometry:
             out[..., v] = np.maximum(self.hs[rv, i] + self.by_level_slope[rv, i] * (hv - self.level_m[i]), 0.0)
         return out
 
+    def rebase(self, storage_m3):
+        """Each member's storage at the level the base table gives for `storage_m3`: a storage
+        quoted in the table as given (an initial storage), read as that level in each member's
+        own table; members without their own table keep the storage to the bit."""
+        s = np.asarray(storage_m3, dtype=float)
+        out = np.array(self.storage_fast(self.base.level_fast(s)))
+        rows = self._rows(out.shape[-1])
+        out[..., rows < 0] = np.broadcast_to(s, out.shape)[..., rows < 0]
+        return out
+
     def kernel_tables(self, n_members: int):
         """(row of each member or −1, storages, areas) for the engine's kernel."""
         return np.ascontiguousarray(self._rows(n_members)), self.hs, self.ha

@@ -172,10 +172,12 @@ def _compile_reservoir(ck, t: dict, out: dict, hyps, tailwater) -> None:
         return
     tables = ck.c.reservoir.member_hypsometry()
     if tables is not hyps:  # the file transforms the table: the initial state is in the new one
-        initial = _initial_in_transformed(ck, t, tables, initial)
-        if initial is None:
-            return
+        initial_in_table = initial
+        initial = _initial_in_transformed(t, tables, initial)
+    else:
+        initial_in_table = initial
     ck.c.initial_storage_m3 = initial
+    ck.c.initial_in_table_m3 = initial_in_table
     ck.c.initial_level_m = float(t["initial_level_m"]) if "initial_level_m" in t else None
     sw = ck.c.sweepable
     sw["reservoir.initial_level_m"] = level_bound
@@ -188,18 +190,13 @@ def _compile_reservoir(ck, t: dict, out: dict, hyps, tailwater) -> None:
     sw["reservoir.storage_exponent_factor"] = bound("reservoir", "storage_exponent_factor")
 
 
-def _initial_in_transformed(ck, t: dict, tables, initial: float) -> float | None:
-    """The initial storage [m³] in the table the file's storage factors make: the storage at
-    the initial level, or the initial storage if it is within the new table; None after
-    saying why."""
+def _initial_in_transformed(t: dict, tables, initial: float) -> float:
+    """The initial storage [m³] in the table the file's storage factors make: a level, or a
+    storage read as a level in the table as given (a storage quoted for the reservoir is a
+    figure of the table it was measured with), then that level in the new table."""
     if "initial_level_m" in t:
         return float(tables.storage_fast(float(t["initial_level_m"]))[0])
-    top = float(tables.max_storage_m3[0])
-    if initial <= top:
-        return initial
-    ck.add("reservoir.initial_storage_hm3", f"found {number_text(t['initial_storage_hm3'])}; expected a storage within "
-           f"the hypsometry table times its storage factors (0–{units.m3_to_hm3(top):g} hm³)")
-    return None
+    return float(tables.rebase(initial)[0])
 
 
 def _initial_storage(ck, t: dict, hyps, level_bound: Bound) -> float | None:

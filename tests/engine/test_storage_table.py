@@ -165,14 +165,22 @@ def test_the_keys_are_checked_and_a_file_may_give_them():
         _scenario(storage_exponent_factor=0.1)
     with pytest.raises(ScenarioError, match=r"storage_factor.*found 3(\.0)?; expected a number from 0.2 to 2"):
         _scenario().build(overrides={"reservoir.storage_factor": [1.0, 3.0]})
-    # a storage given in the file must fit in the smaller table (half of 6570.9 hm³ at 351.5 m)
-    with pytest.raises(ScenarioError, match=r"reservoir.initial_storage_hm3: found 4000; expected a storage within the "
-                                            r"hypsometry table times its storage factors \(0–3285.44 hm³\)"):
-        scenario_from_dict({
-            "scenario": {"name": "t"}, "period": {"start": datetime.date(2025, 4, 1), "end": datetime.date(2025, 4, 30)},
-            "reservoir": {"initial_storage_hm3": 4000, "storage_factor": 0.5}, "inflow": {"preset": "mean-2001-2010"},
-            "regimes": {"s": {"rule": "schedule", "constant_m3s": 700}},
-        })
+    # a storage is a figure of the table as given: each member starts at the level it gives there
+    data = {"scenario": {"name": "t"}, "period": {"start": datetime.date(2025, 4, 1), "end": datetime.date(2025, 4, 30)},
+            "reservoir": {"initial_storage_hm3": 3400}, "inflow": {"preset": "mean-2001-2010"},
+            "regimes": {"s": {"rule": "schedule", "constant_m3s": 700}}}
+    base = builtin.hypsometry()
+    h = float(base.level_m_at(3400e6))
+    m, _ = scenario_from_dict(data).build(overrides={"reservoir.storage_factor": [1.0, 0.5],
+                                                     "reservoir.storage_exponent_factor": [1.0, 1.3]})
+    assert m.initial_storage_m3[0] == 3400e6  # the table as given: the storage to the bit
+    assert float(m.reservoir.member_hypsometry().level_fast(m.initial_storage_m3)[1]) == pytest.approx(h, abs=1e-9)
+    m, _ = scenario_from_dict(data).build(overrides={"reservoir.storage_factor": [0.5],
+                                                     "reservoir.initial_storage_hm3": [4000.0]})
+    assert float(m.initial_storage_m3[0]) == pytest.approx(0.5 * 4000e6, rel=1e-12)
+    data["reservoir"]["storage_factor"] = 0.5
+    m, _ = scenario_from_dict(data).build()
+    assert float(m.initial_storage_m3) == pytest.approx(1700e6, rel=1e-12)
     given = _scenario(storage_factor=0.8, storage_exponent_factor=1.2)
     model, regimes = given.build()
     assert given.resolved["reservoir"]["storage_factor"] == 0.8
