@@ -221,8 +221,10 @@ def transform_table(storage_m3, area_m2, factor, exponent_factor, pivot_m3):
     curved = r != 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = v / pivot
-        v_r = np.where(curved, pivot * ratio**r, v)
-        a_r = np.where(curved, np.where(v > 0.0, r * ratio ** (r - 1.0) * a, a), a)
+        lifted = ratio ** (r - 1.0)  # one power for both columns (the power is most of the cost)
+        full = v > 0.0
+        v_r = np.where(curved, np.where(full, pivot * (lifted * ratio), 0.0), v)
+        a_r = np.where(curved, np.where(full, r * lifted * a, a), a)
     return v_r * k, a_r * k
 
 
@@ -373,6 +375,8 @@ class Reservoir:
     tailwater_shift_m: object = 0.0
     storage_factor: object = 1.0
     storage_exponent_factor: object = 1.0
+    #: `member_hypsometry`'s tables, built once per reservoir (a replaced one builds its own).
+    _member_tables: object = field(default=None, init=False, repr=False)
 
     #: Attributes that may differ between members (sim.engine.model, the per-member protocol).
     member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s", "tailwater_shift_m",
@@ -401,8 +405,11 @@ class Reservoir:
         `MemberHypsometry` with one table per member."""
         if np.all(self.storage_factor == 1.0) and np.all(self.storage_exponent_factor == 1.0):
             return self.hypsometry
-        pivot = self.hypsometry.storage_fast(self.normal_level_m)
-        return MemberHypsometry(self.hypsometry, self.storage_factor, self.storage_exponent_factor, pivot)
+        if self._member_tables is None:
+            pivot = self.hypsometry.storage_fast(self.normal_level_m)
+            tables = MemberHypsometry(self.hypsometry, self.storage_factor, self.storage_exponent_factor, pivot)
+            object.__setattr__(self, "_member_tables", tables)
+        return self._member_tables
 
 
 _ORDER = "expected min_level_m <= normal_level_m <= max_level_m"
