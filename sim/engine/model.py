@@ -131,7 +131,7 @@ class Model:
         if np.any(self.initial_storage_m3 < 0):
             raise ValueError("initial_storage_m3 must be >= 0")
         # Each member's own table when a storage factor transforms it.
-        top = self.reservoir.member_hypsometry().max_storage_m3
+        top = self.reservoir.max_storage_m3()
         over = self.initial_storage_m3 > top
         if np.any(over):
             top = float(np.min(np.broadcast_to(top, over.shape)[over]))

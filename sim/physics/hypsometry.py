@@ -399,6 +399,18 @@ class Reservoir:
         if np.any(self.storage_exponent_factor != 1.0) and np.any(self.hypsometry.storage_fast(self.normal_level_m) <= 0):
             raise ValueError("reservoir: storage_exponent_factor needs a storage > 0 at the normal level")
 
+    def max_storage_m3(self):
+        """Storage at the top of each member's table [m³]: a float when all share the table;
+        computed on the top row alone (the whole tables are built by the engine's chunk)."""
+        if self._member_tables is not None:
+            return self._member_tables.max_storage_m3
+        if np.all(self.storage_factor == 1.0) and np.all(self.storage_exponent_factor == 1.0):
+            return self.hypsometry.max_storage_m3
+        h = self.hypsometry
+        k, r, pivot = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (
+            self.storage_factor, self.storage_exponent_factor, h.storage_fast(self.normal_level_m))))
+        return transform_table(h.storage_m3[-1:], h.area_m2[-1:], k, r, pivot)[0][:, 0]
+
     def member_hypsometry(self):
         """The table every level ↔ storage conversion of a run uses: the `Hypsometry` itself
         when no member transforms it (so such runs do the arithmetic they always did), else a

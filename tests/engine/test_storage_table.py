@@ -190,3 +190,14 @@ def test_the_keys_are_checked_and_a_file_may_give_them():
     a, b = simulate(model, regimes["guide-curve"]), simulate(swept, sr["guide-curve"])
     for k in a.metrics:
         np.testing.assert_array_equal(a.metrics[k], b.metrics[k], err_msg=k)
+
+
+def test_the_top_of_each_table_without_building_the_tables():
+    res = dataclasses.replace(builtin.reservoir(), storage_factor=np.array(FACTORS),
+                              storage_exponent_factor=np.array(EXPONENTS))
+    top = res.max_storage_m3()  # before the tables exist: the top row alone
+    np.testing.assert_array_equal(top, res.member_hypsometry().max_storage_m3)
+    assert float(builtin.reservoir().max_storage_m3()) == builtin.hypsometry().max_storage_m3
+    # r = 1: k times the table's top (members 0-2); r != 1 lifts the top above V_n less than 1:1
+    np.testing.assert_allclose(top[:3], np.array(FACTORS[:3]) * builtin.hypsometry().max_storage_m3, rtol=1e-15)
+    assert top[3] < 1.01 * builtin.hypsometry().max_storage_m3 and top[4] > builtin.hypsometry().max_storage_m3
