@@ -218,14 +218,22 @@ def transform_table(storage_m3, area_m2, factor, exponent_factor, pivot_m3):
     k = np.asarray(factor, dtype=float)[..., None]
     r = np.asarray(exponent_factor, dtype=float)[..., None]
     pivot = np.asarray(pivot_m3, dtype=float)[..., None]
-    curved = r != 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = v / pivot
-        lifted = ratio ** (r - 1.0)  # one power for both columns (the power is most of the cost)
-        full = v > 0.0
-        v_r = np.where(curved, np.where(full, pivot * (lifted * ratio), 0.0), v)
-        a_r = np.where(curved, np.where(full, r * lifted * a, a), a)
-    return v_r * k, a_r * k
+    # V' = V·(V/V_n)^(r−1) and A' = r·(V/V_n)^(r−1)·A, the power as exp((r−1)·log(V/V_n)) in
+    # place: a sensitivity run builds these for every chunk, and fresh temporaries of
+    # (members × rows) cost more than the arithmetic. r = 1 multiplies by exp(0) = 1 exactly.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lifted = np.log(v / pivot)
+        lifted *= r - 1.0
+        np.exp(lifted, out=lifted)
+        v_r = lifted * v
+        lifted *= a
+        lifted *= r
+    empty = v <= 0.0  # the empty reservoir: no volume; the table's own area, finite
+    v_r[..., empty] = 0.0
+    lifted[..., empty] = a[empty]
+    v_r *= k
+    lifted *= k
+    return v_r, lifted
 
 
 class MemberHypsometry:
