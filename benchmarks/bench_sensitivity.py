@@ -1,8 +1,8 @@
 """The whole `bakhri sensitivity` command over 12 inputs and four regimes, beside a member-by-member loop.
 
-The scenario is scenarios/baseline.toml (four regimes, growing season, 183 days) with its eight
-default uncertain inputs and four more from a [sensitivity] table (inflow scale, demand scale,
-spillway capacity, the irrigation-first hedging factor): 12 inputs.
+The scenario is scenarios/baseline.toml (four regimes, growing season, 183 days) with its ten
+default uncertain inputs (the level–storage table's two among them) and two more from a
+[sensitivity] table (inflow scale, demand scale): 12 inputs, the issue's count.
 Each size is the whole command in a fresh process (`python -m sim sensitivity ... --out TMP`,
 plots included), wall-clock. N = 4096 base samples is 4096 × 14 = 57,344 members per regime
 (first- and total-order design); N = 8192 (114,688 members per regime) is at least the
@@ -34,8 +34,6 @@ BASELINE = ROOT / "scenarios" / "baseline.toml"
 EXTRA = {
     "inflow.scale": (0.8, 1.2),
     "demand.downstream-baseline.scale": (0.9, 1.1),
-    "reservoir.spillway_capacity_m3s": (3500.0, 4400.0),
-    "regimes.irrigation-first.hedging.factor": (0.6, 1.0),
 }
 
 

@@ -239,6 +239,11 @@ BAD_CASES = [
      "expected regimes.*.<a numeric regime key>"),
     ("seepage-factor-negative.toml", "losses.seepage_factor: found -0.5; expected a number from 0 to 10"),
     ("tailwater-shift-outside.toml", "reservoir.tailwater_shift_m: found 25; expected a number from -10 to 10 m"),
+    ("storage-factor-volume.toml", "reservoir.storage_factor: found 4160; expected a number from 0.2 to 2 "
+     "(a factor, not a volume; 1 is the table as given)"),
+    ("storage-exponent-factor-outside.toml",
+     "reservoir.storage_exponent_factor: found 3.08; expected a number from 0.5 to 2 "
+     "(a factor on the exponent, not the exponent; 1 is the table as given)"),
 ]
 
 #: `bakhri exchange` refusals of valid files: (file, arguments after the file, message after "<path>: ").

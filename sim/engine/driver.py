@@ -161,9 +161,13 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     units_available = plant.n_units if model.units_available is None else np.rint(model.units_available)
     turb_max, cap_w = plant.available(units_available)
     rho_g_eta = units.WATER_DENSITY_KG_M3 * units.GRAVITY_M_S2 * np.asarray(plant.efficiency, dtype=float)
-    s_min = _field(hyps.storage_fast(res.min_level_m))
-    s_norm = _field(hyps.storage_fast(res.normal_level_m))
-    s_max = _field(hyps.storage_fast(res.max_level_m))
+    # Each member's own table when a storage factor or exponent factor transforms it; every
+    # level <-> storage conversion of the run goes through `tables` (the shared one otherwise).
+    tables_of = res.member_hypsometry()
+    member_tables = _member_tables(tables_of, by_s, k)
+    s_min = _field(tables_of.storage_fast(res.min_level_m))
+    s_norm = _field(tables_of.storage_fast(res.normal_level_m))
+    s_max = _field(tables_of.storage_fast(res.max_level_m))
     fields = [None] * _kernels.N_FIELDS
     fields[_kernels.F_INFLOW] = model.inflow_m3s
     fields[_kernels.F_INFLOW_SCALE] = model.inflow_scale
@@ -227,8 +231,11 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     level, area = np.empty(k), np.empty(k)
     kernel = (lambda fn: fn) if compiled else _jit.plain
     kernel(_kernels.level_area)(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area)
+    if tables_of is not hyps:
+        level[:], area[:] = tables_of.level_area(s)
     min_head = float(plant.min_head_m)
-    tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, np.empty_like(tl))  # the last: shifted tailwater
+    # tl's twin: the shifted tailwater; then the members' own level-storage tables.
+    tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, np.empty_like(tl), *member_tables)
     prepared = regime.prepare(model)
     advance = dispatch.advance() if compiled else dispatch.advance_python()
     none = np.zeros((1, 1))
@@ -270,7 +277,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
             _raise_on_failure(fail, period, model)
     kernel(_kernels.close_events)(ustats, ufail, uevent)
 
-    context = metric_registry.Context(acc.T, ustats[:, 0].T, s0, s, level, hyps, n)
+    context = metric_registry.Context(acc.T, ustats[:, 0].T, s0, s, level, tables_of, n)
     metrics = metric_registry.compute(context)
     users = downstream + at_reservoir
     user_metrics = {u.name: metric_registry.compute_user(context.for_user(ustats[:, 1 + i].T))
@@ -299,6 +306,22 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
         storage_start_m3=s0,
         timings={"simulate_s": time.perf_counter() - t_start},
     )
+
+
+def _member_tables(tables_of, by_s, k):
+    """The kernel's per-member tables: (row of each member or -1, storages, level slopes,
+    areas, area slopes), each 2-D array as writable as its shared twin (numba types them
+    alike); one-row stand-ins, never read, when no member has its own table."""
+    shared = (by_s.x, by_s.slopes[0], by_s.ys[1], by_s.slopes[1])
+    if not hasattr(tables_of, "kernel_tables"):
+        return (np.full(k, -1, dtype=np.int64), *(a[None, :] for a in shared))
+    rows, hs, ha = tables_of.kernel_tables(k)
+    out = []
+    for a, twin in zip((hs, tables_of.hl_slope, ha, tables_of.ha_slope), shared, strict=True):
+        v = a.view()
+        v.flags.writeable = twin.flags.writeable
+        out.append(v)
+    return (rows, *out)
 
 
 def _raise_on_failure(fail, period, model):

@@ -162,8 +162,8 @@ rule_step = None
 def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: splitting it costs speed
     t0, t1, phase, rule, p, f, use_lo, use_hi, ramp_from, min_head,
     s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding,
-    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, tl_work, res_dem, res_sup, res_order, res_end,
-    down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent, fail,
+    hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, tl_work, hrow, hs_m, hl_slope_m, ha_m, ha_slope_m,
+    res_dem, res_sup, res_order, res_end, down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent, fail,
 ):
     """Advance every member over days t0..t1−1: the whole daily step, or some of its phases.
 
@@ -221,6 +221,13 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             for i in range(tl.size):
                 tl_work[i] = tl[i] + tw_shift
             tlj = tl_work
+        # A member's own level–storage table (storage factor or exponent factor not 1): row
+        # `hrow[j]` of the transformed tables (sim.physics.hypsometry.MemberHypsometry); -1
+        # keeps the shared table, so a run without them does exactly the arithmetic it did.
+        hsj, hlsj, haj, hasj = hs, hl_slope, ha, ha_slope
+        row = hrow[j]
+        if row >= 0:
+            hsj, hlsj, haj, hasj = hs_m[row], hl_slope_m[row], ha_m[row], ha_slope_m[row]
         s0 = s_arr[j]
         sg = seg_arr[j]
         lev = level_arr[j]
@@ -274,7 +281,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             if phase & PHASE_RULE:
                 r, c = rule_step(
                     rule, p, t, j, s0, sg, lev, pv, q, wn, dsum, field_at(f[F_LATERAL], t, j), reach_loss,
-                    turb_max, cap_w, rge, min_head, use_hi, hs, hl, hl_slope, tq, tlj, tl_slope,
+                    turb_max, cap_w, rge, min_head, use_hi, hsj, hl, hlsj, tq, tlj, tl_slope,
                 )
             else:
                 r = req[j]
@@ -308,7 +315,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             cap = -1.0
             if r > spill_cap:
                 cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
-                                      hs, hl, hl_slope, tq, tlj, tl_slope)
+                                      hsj, hl, hlsj, tq, tlj, tl_slope)
                 if r > cap:
                     c = CAPACITY
                     r = cap
@@ -322,12 +329,12 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             if excess > 0:
                 if cap < 0.0:
                     cap = outlet_capacity(s0, wn, sg, spill_cap, turb_max, cap_w, rge, min_head,
-                                          hs, hl, hl_slope, tq, tlj, tl_slope)
+                                          hsj, hl, hlsj, tq, tlj, tl_slope)
                 r += min(excess * INV_DT, max(cap - r, 0.0))
                 s1 = s0 + (wn - r) * dt
                 c = SPILLED
             # Above the table's top (the dam crest) the water overtops: storage stays at the top.
-            top = hs[hs.size - 1]
+            top = hsj[hsj.size - 1]
             topped = s1 > top
             if topped:
                 r += (s1 - top) * INV_DT
@@ -335,7 +342,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             # Emptying the reservoir exactly can leave -1e-8 m³ of round-off: never below empty.
             s1 = max(s1, 0.0)
             # 5. Head at the mean storage of the day, tailwater at the outflow.
-            head, _ = net_head(r, s0, wn, sg, hs, hl, hl_slope, tq, tlj, tl_slope)
+            head, _ = net_head(r, s0, wn, sg, hsj, hl, hlsj, tq, tlj, tl_slope)
             qt = turbine_flow(r, head, turb_max, cap_w, rge, min_head)
             power = rge * qt * head
             if not (np.isfinite(s1) and np.isfinite(r) and np.isfinite(power)):
@@ -398,10 +405,10 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
                 acc[j, S_OVERTOP] += over
                 acc[j, S_OVERTOP_DAYS] += 1
             # State for tomorrow.
-            x = max(s1, hs[0])
-            sg = segment(hs, x, sg)
-            lev = hl[sg] + hl_slope[sg] * (x - hs[sg])
-            ar = max(ha[sg] + ha_slope[sg] * (x - hs[sg]), 0.0)
+            x = max(s1, hsj[0])
+            sg = segment(hsj, x, sg)
+            lev = hl[sg] + hlsj[sg] * (x - hsj[sg])
+            ar = max(haj[sg] + hasj[sg] * (x - hsj[sg]), 0.0)
             if store:
                 daily[RELEASE, tk, j] = r
                 daily[TURBINE, tk, j] = qt

@@ -130,8 +130,11 @@ class Model:
             object.__setattr__(self, name, a)
         if np.any(self.initial_storage_m3 < 0):
             raise ValueError("initial_storage_m3 must be >= 0")
-        top = self.reservoir.hypsometry.max_storage_m3
-        if np.any(self.initial_storage_m3 > top):
+        # Each member's own table when a storage factor transforms it.
+        top = self.reservoir.max_storage_m3()
+        over = self.initial_storage_m3 > top
+        if np.any(over):
+            top = float(np.min(np.broadcast_to(top, over.shape)[over]))
             raise ValueError(
                 f"initial_storage_m3 is {np.max(self.initial_storage_m3) * units.HM3_PER_M3:g} hm³; expected at most the top of the "
                 f"level–storage table ({top * units.HM3_PER_M3:g} hm³ at {self.reservoir.hypsometry.max_level_m:g} m)"

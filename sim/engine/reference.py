@@ -10,6 +10,7 @@ loss, spill, head, unit, allocation and overtopping rule of the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from sim.engine.driver import Model, SimulationError, n_members_of
 from sim.physics import units
 from sim.physics.hydraulics import DayHydraulics, interp
+from sim.physics.hypsometry import Hypsometry
 from sim.rules.base import BINDING_CODE, RULES, ReferenceDay
 from sim.rules.regimes import Regime
 
@@ -76,6 +78,26 @@ _DAILY = ("release_m3s", "turbine_flow_m3s", "spill_m3s", "overtopping_m3s", "st
           "demand_m3s", "supply_m3s", "deficit_m3s", "binding")
 
 
+def _own_table(res, j):
+    """Member j's level–storage table, row by row from its definition (DESIGN.md, "Uncertain
+    level–storage table"): V' = k·V_n·(V/V_n)^r, A' = k·r·(V/V_n)^(r−1)·A (k·A on an empty
+    row), V_n the table's storage at j's normal level; the table itself when k = r = 1."""
+    hyps = res.hypsometry
+    k, r = _value(res.storage_factor, 0, j), _value(res.storage_exponent_factor, 0, j)
+    if k == 1.0 and r == 1.0:
+        return hyps
+    vn = max(float(hyps.storage_fast(_value(res.normal_level_m, 0, j))), 0.0)
+    storage, area = [], []
+    for v, a in zip(hyps.storage_m3.tolist(), hyps.area_m2.tolist(), strict=True):
+        if r == 1.0:
+            storage.append(k * v)
+            area.append(k * a)
+        else:
+            storage.append(k * vn * (v / vn) ** r)
+            area.append(k * r * (v / vn) ** (r - 1.0) * a if v > 0.0 else k * a)
+    return Hypsometry(hyps.level_m, np.array(storage), np.array(area), source=f"{hyps.source}, member {j}")
+
+
 class _Member:
     """One member's constants (limits, efficiencies, tables, rule step) and its users, read once
     from the model and the regime."""
@@ -85,7 +107,11 @@ class _Member:
         self.model, self.j = model, j
         self.period = model.period
         self.n_days = model.period.n_days
-        res, plant, hyps = model.reservoir, model.plant, model.reservoir.hypsometry
+        res, plant = model.reservoir, model.plant
+        hyps = _own_table(res, j)
+        if hyps is not res.hypsometry:  # the rule's reference reads the table from the model
+            own = dataclasses.replace(res, hypsometry=hyps, storage_factor=1.0, storage_exponent_factor=1.0)
+            model = dataclasses.replace(model, reservoir=own, initial_storage_m3=_value(model.initial_storage_m3, 0, j))
         self.plant, self.hyps = plant, hyps
         by_s, tw = hyps.by_storage, res.tailwater.curve
         self.hs, self.hl, self.ha = by_s.x.tolist(), by_s.ys[0].tolist(), by_s.ys[1].tolist()

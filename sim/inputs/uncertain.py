@@ -4,7 +4,8 @@ Every GUESS and DERIVED figure of the presets that changes a run is listed in `U
 the range `bakhri sensitivity` samples (uniformly) and where the range comes from. A range is
 given as the figure's own label and DATA.md's stated uncertainty say: evaporation ±30 %
 (DATA.md), the 1 April storage's 2001–2010 range (DATA.md), the maximum level between the
-normal level and the crest (DATA.md); where DATA.md gives no spread the range is itself a GUESS
+normal level and the crest (DATA.md), the level–storage table as a family (volume at the normal
+level and the curve's exponent: `sim.physics.hypsometry.transform_table`); where DATA.md gives no spread the range is itself a GUESS
 and says so.
 
 A default applies to a scenario only when the scenario uses the labelled figure: its value is
@@ -88,6 +89,16 @@ UNCERTAIN: tuple[Uncertain, ...] = (
     Uncertain("reservoir.initial_storage_hm3", "storage on 1 April (typical 3400 hm³, DERIVED)", "hm³",
               3140.0, 3490.0, "absolute", ("reservoir", "typical_storage_april_hm3"), "DERIVED",
               "DATA.md: 2001-2010 range of the 1 April storage, 3140-3490 hm³"),
+    Uncertain("reservoir.storage_factor", "level-storage-area table (power law, DERIVED): storage factor k", "-",
+              0.67, 1.01, "absolute", ("hypsometry", None), "DERIVED",
+              "DATA.md: 4160 hm³ at the normal level (high; 4.2 km³ in some sources: k = 1.01; BWO Syrdarya "
+              "4.03 km³: 0.97); 'a third of volume lost by 2009' (low, conflicting): 0.67. The range spans the "
+              "claims, the siltation end the least sure", default=1.0),
+    Uncertain("reservoir.storage_exponent_factor", "level-storage-area table (power law, DERIVED): exponent factor r",
+              "-", 0.80, 1.00, "absolute", ("hypsometry", None), "DERIVED",
+              "DATA.md: exponent 3.08 fitted so that the active volume (340.5-347.5 m) is 2648 hm³, against "
+              "2550-2600 published (Wikipedia 2300); with 4160 hm³ held at 347.5 m, r = 0.80 gives 2300 hm³ "
+              "(exponent 2.45), 0.94 gives 2550, 0.97 gives 2600, 1.00 the table's 2648", default=1.0),
     Uncertain("regimes.*.min_release_m3s", "sanitary minimum release (150 m³/s, GUESS)", "m³/s",
               50.0, 200.0, "absolute", ("constants", "sanitary_min_release_m3s"), "GUESS",
               "DATA.md: 50 m³/s once while refilling (Nov 2009); 150 the lowest decadal release; 200 GUESS"),
@@ -95,9 +106,6 @@ UNCERTAIN: tuple[Uncertain, ...] = (
 
 #: Uncertain figures not varied between members yet, with the reason (printed by --list-inputs).
 NOT_VARIED: tuple[tuple[str, str], ...] = (
-    ("level-storage-area table (power law, DERIVED)",
-     "the engine holds one table for all members; run scenarios with another table (siltation_fraction, "
-     "[reservoir] hypsometry) to compare"),
     ("stochastic inflow lag-one correlation (GUESS 0.8)",
      "the inflow generator takes one correlation for all members; compare [ensemble] inflow_lag1 values by run"),
 )
@@ -139,6 +147,9 @@ def regime_keys(key: str, sweepable) -> tuple:
 def _figure(resolved: dict, figure: tuple, load_preset):
     """The labelled figure's value in the preset the scenario uses, or None if it uses none."""
     kind, key = figure
+    if kind == "hypsometry":  # the preset's DERIVED table: used unless the file gives its own
+        reservoir = resolved.get("reservoir", {})
+        return "named" if "hypsometry" not in reservoir and reservoir.get("preset") else None
     if key is None:  # a series preset: used when named
         section = {"evaporation": "losses.evaporation_mm_month", "seepage": "losses.seepage_m3s"}[kind]
         spec = nominal_value(resolved, section)

@@ -18,7 +18,10 @@ import numpy as np
 from sim.physics import units
 from sim.physics._interp import PiecewiseLinear
 
-__all__ = ["Hypsometry", "Reservoir", "check_hypsometry", "check_reservoir_levels", "power_law_table"]
+__all__ = [
+    "Hypsometry", "MemberHypsometry", "Reservoir", "check_hypsometry", "check_reservoir_levels", "power_law_table",
+    "transform_table",
+]
 
 
 def check_hypsometry(level_m, storage_m3, area_m2) -> list[str]:
@@ -198,6 +201,144 @@ class Hypsometry:
         return np.maximum(self._by_level(np.asarray(level_m, dtype=float), 0), 0.0)
 
 
+def transform_table(storage_m3, area_m2, factor, exponent_factor, pivot_m3):
+    """The storage and area columns of a table transformed by a storage factor k and an
+    exponent factor r about the storage V_n at the normal level (`pivot_m3`):
+    V'(h) = k·V_n·(V(h)/V_n)^r and A'(h) = k·r·(V(h)/V_n)^(r−1)·A(h), so that A' = dV'/dh
+    wherever A = dV/dh (for the power law V ∝ depth^b this is the exponent b → r·b).
+
+    With r = 1 the columns are only multiplied by k (exactly what `Hypsometry.from_table` does
+    for a siltation fraction f = 1 − k). At the empty reservoir (V = 0) the limit of A' is 0
+    for r > 1 and unbounded for r < 1 when the table's bottom area is not 0: the row keeps
+    k·A there, finite (the power law's bottom area is 0 anyway). Arguments broadcast; the
+    columns are the last axis.
+    """
+    v = np.asarray(storage_m3, dtype=float)
+    a = np.asarray(area_m2, dtype=float)
+    k = np.asarray(factor, dtype=float)[..., None]
+    r = np.asarray(exponent_factor, dtype=float)[..., None]
+    pivot = np.asarray(pivot_m3, dtype=float)[..., None]
+    # V' = V·(V/V_n)^(r−1) and A' = r·(V/V_n)^(r−1)·A, the power as exp((r−1)·log(V/V_n)) in
+    # place: a sensitivity run builds these for every chunk, and fresh temporaries of
+    # (members × rows) cost more than the arithmetic. r = 1 multiplies by exp(0) = 1 exactly.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lifted = np.log(v / pivot)
+        lifted *= r - 1.0
+        np.exp(lifted, out=lifted)
+        v_r = lifted * v
+        lifted *= a
+        lifted *= r
+    empty = v <= 0.0  # the empty reservoir: no volume; the table's own area, finite
+    v_r[..., empty] = 0.0
+    lifted[..., empty] = a[empty]
+    v_r *= k
+    lifted *= k
+    return v_r, lifted
+
+
+class MemberHypsometry:
+    """The level–storage–area table of each member when some member's table is transformed
+    (`Reservoir.storage_factor`, `Reservoir.storage_exponent_factor`): the engine's tables
+    by storage, one row per transformed member, and the look-ups every level ↔ storage
+    conversion of a run goes through (`Reservoir.member_hypsometry`).
+
+    Levels are the base table's; the storages and areas of member j are `transform_table`'s
+    about the base storage at j's normal level. Members whose factors are both 1 use the base
+    table itself (row −1), so their numbers are the base table's to the bit.
+    """
+
+    def __init__(self, base: Hypsometry, factor, exponent_factor, pivot_m3):
+        k, r, pivot = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float))
+                                           for x in (factor, exponent_factor, pivot_m3)))
+        varied = (k != 1.0) | (r != 1.0)
+        self.base = base
+        self.rows = np.where(varied, np.cumsum(varied) - 1, -1).astype(np.int64)
+        self.level_m = np.array(base.level_m)
+        # The engine's tables by storage (x = storage), as `PiecewiseLinear` makes them.
+        self.hs, self.ha = transform_table(base.storage_m3, base.area_m2, k[varied], r[varied], pivot[varied])
+        self.hs, self.ha = np.ascontiguousarray(self.hs), np.ascontiguousarray(self.ha)
+        if not np.all(np.diff(self.hs, axis=1) > 0):
+            raise ValueError("storage_exponent_factor leaves a storage table that does not increase with level")
+        self.hl_slope = _slopes(self.level_m, self.hs)
+        self.ha_slope = _slopes(self.ha, self.hs)
+        self.by_level_slope = _slopes(self.hs, self.level_m)  # storage by level
+
+    @property
+    def min_level_m(self) -> float:
+        return self.base.min_level_m
+
+    @property
+    def max_level_m(self) -> float:
+        return self.base.max_level_m
+
+    @property
+    def max_storage_m3(self):
+        """Storage at the top of each member's table, shape (n_members,). [m³]"""
+        return np.where(self.rows >= 0, self.hs[np.maximum(self.rows, 0), -1], self.base.max_storage_m3)
+
+    def _rows(self, n):
+        return np.broadcast_to(self.rows, (n,))
+
+    def level_area(self, storage_m3):
+        """Level [m] and area [m²] of each member at its storage, shape (n_members,): the
+        kernel's own look-up (clamped to the table bottom, linear beyond the top)."""
+        s = np.atleast_1d(np.asarray(storage_m3, dtype=float))
+        rows = self._rows(s.size)
+        base = self.base.by_storage
+        x = np.maximum(s, base.x[0])
+        i = base.locate(x)
+        level = base.ys[0][i] + base.slopes[0][i] * (x - base.x[i])
+        area = np.maximum(base.ys[1][i] + base.slopes[1][i] * (x - base.x[i]), 0.0)
+        v = np.flatnonzero(rows >= 0)
+        if v.size:
+            rv = rows[v]
+            hs = self.hs[rv]
+            x = np.maximum(s[v], hs[:, 0])
+            i = np.minimum(np.sum(hs <= x[:, None], axis=1) - 1, hs.shape[1] - 1)
+            x0 = hs[np.arange(v.size), i]
+            level[v] = self.level_m[i] + self.hl_slope[rv, i] * (x - x0)
+            area[v] = np.maximum(self.ha[rv, i] + self.ha_slope[rv, i] * (x - x0), 0.0)
+        return level, area
+
+    def level_fast(self, storage_m3):
+        """Level [m] of each member at its storage, unchecked (as `Hypsometry.level_fast`)."""
+        return self.level_area(storage_m3)[0]
+
+    def storage_fast(self, level_m):
+        """Storage [m³] of each member at levels (last axis: members), unchecked, never < 0."""
+        h = np.asarray(level_m, dtype=float)
+        shape = np.broadcast_shapes(h.shape, self.rows.shape)
+        out = np.array(np.broadcast_to(self.base.storage_fast(h), shape))
+        rows = self._rows(shape[-1])
+        v = np.flatnonzero(rows >= 0)
+        if v.size:
+            rv = rows[v]
+            hv = np.broadcast_to(h, shape)[..., v]
+            i = np.clip(np.searchsorted(self.level_m, hv, side="right") - 1, 0, self.level_m.size - 1)
+            out[..., v] = np.maximum(self.hs[rv, i] + self.by_level_slope[rv, i] * (hv - self.level_m[i]), 0.0)
+        return out
+
+    def rebase(self, storage_m3):
+        """Each member's storage at the level the base table gives for `storage_m3`: a storage
+        quoted in the table as given (an initial storage), read as that level in each member's
+        own table; members without their own table keep the storage to the bit."""
+        s = np.asarray(storage_m3, dtype=float)
+        out = np.array(self.storage_fast(self.base.level_fast(s)))
+        rows = self._rows(out.shape[-1])
+        out[..., rows < 0] = np.broadcast_to(s, out.shape)[..., rows < 0]
+        return out
+
+    def kernel_tables(self, n_members: int):
+        """(row of each member or −1, storages, areas) for the engine's kernel."""
+        return np.ascontiguousarray(self._rows(n_members)), self.hs, self.ha
+
+
+def _slopes(y, x):
+    """Slope of y on each segment of x (rows of a 2-D x), the last repeated: `PiecewiseLinear`'s."""
+    s = np.diff(y, axis=-1) / np.diff(x, axis=-1)
+    return np.ascontiguousarray(np.concatenate([s, s[..., -1:]], axis=-1))
+
+
 @dataclass(frozen=True, eq=False)
 class Reservoir:
     """The reservoir: its table, operating levels, spillway and tailwater.
@@ -224,6 +365,12 @@ class Reservoir:
     tailwater_shift_m : float or ndarray
         Added to every level of the tailwater rating (a GUESS in the built-in data): a
         sensitivity of the head, per member. [m]
+    storage_factor : float or ndarray
+        k: the storage and area at every level times k (volume at the normal level, or
+        siltation: k = 1 − f gives what ``siltation_fraction`` f gives), per member. [-]
+    storage_exponent_factor : float or ndarray
+        r: the table's curvature changed with the storage at the normal level held,
+        V' = V_n (V/V_n)^r (a power law's exponent b becomes r·b), per member. [-]
     """
 
     hypsometry: Hypsometry
@@ -234,9 +381,14 @@ class Reservoir:
     tailwater: object
     name: str = ""
     tailwater_shift_m: object = 0.0
+    storage_factor: object = 1.0
+    storage_exponent_factor: object = 1.0
+    #: `member_hypsometry`'s tables, built once per reservoir (a replaced one builds its own).
+    _member_tables: object = field(default=None, init=False, repr=False)
 
     #: Attributes that may differ between members (sim.engine.model, the per-member protocol).
-    member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s", "tailwater_shift_m")
+    member_fields = ("min_level_m", "normal_level_m", "max_level_m", "spillway_capacity_m3s", "tailwater_shift_m",
+                     "storage_factor", "storage_exponent_factor")
 
     def __post_init__(self):
         for name in self.member_fields:
@@ -248,6 +400,36 @@ class Reservoir:
             raise ValueError("reservoir: " + "; ".join(problems))
         if not np.all(np.isfinite(self.tailwater_shift_m)):
             raise ValueError(f"reservoir: tailwater_shift_m is {self.tailwater_shift_m}; expected a finite number")
+        for name in ("storage_factor", "storage_exponent_factor"):
+            v = getattr(self, name)
+            if not np.all(np.isfinite(v) & (v > 0)):
+                raise ValueError(f"reservoir: {name} is {v}; expected a finite number > 0")
+        if np.any(self.storage_exponent_factor != 1.0) and np.any(self.hypsometry.storage_fast(self.normal_level_m) <= 0):
+            raise ValueError("reservoir: storage_exponent_factor needs a storage > 0 at the normal level")
+
+    def max_storage_m3(self):
+        """Storage at the top of each member's table [m³]: a float when all share the table;
+        computed on the top row alone (the whole tables are built by the engine's chunk)."""
+        if self._member_tables is not None:
+            return self._member_tables.max_storage_m3
+        if np.all(self.storage_factor == 1.0) and np.all(self.storage_exponent_factor == 1.0):
+            return self.hypsometry.max_storage_m3
+        h = self.hypsometry
+        k, r, pivot = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (
+            self.storage_factor, self.storage_exponent_factor, h.storage_fast(self.normal_level_m))))
+        return transform_table(h.storage_m3[-1:], h.area_m2[-1:], k, r, pivot)[0][:, 0]
+
+    def member_hypsometry(self):
+        """The table every level ↔ storage conversion of a run uses: the `Hypsometry` itself
+        when no member transforms it (so such runs do the arithmetic they always did), else a
+        `MemberHypsometry` with one table per member."""
+        if np.all(self.storage_factor == 1.0) and np.all(self.storage_exponent_factor == 1.0):
+            return self.hypsometry
+        if self._member_tables is None:
+            pivot = self.hypsometry.storage_fast(self.normal_level_m)
+            tables = MemberHypsometry(self.hypsometry, self.storage_factor, self.storage_exponent_factor, pivot)
+            object.__setattr__(self, "_member_tables", tables)
+        return self._member_tables
 
 
 _ORDER = "expected min_level_m <= normal_level_m <= max_level_m"

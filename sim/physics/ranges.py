@@ -179,3 +179,10 @@ APPROACH_DAYS = Bound(0.0, 3650.0, lo_open=True, unit="days")
 #: A shift of the whole tailwater rating (a GUESS): the dam is 29 m high, the head 12-22.5 m.
 TAILWATER_SHIFT = Bound(-10.0, 10.0, unit="m")
 MEMBERS = Bound(1.0, MAX_MEMBERS, integer=True, mistake=lambda v: "members are counted before any is made; ask for fewer" if v > 1 else "")
+#: ``reservoir.storage_factor``: the storage (and area) at every level times k. Below 0.2 the
+#: reservoir would have lost four fifths of its volume (the worst siltation claim is a third);
+#: above 2 it would hold twice what any source gives at the normal level.
+STORAGE_FACTOR = Bound(0.2, 2.0, mistake=lambda v: "a factor, not a volume; 1 is the table as given" if v > 2 else "")
+#: ``reservoir.storage_exponent_factor``: the curvature of the table, V_n (V/V_n)^r; the power
+#: law's exponent 3.08 becomes r·3.08, so 0.5-2 spans exponents 1.5-6.2 (a prism to a gorge).
+STORAGE_EXPONENT_FACTOR = Bound(0.5, 2.0, mistake=lambda v: "a factor on the exponent, not the exponent; 1 is the table as given" if v > 2 else "")

@@ -49,7 +49,8 @@ def _check(params) -> list:
 
 
 def _prepare(model, target_level_m, approach_days=1.0):
-    target_storage_m3 = model.reservoir.hypsometry.storage_fast(as_field(target_level_m, rows=model.period.n_days))
+    # The member's own table (sim.physics.hypsometry.MemberHypsometry) when a storage factor sets it.
+    target_storage_m3 = model.reservoir.member_hypsometry().storage_fast(as_field(target_level_m, rows=model.period.n_days))
     return np.ascontiguousarray(target_storage_m3), as_field(approach_days)
 
 

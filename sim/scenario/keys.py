@@ -26,6 +26,8 @@ from sim.physics.ranges import (
     MEMBERS,
     NONNEG,
     OPEN_FRACTION,
+    STORAGE_EXPONENT_FACTOR,
+    STORAGE_FACTOR,
     TAILWATER_SHIFT,
     VOLUME,
     Bound,
@@ -117,6 +119,11 @@ SECTION_KEYS: dict[str, dict[str, Key]] = {
         "tailwater": Key(("table",), "tailwater rating: { flow_m3s = [...], level_m = [...] }"),
         "tailwater_shift_m": Key(("number",), "added to every level of the tailwater rating (a GUESS: sensitivity) [m]",
                                  TAILWATER_SHIFT),
+        "storage_factor": Key(("number",), "k: storage and area at every level times k (volume at the normal level; "
+                              "k = 1 − f is siltation f) [-]", STORAGE_FACTOR),
+        "storage_exponent_factor": Key(("number",), "r: the table's curvature, V_n (V/V_n)^r with the storage V_n at "
+                                       "the normal level held (a power law's exponent b → r·b) [-]",
+                                       STORAGE_EXPONENT_FACTOR),
     },
     "plant": {
         "preset": Key(("string",), "built-in plant filling the keys not given"),

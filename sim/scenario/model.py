@@ -127,10 +127,19 @@ class Scenario:
         changed = {k: ov[f"reservoir.{k}"] for k in res.member_fields if f"reservoir.{k}" in ov}
         if changed:
             res = dataclasses.replace(res, **changed)
+        # Levels turn into storages in each member's own table (the file's table unless a
+        # storage factor or exponent factor is swept: sim.physics.hypsometry.MemberHypsometry).
+        tables = res.member_hypsometry()
+        # A storage is a figure of the table as given: each member starts at its level.
         if "reservoir.initial_level_m" in ov:
-            initial = c.hypsometry.storage_fast(ov["reservoir.initial_level_m"])
+            initial = tables.storage_fast(ov["reservoir.initial_level_m"])
         elif "reservoir.initial_storage_hm3" in ov:
             initial = units.hm3_to_m3(ov["reservoir.initial_storage_hm3"])
+            if tables is not c.hypsometry:
+                initial = tables.rebase(initial)
+        elif changed and tables is not c.hypsometry:
+            initial = (tables.storage_fast(c.initial_level_m) if c.initial_level_m is not None
+                       else tables.rebase(c.initial_in_table_m3))
         else:
             initial = c.initial_storage_m3
         plant = c.plant

@@ -64,6 +64,11 @@ def _check_numbers(ck, t: dict, out: dict, pv: dict) -> bool:
         if ck.number("reservoir.tailwater_shift_m", t["tailwater_shift_m"], bound("reservoir", "tailwater_shift_m")) is None:
             ok = False
         out["tailwater_shift_m"] = t["tailwater_shift_m"]
+    for k in ("storage_factor", "storage_exponent_factor"):  # likewise: only when given
+        if k in t:
+            if ck.number(f"reservoir.{k}", t[k], bound("reservoir", k)) is None:
+                ok = False
+            out[k] = t[k]
     return ok
 
 
@@ -159,11 +164,21 @@ def _compile_reservoir(ck, t: dict, out: dict, hyps, tailwater) -> None:
             hyps, float(out["min_level_m"]), float(out["normal_level_m"]), float(out["max_level_m"]),
             float(out["spillway_capacity_m3s"]), tailwater, name=out["preset"],
             tailwater_shift_m=float(out.get("tailwater_shift_m", 0.0)),
+            storage_factor=float(out.get("storage_factor", 1.0)),
+            storage_exponent_factor=float(out.get("storage_exponent_factor", 1.0)),
         )
     except ValueError as err:
         ck.add("reservoir", str(err).removeprefix("reservoir: "))
         return
+    tables = ck.c.reservoir.member_hypsometry()
+    if tables is not hyps:  # the file transforms the table: the initial state is in the new one
+        initial_in_table = initial
+        initial = _initial_in_transformed(t, tables, initial)
+    else:
+        initial_in_table = initial
     ck.c.initial_storage_m3 = initial
+    ck.c.initial_in_table_m3 = initial_in_table
+    ck.c.initial_level_m = float(t["initial_level_m"]) if "initial_level_m" in t else None
     sw = ck.c.sweepable
     sw["reservoir.initial_level_m"] = level_bound
     sw["reservoir.initial_storage_hm3"] = Bound(0.0, units.m3_to_hm3(hyps.max_storage_m3))
@@ -171,6 +186,17 @@ def _compile_reservoir(ck, t: dict, out: dict, hyps, tailwater) -> None:
         sw[f"reservoir.{k}"] = level_bound
     sw["reservoir.spillway_capacity_m3s"] = bound("reservoir", "spillway_capacity_m3s")
     sw["reservoir.tailwater_shift_m"] = bound("reservoir", "tailwater_shift_m")
+    sw["reservoir.storage_factor"] = bound("reservoir", "storage_factor")
+    sw["reservoir.storage_exponent_factor"] = bound("reservoir", "storage_exponent_factor")
+
+
+def _initial_in_transformed(t: dict, tables, initial: float) -> float:
+    """The initial storage [m³] in the table the file's storage factors make: a level, or a
+    storage read as a level in the table as given (a storage quoted for the reservoir is a
+    figure of the table it was measured with), then that level in the new table."""
+    if "initial_level_m" in t:
+        return float(tables.storage_fast(float(t["initial_level_m"]))[0])
+    return float(tables.rebase(initial)[0])
 
 
 def _initial_storage(ck, t: dict, hyps, level_bound: Bound) -> float | None:

@@ -163,6 +163,11 @@ class Compiled:
     hypsometry: Any = None
     reservoir: Any = None
     initial_storage_m3: float = 0.0
+    #: The initial storage in the table as given (before the file's storage factors): a member
+    #: with its own level–storage table (a storage factor swept) starts at its level.
+    initial_in_table_m3: float = 0.0
+    #: The initial level when the file gives one (None when it gives a storage).
+    initial_level_m: Any = None
     plant: Any = None
     units_available: np.ndarray | None = None
     inflow_m3s: np.ndarray | None = None

@@ -7,6 +7,7 @@ shipped scenario gives the recorded output bytes through it, and random models (
 the spillway, an emptied reservoir, every rule and limit) give equal arrays, NaN for NaN.
 """
 
+import dataclasses
 import datetime
 import json
 import os
@@ -102,9 +103,10 @@ def test_every_shipped_scenario_gives_the_recorded_bytes_on_the_python_path(tmp_
     units=st.integers(0, 6),
     flood=st.sampled_from([0.0, 1.0, 6.0]),
     keep_daily=st.booleans(),
+    table=st.sampled_from([(1.0, 1.0), (0.6, 1.0), (1.0, 1.4), (1.02, 0.6)]),  # member 0's storage/exponent factors
 )
 def test_random_models_give_identical_numbers_on_both_paths(
-    seed, level, rule, min_release, max_release, ramp, initial_release, units, flood, keep_daily,
+    seed, level, rule, min_release, max_release, ramp, initial_release, units, flood, keep_daily, table,
 ):
     rng = np.random.default_rng(seed)
     n = 40
@@ -118,9 +120,11 @@ def test_random_models_give_identical_numbers_on_both_paths(
     }[rule]
     regime = Regime(rule, params=params, min_release_m3s=min_release, max_release_m3s=max(max_release, min_release),
                     max_change_m3s_day=ramp, initial_release_m3s=initial_release)
+    reservoir = dataclasses.replace(builtin.reservoir(), storage_factor=np.array([table[0], 1.0]),
+                                    storage_exponent_factor=np.array([table[1], 1.0]))
     model = Model(
-        period=period, reservoir=builtin.reservoir(), plant=PLANT,
-        initial_storage_m3=HYPS.storage_m3_at(np.array([level, 340.6])), inflow_m3s=inflow,
+        period=period, reservoir=reservoir, plant=PLANT,
+        initial_storage_m3=reservoir.member_hypsometry().storage_fast(np.array([level, 340.6])), inflow_m3s=inflow,
         evaporation_mm_day=rng.uniform(0.0, 12.0), precipitation_mm_day=rng.uniform(0.0, 5.0),
         seepage_m3s=rng.uniform(0.0, 200.0), reach_loss_fraction=0.1, lateral_inflow_m3s=rng.uniform(-50, 200),
         units_available=np.full(n, units),

@@ -122,6 +122,23 @@ def test_default_inputs_of_the_baseline_come_from_the_one_table():
     assert (rs["reservoir.tailwater_shift_m"].low, rs["reservoir.tailwater_shift_m"].high) == (-1.0, 1.0)
     assert rs["regimes.*.min_release_m3s"].keys == tuple(f"regimes.{r}.min_release_m3s" for r in sorted(s.regime_names))
     assert all(r.label in ("GUESS", "DERIVED") and r.source for r in rs.values())
+    # the DERIVED table as a family: volume at the normal level, and the exponent factor whose
+    # ends give the active volumes 2300 (Wikipedia) and 2648 hm³ (the table)
+    assert (rs["reservoir.storage_factor"].low, rs["reservoir.storage_factor"].high) == (0.67, 1.01)
+    assert (rs["reservoir.storage_exponent_factor"].low, rs["reservoir.storage_exponent_factor"].high) == (0.8, 1.0)
+    assert "2300" in rs["reservoir.storage_exponent_factor"].source
+
+
+def test_a_table_of_the_scenarios_own_is_not_varied(tmp_path):
+    from sim.physics.hypsometry import power_law_table
+
+    level, storage, area = power_law_table(322.5, 347.5, 4160.0, 3.0, step_m=0.5, top_level_m=351.5)
+    table = tmp_path / "survey.csv"
+    table.write_text("level_m,storage_hm3,area_km2\n" + "".join(f"{a},{b},{c}\n" for a, b, c in zip(level, storage, area,
+                                                                                                      strict=True)))
+    rs = {r.name for r in sensitivity.ranges(_base(reservoir={"hypsometry": str(table)}))}
+    assert "reservoir.storage_factor" not in rs and "reservoir.storage_exponent_factor" not in rs
+    assert "reservoir.storage_factor" in {r.name for r in sensitivity.ranges(_base())}
 
 
 def _base(**extra):
@@ -251,15 +268,16 @@ def test_command_end_to_end(tmp_path):
     assert (folder / "plots" / "total-indices.png").stat().st_size > 10_000
     rows = list(csv.DictReader((folder / "sensitivity.csv").open(encoding="utf-8")))
     assert list(rows[0]) == ["metric", "regime", "input", "S1", "S1_conf", "ST", "ST_conf"]
-    assert len(rows) == 2 * 4 * 8 and {r["metric"] for r in rows} == {"energy_gwh", "deficit_hm3"}
+    assert len(rows) == 2 * 4 * 10 and {r["metric"] for r in rows} == {"energy_gwh", "deficit_hm3"}
     ranking = list(csv.DictReader((folder / "ranking.csv").open(encoding="utf-8")))
     assert [r["metric"] for r in ranking] == ["energy_gwh", "deficit_hm3", "level_end_m"]
     doc = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    assert doc["written_by"] == "bakhri" and doc["kind"] == "sensitivity" and doc["settings_per_regime"] == 16 * 10
+    assert doc["written_by"] == "bakhri" and doc["kind"] == "sensitivity" and doc["settings_per_regime"] == 16 * 12
     assert "Energy [GWh]:" in p.stdout and "ranking of the regimes" in p.stdout and "ST " in p.stdout
     listed = _cli("sensitivity", BASELINE, "--list-inputs")
     assert listed.returncode == 0 and "reservoir.initial_storage_hm3: 3140–3490 hm³" in listed.stdout
     assert "not varied (yet)" in listed.stdout
+    assert "reservoir.storage_factor: 0.67–1.01" in listed.stdout
 
 
 @pytest.mark.parametrize("args,message", [
