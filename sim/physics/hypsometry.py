@@ -427,9 +427,30 @@ class Reservoir:
             return self.hypsometry
         if self._member_tables is None:
             pivot = self.hypsometry.storage_fast(self.normal_level_m)
-            tables = MemberHypsometry(self.hypsometry, self.storage_factor, self.storage_exponent_factor, pivot)
-            object.__setattr__(self, "_member_tables", tables)
+            object.__setattr__(self, "_member_tables", _member_tables(self.hypsometry, self.storage_factor,
+                                                                      self.storage_exponent_factor, pivot))
         return self._member_tables
+
+
+#: The last member tables built (key → tables): a chunk's reservoir is built for its initial
+#: state and built again, with the same members, for the engine (`select_members` makes a new
+#: one); 10,000 transformed members are about 45 MB, so only the last one or two are kept.
+_RECENT_TABLES: dict = {}
+_RECENT_MAX = 2
+
+
+def _member_tables(base: Hypsometry, factor, exponent_factor, pivot) -> MemberHypsometry:
+    """`MemberHypsometry` for these members, reused when the last ones were the same (by value)."""
+    arrays = [np.ascontiguousarray(np.asarray(x, dtype=float)) for x in (factor, exponent_factor, pivot)]
+    key = (id(base), *((a.shape, a.tobytes()) for a in arrays))
+    hit = _RECENT_TABLES.get(key)
+    if hit is not None and hit.base is base:
+        return hit
+    tables = MemberHypsometry(base, *arrays)
+    if len(_RECENT_TABLES) >= _RECENT_MAX:
+        _RECENT_TABLES.pop(next(iter(_RECENT_TABLES)))
+    _RECENT_TABLES[key] = tables
+    return tables
 
 
 _ORDER = "expected min_level_m <= normal_level_m <= max_level_m"

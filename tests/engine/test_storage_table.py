@@ -201,3 +201,16 @@ def test_the_top_of_each_table_without_building_the_tables():
     # r = 1: k times the table's top (members 0-2); r != 1 lifts the top above V_n less than 1:1
     np.testing.assert_allclose(top[:3], np.array(FACTORS[:3]) * builtin.hypsometry().max_storage_m3, rtol=1e-15)
     assert top[3] < 1.01 * builtin.hypsometry().max_storage_m3 and top[4] > builtin.hypsometry().max_storage_m3
+
+
+def test_a_reservoir_with_the_same_members_reuses_their_tables():
+    """A chunk's reservoir is built for its initial state and again for the engine
+    (`select_members` makes a new one): the second finds the first's tables; other members
+    get their own."""
+    res = builtin.reservoir()
+    k = np.array([0.7, 1.0, 0.9])
+    a = dataclasses.replace(res, storage_factor=k).member_hypsometry()
+    b = dataclasses.replace(res, storage_factor=k.copy()).member_hypsometry()
+    c = dataclasses.replace(res, storage_factor=np.array([0.7, 1.0, 0.8])).member_hypsometry()
+    assert b is a and c is not a
+    assert not np.array_equal(c.hs[-1], a.hs[-1]) and np.array_equal(c.hs[0], a.hs[0])
