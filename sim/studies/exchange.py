@@ -276,18 +276,19 @@ def _run_winter(built, rule: WinterRule, start_m3, season_start_m3, engine=None)
     `_winter_model`'s (model, regime)."""
     model, regime = built
     winter = model.period
-    hyps = model.reservoir.hypsometry
+    # the file's table as the run reads it (a storage factor of the file's applies to every member)
+    hyps = model.reservoir.member_hypsometry()
     k = start_m3.size
     if rule.end_level_m is None:
         end_m3 = np.broadcast_to(np.asarray(season_start_m3, dtype=float), (k,))
     else:
-        end_m3 = np.full(k, float(hyps.storage_fast(rule.end_level_m)))
+        end_m3 = np.full(k, float(np.ravel(hyps.storage_fast(rule.end_level_m))[0]))
     n = winter.n_days
     # The line starts at the member's storage on the first day (the level rule then follows it
     # exactly, with no catching up) and ends at the target on 31 March.
     frac = (np.arange(n) / max(n - 1, 1))[:, None]
     line_m3 = start_m3[None, :] + (end_m3 - start_m3)[None, :] * frac
-    params = dict(regime.params, target_level_m=hyps.level_fast(line_m3))
+    params = dict(regime.params, target_level_m=np.reshape(hyps.level_fast(line_m3.ravel()), line_m3.shape))
     regime = dataclasses.replace(regime, params=params)
     model = dataclasses.replace(model, initial_storage_m3=start_m3)
     result = simulate(model, regime, keep_daily=False, engine=engine)

@@ -333,3 +333,32 @@ def test_one_engine_path_for_the_whole_study(protocol, engine_paths, regimes, ex
     r = ex.run(protocol, "kazakhstan-protocol", regimes=regimes)
     assert set(seen) == {expected}
     assert r.winter is not None
+
+
+def test_winter_line_is_read_in_the_files_own_table():
+    """A file's storage factor changes the table every level is read in: the winter's guide line
+    must start at each member's own storage, read back through that table (else the level rule
+    starts by catching up with a line drawn in another table)."""
+    import copy
+
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    data = copy.deepcopy(s.resolved)
+    data["reservoir"]["storage_factor"] = 0.8
+    silted = scenario_from_dict(data, s.path)
+    model, regime = ex._winter_model(silted, ex.winter_period(silted.period), ex.winter_rule_of(silted))
+    start = np.array([2.0e9, 2.5e9])
+    seen = {}
+    real = ex.simulate
+
+    def spy(m, r, **kwargs):
+        seen["target"] = r.params["target_level_m"]
+        return real(m, r, **kwargs)
+
+    ex.simulate, saved = spy, ex.simulate
+    try:
+        ex._run_winter((model, regime), ex.winter_rule_of(silted), start, 3.0e9)
+    finally:
+        ex.simulate = saved
+    tables = model.reservoir.member_hypsometry()
+    assert tables is not model.reservoir.hypsometry
+    assert np.allclose(np.ravel(tables.storage_fast(seen["target"][0])), start, rtol=1e-9)
