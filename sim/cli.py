@@ -225,7 +225,7 @@ def _say_if_compiling() -> None:
 
     if _jit.will_compile(_kernels.advance):
         where = _jit.cache_dir()
-        print("bakhri: compiling the engine for this machine (once after an install, about 30 s)"
+        print("bakhri: compiling the engine for this machine (once after an install, about 35 s)"
               + (f"; cached in {where}" if where else ""), file=sys.stderr, flush=True)
 
 

@@ -86,7 +86,7 @@ def test_run_says_so_when_the_engine_compiles(capsys, tmp_path, monkeypatch):
     code = cli.main(["run", str(PACKAGE.parent / "tests" / "bad" / "base.toml"), "--out", str(tmp_path), "--no-plots"])
     err = capsys.readouterr().err
     assert code == 0
-    assert err.startswith("bakhri: compiling the engine for this machine (once after an install, about 30 s)")
+    assert err.startswith("bakhri: compiling the engine for this machine (once after an install, about 35 s)")
     monkeypatch.setattr(_jit, "will_compile", lambda dispatcher: False)
     assert cli.main(["run", str(PACKAGE.parent / "tests" / "bad" / "base.toml"), "--out", str(tmp_path), "--no-plots"]) == 0
     assert "compiling" not in capsys.readouterr().err
