@@ -1006,8 +1006,8 @@ def test_interrupted_sweep_with_workers_ends_at_once_and_leaves_nothing(tmp_path
         assert [p.name for p in kept] == [".ensemble-dry-sweep.partial"] and "--resume" in err
         chunks = sorted(p.name for p in (kept[0] / "chunks").iterdir())
         done = json.loads((kept[0] / "progress.json").read_text())["chunks_done"]
-        assert all(c.endswith(".parquet") for c in chunks)  # no temporary file
-        assert {f"{r:03d}-{c:06d}.parquet" for r, c in done} <= set(chunks)  # what is listed is there
+        assert all(c.endswith(".arrow") for c in chunks)  # no temporary file
+        assert {f"{r:03d}-{c:06d}.arrow" for r, c in done} <= set(chunks)  # what is listed is there
     else:
         assert "the unfinished scenario was not written" in err
 

@@ -44,15 +44,18 @@ from sim.engine.driver import DEFAULT_CHUNK_SIZE, run_chunk, select_members
 from sim.report import output
 from sim.report.aggregates import TRADEOFF, SweepSummary
 from sim.report.tables import sweep_table_metrics
+from sim.studies.chunkfiles import PARQUET as PARQUET
+from sim.studies.chunkfiles import Sink, Writer, arrow_table, chunk_suffix, read_chunk, replace, write_chunk
+from sim.studies.chunkfiles import write_csv as write_csv
 from sim.studies.workers import Progress, worker_pool
 
 __all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
 
 FORMATS = ("parquet", "csv")
-#: Parquet options: dictionary encoding for the regime names only (on float columns it costs
-#: 2-3× the write time and saves nothing).
-PARQUET = {"use_dictionary": ["regime"]}
 PROGRESS = "progress.json"
+#: Seconds between two writes of progress.json while chunks complete (it is written at an
+#: interrupt too, and a resume also takes the complete chunk files it does not list yet).
+PROGRESS_EVERY_S = 1.0
 #: Percentiles of the printed sweep table, recorded in run.json.
 PERCENTILES = (10, 50, 90)
 
@@ -76,58 +79,8 @@ def input_hash(resolved_toml: str, settings, n_inflow: int, names, chunk_size: i
     return h.hexdigest()
 
 
-# --------------------------------------------------------------------------------------
-# Writing tables
-# --------------------------------------------------------------------------------------
-
-
-def arrow_table(cols: dict):
-    """Table columns (numpy arrays; strings as object arrays) as a pyarrow Table, for Parquet and CSV."""
-    import pyarrow as pa
-
-    # An object array of str goes to Arrow directly: through .tolist() it cost ~6 µs a row.
-    return pa.table({c: pa.array(v, type=pa.string()) if v.dtype == object else pa.array(v) for c, v in cols.items()})
-
-
-def write_csv(fh, cols: dict, header: bool = True) -> None:
-    """Write table columns as CSV to a binary file, formatted column-wise by Arrow (floats as
-    the shortest text that reads back to the same value, 'nan', 'inf'; whole numbers without
-    '.0'); names and regimes are written unquoted (they are safe names)."""
-    import pyarrow.csv as pacsv
-
-    if header:
-        fh.write((",".join(cols) + "\n").encode("utf-8"))
-    pacsv.write_csv(arrow_table(cols), fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
-
-
-def _write_chunk(path: Path, cols: dict, fmt: str) -> None:
-    """One chunk's rows, written whole or not at all (a temporary name, then renamed)."""
-    def write(tmp):
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            pq.write_table(arrow_table(cols), tmp, **PARQUET)
-        else:
-            with open(tmp, "wb") as fh:
-                write_csv(fh, cols, header=False)
-
-    _replace(path, write)
-
-
 def _write_json(path: Path, doc: dict) -> None:
-    _replace(path, lambda tmp: output.write_json(tmp, output.jsonable(doc)))
-
-
-def _replace(path: Path, write) -> None:
-    """`write(tmp)` a sibling temporary file, then rename it to `path`: the file is whole or
-    absent, even after an interrupt (the temporary file is removed then)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    replace(path, lambda tmp: output.write_json(tmp, output.jsonable(doc)))
 
 
 # --------------------------------------------------------------------------------------
@@ -164,23 +117,30 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
     ext = "parquet" if format == "parquet" else "csv"
 
     def chunk_file(ri, ci):
-        return part / "chunks" / f"{ri:03d}-{ci:06d}.{ext}"
+        return part / "chunks" / f"{ri:03d}-{ci:06d}.{chunk_suffix(format)}"
 
     part = partial_folder(out_dir, name)
     try:
         with _Claim(out_dir, part, resume) as claim:
-            done = claim.chunks_done(key, chunk_file, out_dir / name)
+            done = claim.chunks_done(key, ids, chunk_file, out_dir / name)
             (part / "chunks").mkdir(parents=True, exist_ok=True)
             progress_doc = {"written_by": output.WRITTEN_BY, "kind": "sweep-partial", "input_sha256": key,
                             "format": format, "chunk_size": size, "n_chunks": len(ids), "chunks_done": sorted(done)}
             if done and "columns" in claim.progress:
                 progress_doc["columns"] = claim.progress["columns"]
-            _write_json(part / PROGRESS, progress_doc)
+            record = _Record(part / PROGRESS, progress_doc, done)
+
+            def keep(chunk, table):
+                write_chunk(chunk_file(*chunk), table, format)
+                record.add(chunk)
+
             counted = [sum(slices[ci].stop - slices[ci].start for _, ci in done)]
             summary = SweepSummary(names, n, {p: settings.distinct(p) for p in settings.parameters},
                                    (*sweep_table_metrics(), *TRADEOFF))
-            ordered = _InOrder(summary, ids, names, done, lambda ri, ci: _read(
-                chunk_file(ri, ci), format, progress_doc["columns"], summary.columns(), header=False))
+            writer = Writer(threaded=True)
+            sink = Sink(part / f"sweep.{ext}", format, [])
+            ordered = _InOrder(summary, ids, names, set(done), writer, sink, chunk_file, format,
+                               lambda: progress_doc["columns"])
 
             def finish(ri, ci, result):
                 sl = slices[ci]
@@ -188,12 +148,12 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
                 first = sl.start // n_inflow
                 cols = rows([names[ri]], sl, settings.rows(first, (sl.stop - 1) // n_inflow + 1), n_inflow, metrics,
                             users, first_setting=first)
-                _write_chunk(chunk_file(ri, ci), cols, format)
-                ordered.add((ri, ci), cols)
-                progress_doc.setdefault("columns", _kinds(cols))
-                done.add((ri, ci))
-                progress_doc["chunks_done"] = sorted(done)
-                _write_json(part / PROGRESS, progress_doc)
+                if "columns" not in progress_doc:
+                    progress_doc["columns"] = _kinds(cols)
+                    sink.columns = list(cols)
+                table = arrow_table(cols)
+                writer.submit(keep, (ri, ci), table)
+                ordered.add((ri, ci), cols, table)
                 counted[0] += sl.stop - sl.start
                 report(counted[0])
 
@@ -203,16 +163,31 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
                 sub_model, sub_regime = select_members(model, built[names[ri]], slice(0, k), k, lazy=True)
                 return sub_model, sub_regime, k, False
 
-            with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
-                    worker_pool(workers, executor) as pool:
-                t_sim = time.perf_counter()
-                _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
+            try:
+                with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
+                        worker_pool(workers, executor) as pool:
+                    t_sim = time.perf_counter()
+                    if "columns" in progress_doc:
+                        sink.columns = list(progress_doc["columns"])
+                        ordered.drain()
+                    _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
+                writer.close()
+            except BaseException:
+                sink.aborted = True
+                try:
+                    writer.close()
+                finally:
+                    sink.close()
+                    sink.path.unlink(missing_ok=True)  # a resume writes it again from the chunks
+                    record.write()
+                raise
             simulate_s = time.perf_counter() - t_sim
             columns = progress_doc["columns"]
-            timings = {"simulate_s": simulate_s, "member_seasons_per_s": (n * len(names)) / max(simulate_s, 1e-12)}
+            timings = {"simulate_s": simulate_s, "member_seasons_per_s": (n * len(names)) / max(simulate_s, 1e-12),
+                       "write_s": writer.busy_s}
 
             def fill(tmp):
-                _assemble(tmp / f"sweep.{ext}", [chunk_file(*c) for c in ids], format, list(columns))
+                _assemble(tmp / f"sweep.{ext}", sink)
                 (tmp / "scenario.resolved.toml").write_text(resolved, encoding="utf-8")
                 if plots:
                     from sim.report.plotting import save_sweep_plots
@@ -243,33 +218,57 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
     return folder
 
 
-class _InOrder:
-    """Adds each chunk's rows to the sweep's `SweepSummary` in chunk order, so that its float
-    sums are the same whichever order the chunks complete in (and after a resume): a chunk
-    that completes early waits (a few at most: the chunks in flight), and a chunk an
-    interrupted run completed is read back from its file when its turn comes."""
+class _Record:
+    """progress.json of a partial sweep: the chunks whose files are complete, written at most
+    once every `PROGRESS_EVERY_S` seconds as chunks complete, and at an interrupt."""
 
-    def __init__(self, summary, ids, names, earlier, read):
-        self.summary, self.ids, self.names, self.read = summary, ids, names, read
+    def __init__(self, path: Path, doc: dict, done: set):
+        self.path, self.doc, self.done = path, doc, done
+        self.write()
+
+    def write(self) -> None:
+        self.doc["chunks_done"] = sorted(self.done)
+        _write_json(self.path, self.doc)
+        self.last = time.perf_counter()
+
+    def add(self, chunk) -> None:
+        self.done.add(chunk)
+        if time.perf_counter() - self.last >= PROGRESS_EVERY_S:
+            self.write()
+
+
+class _InOrder:
+    """Takes each chunk's rows in the sweep's chunk order, whichever order the chunks complete
+    in (and after a resume): adds them to the sweep's `SweepSummary` (so that its float sums
+    are the same last bit included) and appends them to the result file (`Sink`, through
+    the `Writer` thread). A chunk that completes early waits (a few at most: the chunks in
+    flight); a chunk an interrupted run completed is read back from its file when its turn
+    comes."""
+
+    def __init__(self, summary, ids, names, earlier, writer, sink, chunk_file, fmt, kinds):
+        self.summary, self.ids, self.names = summary, ids, names
+        self.writer, self.sink, self.chunk_file, self.fmt, self.kinds = writer, sink, chunk_file, fmt, kinds
         self.earlier = set(earlier)
         self.waiting: dict = {}
         self.next = 0
-        self.drain()
 
-    def add(self, chunk, cols) -> None:
-        self.waiting[chunk] = {c: cols[c] for c in self.summary.columns()}
+    def add(self, chunk, cols, table) -> None:
+        self.waiting[chunk] = ({c: cols[c] for c in self.summary.columns()}, table)
         self.drain()
 
     def drain(self) -> None:
         while self.next < len(self.ids):
             chunk = self.ids[self.next]
             if chunk in self.waiting:
-                cols = self.waiting.pop(chunk)
+                cols, table = self.waiting.pop(chunk)
             elif chunk in self.earlier:
-                cols = self.read(*chunk)
+                kinds = self.kinds()
+                table, cols = read_chunk(self.chunk_file(*chunk), self.fmt, kinds,
+                                         [c for c in kinds if c in self.summary.columns()])
             else:
                 return
             self.summary.add(self.names[chunk[0]], cols)
+            self.writer.submit(self.sink.append, table, self.chunk_file(*chunk))
             self.next += 1
 
 
@@ -332,16 +331,21 @@ class _Claim:
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         return self
 
-    def chunks_done(self, key: str, chunk_file, target: Path) -> set:
-        """The chunks ``(regime, chunk)`` an interrupted sweep completed whose files are still
-        there; none when starting afresh or when there is no progress to resume. Refuses
-        (`ResumeError`) progress of a sweep whose input hash is not `key`."""
+    def chunks_done(self, key: str, ids, chunk_file, target: Path) -> set:
+        """The chunks ``(regime, chunk)`` of `ids` an interrupted sweep completed: those whose
+        files are there (a chunk file is renamed into place whole, and the partial folder only
+        ever holds this sweep's: progress.json may lag a second behind them); none when
+        starting afresh or when there is no progress to resume. Refuses (`ResumeError`)
+        progress of a sweep whose input hash is not `key`."""
         if not self.resume or self.progress is None:
             return set()
         if self.progress.get("input_sha256") != key:
             raise ResumeError(f"cannot resume {target}: the scenario, parameters, seed or options differ "
                               f"from the interrupted sweep in {self.part}; run without --resume to start afresh")
-        return {tuple(c) for c in self.progress.get("chunks_done", []) if chunk_file(*c).is_file()}
+        if "columns" not in self.progress:  # no chunk completed before the interrupt
+            return set()
+        present = {p.name for p in (self.part / "chunks").iterdir()} if (self.part / "chunks").is_dir() else set()
+        return {c for c in ids if chunk_file(*c).name in present}
 
     def __exit__(self, *exc):
         chunks = self.part / "chunks"
@@ -364,27 +368,10 @@ def _kinds(cols: dict) -> dict:
     return {c: "str" if v.dtype == object else "int" if v.dtype.kind in "iu" else "float" for c, v in cols.items()}
 
 
-def _assemble(path: Path, chunks: list, fmt: str, columns: list) -> None:
-    """Join the chunk files, in order, into one file; one chunk in memory at a time."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        writer = None
-        try:
-            for c in chunks:
-                t = pq.read_table(c)
-                if writer is None:
-                    writer = pq.ParquetWriter(path, t.schema, **PARQUET)
-                writer.write_table(t)
-        finally:
-            if writer is not None:
-                writer.close()
-        return
-    with open(path, "wb") as fh:
-        fh.write((",".join(columns) + "\n").encode("utf-8"))
-        for c in chunks:
-            with open(c, "rb") as src:
-                shutil.copyfileobj(src, fh, 1 << 20)
+def _assemble(path: Path, sink: Sink) -> None:
+    """Finish the result file written chunk by chunk into the partial folder and move it to `path`."""
+    sink.close()
+    os.replace(sink.path, path)
 
 
 def _read(path: Path, fmt: str, columns: dict, only=None, header: bool = True) -> dict:

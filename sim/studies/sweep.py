@@ -191,7 +191,7 @@ class SweepResult:
 
     def to_csv(self, path) -> None:
         """Write the table as CSV (units in the metric names), formatted column by column."""
-        from sim.studies.stream import write_csv
+        from sim.studies.chunkfiles import write_csv
 
         with open(path, "wb") as fh:
             write_csv(fh, self.table)
@@ -200,7 +200,7 @@ class SweepResult:
         """Write the table as Parquet (pyarrow): columnar, compressed, read by pandas, polars, xarray."""
         import pyarrow.parquet as pq
 
-        from sim.studies.stream import PARQUET, arrow_table
+        from sim.studies.chunkfiles import PARQUET, arrow_table
 
         pq.write_table(arrow_table(self.table), path, **PARQUET)
 

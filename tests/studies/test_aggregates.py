@@ -37,6 +37,35 @@ def test_exact_percentiles_are_numpys():
     np.testing.assert_array_equal(d.percentiles((10, 50, 90)), np.percentile(v, (10, 50, 90)))
 
 
+@pytest.mark.parametrize("pending", [1, 7, 1000, aggregates.PENDING])
+@pytest.mark.parametrize("kind", ["spread", "narrow", "signs"])
+def test_histogram_is_the_one_of_all_values_at_once(monkeypatch, pending, kind):
+    """Values added chunk by chunk and merged in batches (`PENDING`) give the bins, sums to the
+    last bit included, of one bincount over all values in their order."""
+    monkeypatch.setattr(aggregates, "PENDING", pending)
+    rng = np.random.default_rng(5)
+    if kind == "spread":  # keys far apart: sorted, not counted
+        v = rng.lognormal(0, 20, 3000)
+    elif kind == "narrow":
+        v = rng.normal(800.0, 3.0, 3000)
+    else:
+        v = rng.normal(0.0, 1.0, 3000)
+        v[::11], v[::13], v[5], v[7], v[::17] = 0.0, -0.0, np.inf, -np.inf, np.nan
+    d = Distribution(exact=False)
+    for part in np.array_split(v, 9):
+        d.add(part)
+    ok = v[~np.isnan(v)]
+    keys, inv = np.unique(_keys(ok), return_inverse=True)
+    assert d.keys.tobytes() == keys.tobytes()
+    assert d.counts.tobytes() == np.bincount(inv, None, keys.size).astype(float).tobytes()
+    assert d.sums.tobytes() == np.bincount(inv, ok, keys.size).tobytes()
+    lo, hi = np.full(keys.size, np.inf), np.full(keys.size, -np.inf)
+    np.minimum.at(lo, inv, ok)
+    np.maximum.at(hi, inv, ok)
+    assert d.lo.tobytes() == lo.tobytes() and d.hi.tobytes() == hi.tobytes()
+    assert d.n == v.size
+
+
 def test_binned_percentiles_of_few_values_are_exact():
     # each value alone in its bin, whose mean is the value: numpy's interpolation exactly
     d = Distribution(exact=False)
