@@ -64,3 +64,26 @@ def engine_paths(monkeypatch):
         return seen
 
     return spy
+
+
+@pytest.fixture
+def interrupt_sweep_after(monkeypatch):
+    """``interrupt_sweep_after(k)``: a streamed sweep is interrupted (KeyboardInterrupt) when its
+    chunk function is called after `k` chunks; undo with the returned function."""
+    from sim.studies import stream
+
+    real = stream._compute
+
+    def arm(k):
+        calls = []
+
+        def compute(task):
+            if len(calls) == k:
+                raise KeyboardInterrupt
+            calls.append(1)
+            return real(task)
+
+        monkeypatch.setattr(stream, "_compute", compute)
+        return lambda: monkeypatch.setattr(stream, "_compute", real)
+
+    return arm

@@ -119,6 +119,8 @@ def _numpy(col) -> np.ndarray:
     import pyarrow as pa
 
     a = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if a.null_count:  # never written ('nan' is a value); read the values Arrow would give
+        return np.asarray(a.to_pylist(), dtype=float)
     dtype = {pa.float64(): np.float64, pa.int64(): np.int64}[a.type]
     return np.frombuffer(a.buffers()[1], dtype=dtype)[a.offset:a.offset + len(a)]
 
@@ -137,7 +139,7 @@ def read_chunk(path: Path, fmt: str, kinds: dict, numeric) -> tuple:
     types = {"int": pa.int64(), "float": pa.float64()}
     t = pacsv.read_csv(path, read_options=pacsv.ReadOptions(column_names=list(kinds)),
                        convert_options=pacsv.ConvertOptions(column_types={c: types[kinds[c]] for c in numeric},
-                                                            include_columns=list(numeric)))
+                                                            include_columns=list(numeric), null_values=[]))
     return None, {c: _numpy(t.column(c)) for c in numeric}
 
 

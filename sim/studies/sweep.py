@@ -35,6 +35,7 @@ from sim.engine.driver import DEFAULT_CHUNK_SIZE, simulate
 from sim.engine.results import SimulationResult
 from sim.physics.ranges import MAX_MEMBERS
 from sim.scenario.overrides import grid  # one implementation: the scenario's SweepSpec.grid uses it too
+from sim.studies.sampling import Sample
 from sim.studies.settings import Settings
 from sim.studies.workers import Progress, worker_pool
 
@@ -286,7 +287,7 @@ def _setup(scenario, parameters, *, method, samples, seed, inflow_members, regim
             raise ValueError(f'method "{method}" needs samples >= 1')
         # (low, high) of each parameter; a list of values (e.g. a grid [sweep] table) gives its range
         bounds = {k: (float(np.min(v)), float(np.max(v))) for k, v in parameters.items()}
-        settings = Settings(values=sample(bounds, samples, method, seed))
+        settings = Settings(sample=Sample(bounds, samples, method, seed))  # made chunk by chunk: sim.studies.sampling
     _, built = chunk_model(scenario, settings, n_inflow, slice(0, 1))
     names = regimes or list(built)
     unknown = [r for r in names if r not in built]

@@ -143,25 +143,17 @@ def _same(a: dict, b: dict):
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_resumed_sweep_gives_the_same_summary(scenario, tmp_path, monkeypatch, fmt):
+def test_resumed_sweep_gives_the_same_summary(scenario, tmp_path, monkeypatch, interrupt_sweep_after, fmt):
     monkeypatch.setattr(aggregates, "EXACT_MEMBERS", 0)  # histograms, whose float sums depend on order
     monkeypatch.setattr(aggregates, "POINTS", 7)  # every 5th member in the trade-off
     made = []
     monkeypatch.setattr(stream, "SweepSummary", lambda *a: made.append(SweepSummary(*a)) or made[-1])
     whole = sweep.run(scenario, PARAMS, **KW, out=tmp_path / "whole", format=fmt, workers=2)
     assert made[0].regimes["irrigation-first"].points.x.size == 6
-    real, calls = stream._compute, []
-
-    def crash(task):
-        if len(calls) == 5:
-            raise KeyboardInterrupt
-        calls.append(1)
-        return real(task)
-
-    with monkeypatch.context() as m:
-        m.setattr(stream, "_compute", crash)
-        with pytest.raises(KeyboardInterrupt):
-            sweep.run(scenario, PARAMS, **KW, out=tmp_path / "resumed", format=fmt)
+    undo = interrupt_sweep_after(5)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run(scenario, PARAMS, **KW, out=tmp_path / "resumed", format=fmt)
+    undo()
     resumed = sweep.run(scenario, PARAMS, **KW, out=tmp_path / "resumed", format=fmt, resume=True)
     _same(_state(made[0]), _state(made[-1]))
     a, b = (json.loads((f / "run.json").read_text())["percentiles"] for f in (whole, resumed))
