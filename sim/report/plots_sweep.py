@@ -268,6 +268,7 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
     n_g = len(names)
     pos = 0.0
     ticks, ticklabels, group_mid, counts = [], [], [], []
+    bars = {name: ([], []) for name in names}  # one bar call per regime: each call costs ~10 ms
     for k, param in enumerate(params):
         centres, edges = groups[names[0]].specs[param]
         start = pos
@@ -276,8 +277,8 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
                 n_fail, n_all = groups[name].failing[param][b], groups[name].total[param][b]
                 share = n_fail / n_all if n_all else np.nan
                 xb = pos + (g - (n_g - 1) / 2) * 0.8 / n_g
-                ax.bar(xb, share, width=0.8 / n_g, color=colors[name],
-                       label=str(name) if (k == 0 and b == 0) else None, edgecolor="white", linewidth=0.3)
+                bars[name][0].append(xb)
+                bars[name][1].append(share)
                 if n_all:  # failing / all members, so that a zero bar reads as "none failed"
                     counts.append((xb, share, f"{int(n_fail)}/{int(n_all)}"))
             ticks.append(pos)
@@ -287,6 +288,8 @@ def plot_failure_ranges(table, params, metric="reliability_volume", threshold=0.
         if k < len(params) - 1:
             ax.axvline(pos - 0.0, color="#999999", linewidth=0.6)
             pos += 1.0
+    for name, (xs, shares) in bars.items():
+        ax.bar(xs, shares, width=0.8 / n_g, color=colors[name], label=str(name), edgecolor="white", linewidth=0.3)
     ax.set_xticks(ticks, ticklabels, fontsize=7, rotation=30 if max(len(s) for s in ticklabels) > 5 else 0)
     for mid, lab in group_mid:
         ax.text(mid, 1.12, lab, ha="center", va="center", fontsize=8.5, fontweight="bold")
