@@ -153,10 +153,10 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     hyps = res.hypsometry
     plant = model.plant
     by_s = hyps.by_storage
-    hs, hl, ha = by_s.x, by_s.ys[0], by_s.ys[1]
-    hl_slope, ha_slope = by_s.slopes[0], by_s.slopes[1]
+    hs, hl, ha = map(_readonly, (by_s.x, by_s.ys[0], by_s.ys[1]))
+    hl_slope, ha_slope = map(_readonly, by_s.slopes[:2])
     tw = res.tailwater.curve
-    tq, tl, tl_slope = tw.x, tw.ys[0], tw.slopes[0]
+    tq, tl, tl_slope = map(_readonly, (tw.x, tw.ys[0], tw.slopes[0]))
 
     units_available = plant.n_units if model.units_available is None else np.rint(model.units_available)
     turb_max, cap_w = plant.available(units_available)
@@ -164,7 +164,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     # Each member's own table when a storage factor or exponent factor transforms it; every
     # level <-> storage conversion of the run goes through `tables` (the shared one otherwise).
     tables_of = res.member_hypsometry()
-    member_tables = _member_tables(tables_of, by_s, k)
+    member_tables = _member_tables(tables_of, (hs, hl_slope, ha, ha_slope), k)
     s_min = _field(tables_of.storage_fast(res.min_level_m))
     s_norm = _field(tables_of.storage_fast(res.normal_level_m))
     s_max = _field(tables_of.storage_fast(res.max_level_m))
@@ -193,7 +193,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     daily_keys = {_kernels.F_INFLOW, _kernels.F_EVAP_MM, _kernels.F_PRECIP_MM, _kernels.F_SEEP, _kernels.F_LATERAL,
                   _kernels.F_TURB_MAX, _kernels.F_CAP_W, _kernels.F_EXTRA}
     f = tuple(
-        np.ascontiguousarray(np.asarray(x, dtype=float)) if i in daily_keys and np.ndim(x) == 2 else _field(x)
+        _readonly(np.ascontiguousarray(np.asarray(x, dtype=float)) if i in daily_keys and np.ndim(x) == 2 else _field(x))
         for i, x in enumerate(fields)
     )
     use_lo = bool(np.any(regime.min_release_m3s > 0))
@@ -203,9 +203,9 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
 
     downstream = [u for u in model.users if u.location == "downstream"]
     at_reservoir = [u for u in model.users if u.location == "reservoir"]
-    down_dem, res_dem = _users_block(downstream, n, k), _users_block(at_reservoir, n, k)
-    down_order, down_end = _groups(downstream)
-    res_order, res_end = _groups(at_reservoir)
+    down_dem, res_dem = _readonly(_users_block(downstream, n, k)), _readonly(_users_block(at_reservoir, n, k))
+    down_order, down_end = map(_readonly, _groups(downstream))
+    res_order, res_end = map(_readonly, _groups(at_reservoir))
     nd = n if keep_daily else 1  # days stored: all, or only the current one
     # Rows of a power-of-two length put the 16 series of a member in the same cache sets
     # (k = 8192 ran 30 % slower): pad the member axis of the stored arrays.
@@ -238,7 +238,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     tables = (hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, np.empty_like(tl), *member_tables)
     prepared = regime.prepare(model)
     advance = dispatch.advance() if compiled else dispatch.advance_python()
-    none = np.zeros((1, 1))
+    none = _readonly(np.zeros((1, 1)))
     net_loss = np.zeros(k)
     req = np.zeros(k)
     code = np.zeros(k, dtype=np.int8)
@@ -249,7 +249,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     )
     if not callable(prepared):
         # Every rule's step gets the same number of fields (numba compiles one kernel for all).
-        p = prepared + (none,) * (dispatch.n_fields() - len(prepared))
+        p = tuple(map(_readonly, prepared)) + (none,) * (dispatch.n_fields() - len(prepared))
         advance(0, n, _kernels.PHASE_ALL, dispatch.rule_number(regime.rule), p, *arrays)
         _raise_on_failure(fail, period, model)
     else:
@@ -308,20 +308,27 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     )
 
 
-def _member_tables(tables_of, by_s, k):
+def _member_tables(tables_of, shared, k):
     """The kernel's per-member tables: (row of each member or -1, storages, level slopes,
-    areas, area slopes), each 2-D array as writable as its shared twin (numba types them
-    alike); one-row stand-ins, never read, when no member has its own table."""
-    shared = (by_s.x, by_s.slopes[0], by_s.ys[1], by_s.slopes[1])
+    areas, area slopes), read-only (`_readonly`); one-row stand-ins of the `shared` tables
+    (storages, level slopes, areas, area slopes), never read, when no member has its own."""
     if not hasattr(tables_of, "kernel_tables"):
-        return (np.full(k, -1, dtype=np.int64), *(a[None, :] for a in shared))
+        return tuple(map(_readonly, (np.full(k, -1, dtype=np.int64), *(a[None, :] for a in shared))))
     rows, hs, ha = tables_of.kernel_tables(k)
-    out = []
-    for a, twin in zip((hs, tables_of.hl_slope, ha, tables_of.ha_slope), shared, strict=True):
-        v = a.view()
-        v.flags.writeable = twin.flags.writeable
-        out.append(v)
-    return (rows, *out)
+    return tuple(map(_readonly, (rows, hs, tables_of.hl_slope, ha, tables_of.ha_slope)))
+
+
+def _readonly(a):
+    """A read-only view of the input array `a` (never a copy).
+
+    numba compiles the kernel once per combination of argument types, and a read-only array
+    is another type: tables frozen in this process but writable once unpickled in a worker,
+    member rows fresh on one call and reused (read-only) on the next, each made another
+    signature, that is another 30 s or more of compiling (in every worker of a sweep). Every
+    array the kernel only reads is passed read-only, so that one signature serves them all."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 def _raise_on_failure(fail, period, model):
