@@ -141,6 +141,8 @@ def main(argv=None):
                 cold_runs = [t.time(cmd, extra, cache=t.fresh_cache()) for t in trees]
                 rows.append((label + "  [cold: empty cache]", [(w, w, c) for w, c in cold_runs]))
         _print_table(trees, rows)
+        # The load moves during a long run; both ends tell how far the figures can be trusted.
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

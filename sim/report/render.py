@@ -172,6 +172,15 @@ def end_with_parent(parent):
         os._exit(1)
 
 
+def _load_renderer():
+    """Import what every figure needs (matplotlib's Figure, the Agg canvas, the font list)
+    before forking: the children share it instead of each importing it again (a fifth of a
+    second of CPU per process, on a 2-core machine the same cores the figures need)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+    from matplotlib.font_manager import fontManager  # noqa: F401  (reads the font cache)
+
+
 def _fork_share(jobs, share, plots, dpi):
     """Render `share` in a forked child; return its pid.
 
@@ -234,6 +243,8 @@ def write_pngs(out_dir, jobs, dpi=150, *, workers=None) -> list[Path]:
     plots.mkdir(parents=True, exist_ok=True)
     n = plot_workers(workers, len(jobs))
     shares = _shares([w for _, _, w in jobs], n)
+    if n > 1:
+        _load_renderer()
     children = {}
     here = list(shares[0])
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 import os
 import re
@@ -81,6 +80,8 @@ def describe_value(value) -> str:
 
 
 def did_you_mean(word, choices) -> str:
+    import difflib  # here: only a bad key needs it, and `validate` of a good file is timed
+
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
 

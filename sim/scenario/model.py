@@ -110,7 +110,7 @@ class Scenario:
             An override path that is not a numeric key of the scenario, a value out of its
             range, or arrays of different lengths.
         """
-        from sim.engine.driver import Model
+        from sim.engine.model import Model  # not the driver: validation builds too, and runs nothing
         from sim.physics.demand import User
 
         c = self._compiled
