@@ -239,6 +239,10 @@ def _engine(member_days: int) -> str:
         raise InputError(f"bakhri: {err}") from None
 
 
+# Tables of a scenario file that `run` does not run, each run by the command of its name.
+STUDY_TABLES = {"sweep": "the sweep", "optimise": "the search", "sensitivity": "the sensitivity analysis"}
+
+
 def _cmd_run(args) -> int:
     from sim.engine import memory
     from sim.engine.driver import SimulationError, simulate
@@ -250,10 +254,12 @@ def _cmd_run(args) -> int:
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed is {args.seed}; expected a whole number >= 0")
     loaded = _load(args.files)
-    for s in loaded:
-        if s.sweep is not None:
-            print(f"bakhri: note: {s.path} has a [sweep] table; run simulates the base case only "
-                  f"(to run the sweep: bakhri sweep {s.path})", file=sys.stderr)
+    for s in loaded:  # a study's table is not run by `run`: say which command runs it
+        for table, study in STUDY_TABLES.items():
+            if table in s.resolved:
+                article = "an" if table[0] in "aeiou" else "a"
+                print(f"bakhri: note: {s.path} has {article} [{table}] table; run simulates the base case "
+                      f"only (to run {study}: bakhri {table} {s.path})", file=sys.stderr)
     if (args.members is not None or args.seed is not None) and not any(s.ensemble for s in loaded):
         raise InputError("--members/--seed need a scenario with an [ensemble] table; none of the files has one")
     scenarios = [_members_override(s, args.members, args.seed) for s in loaded]

@@ -234,9 +234,10 @@ def test_shipped_scenario_runs_and_balances(capsys, tmp_path, path):
     code, out, err = bakhri(capsys, *args)
     assert code == 0, err
     scenario = load_scenario(path)
-    # a file with a [sweep] table gets a note saying how to run the sweep; others nothing
-    assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
-                   f"(to run the sweep: bakhri sweep {path})\n" if scenario.sweep else "")
+    # a file with a study's table gets a note saying how to run the study; others nothing
+    assert err == "".join(f"bakhri: note: {path} has {'an' if table == 'optimise' else 'a'} [{table}] table; run simulates the base case only "
+                          f"(to run {study}: bakhri {table} {path})\n"
+                          for table, study in cli.STUDY_TABLES.items() if table in scenario.resolved)
     folder = tmp_path / scenario.name
     assert f"written: {folder}/" in out
     assert not (folder / "plots").exists()
@@ -754,6 +755,14 @@ def test_run_with_a_sweep_table_says_how_to_run_the_sweep(capsys, tmp_path):
     assert "written:" in out
 
 
+def test_run_with_an_optimise_table_says_how_to_run_the_search(capsys, tmp_path):
+    path = SCENARIOS / "optimise-schedule.toml"
+    code, out, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots")
+    assert code == 0
+    assert err == (f"bakhri: note: {path} has an [optimise] table; run simulates the base case only "
+                   f"(to run the search: bakhri optimise {path})\n")
+
+
 @pytest.mark.parametrize(("flag", "value", "lowest"), [("--seed", -1, 0), ("--members", 0, 1), ("--samples", -3, 1),
                                                        ("--chunk-size", 0, 1), ("--workers", 0, 1)])
 def test_sweep_counts_below_their_minimum_exit_2(capsys, tmp_path, flag, value, lowest):
@@ -1021,7 +1030,7 @@ def slow(*args):
     print("WRITING", file=sys.stderr, flush=True)
     time.sleep(60)
 sim.studies.stream._assemble = slow
-from sim.cli import main
+from sim.cli import STUDY_TABLES, main
 sys.exit(main(sys.argv[1:]))
 """
 
