@@ -60,7 +60,8 @@ def test_indices_are_salibs_own():
     x = design(rs, 1024, seed=3)
     y = _ishigami(x)
     ours = indices(y, 3, seed=7)
-    theirs = analyze(sensitivity._problem(rs), y, calc_second_order=False, seed=7)
+    problem = {"num_vars": 3, "names": [r.name for r in rs], "bounds": [[r.low, r.high] for r in rs]}
+    theirs = analyze(problem, y, calc_second_order=False, seed=7)
     for k in ("S1", "ST", "S1_conf", "ST_conf"):
         np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-9, atol=1e-12, err_msg=k)
 
