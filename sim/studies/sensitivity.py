@@ -228,7 +228,7 @@ def samples_name(scenario) -> str:
 
 def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None = None, regimes=None,
         inflow_members: int | None = None, workers: int | None = None, chunk_size: int | None = None,
-        progress=False, spec=None, out=None, resume: bool = False) -> SensitivityResult:
+        progress=False, spec=None, out=None, resume: bool = False, on_indices=None) -> SensitivityResult:
     """Run a scenario's sensitivity analysis (``[sensitivity]``, overridden by the arguments).
 
     Parameters
@@ -252,6 +252,9 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
         without it the samples are held in memory.
     resume : bool
         With `out`: continue an interrupted run from the chunks on disk (same inputs only).
+    on_indices : callable, optional
+        Called with the rows of `SensitivityResult.indices`, the inputs and N as soon as the
+        indices are known, before the nominal runs and the ranking (``bakhri sensitivity`` hands them to the process drawing the plot).
     """
     t0 = time.perf_counter()
     spec = spec if spec is not None else scenario.compiled.sensitivity
@@ -285,11 +288,6 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
     else:
         outputs = _in_memory(scenario, settings, n_inflow, names, wanted, chunk_size=chunk_size, workers=workers,
                              progress=progress)
-    nominal_model, nominal_built = scenario.build(n_members=n_inflow)
-    nominal = {}
-    for name in names:
-        nres = simulate(nominal_model, nominal_built[name], n_members=n_inflow, keep_daily=False)
-        nominal[name] = {m: float(v[0]) for m, v in _means(nres, wanted, 1, n_inflow).items()}
     t_sim = time.perf_counter() - t0 - t_design
     d = len(rs)
     rows = []
@@ -300,6 +298,15 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
                 rows.append({"metric": m, "regime": name, "input": r.name, "S1": float(ind["S1"][i]),
                              "S1_conf": float(ind["S1_conf"][i]), "ST": float(ind["ST"][i]),
                              "ST_conf": float(ind["ST_conf"][i])})
+    if on_indices is not None:
+        on_indices(rows, rs, n)
+    t_nominal = time.perf_counter()
+    nominal_model, nominal_built = scenario.build(n_members=n_inflow)
+    nominal = {}
+    for name in names:
+        nres = simulate(nominal_model, nominal_built[name], n_members=n_inflow, keep_daily=False)
+        nominal[name] = {m: float(v[0]) for m, v in _means(nres, wanted, 1, n_inflow).items()}
+    t_sim += time.perf_counter() - t_nominal
     # The ranking over the independent draws A and B of each base sample (rows 0 and D + 1).
     draws = np.concatenate([np.arange(0, x.shape[0], d + 2), np.arange(d + 1, x.shape[0], d + 2)])
     ranking = ranking_stability(nominal, {r: {m: v[draws] for m, v in outputs[r].items()} for r in names}) \

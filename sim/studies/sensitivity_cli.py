@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -101,21 +102,23 @@ def command(scenario, args, say_if_compiling=lambda: None) -> int:
         print(f"bakhri: note: discarding the interrupted run in {part} (--resume continues it)", file=sys.stderr)
     say_if_compiling()
     t0 = time.perf_counter()
-    try:
-        result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"), seed=args.seed,
-                                 regimes=args.regime, inflow_members=args.members, workers=args.workers,
-                                 chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume)
-    except ScenarioError:
-        raise
-    except ResumeError as err:
-        raise CommandInputError(f"bakhri: {err}") from None
-    except ValueError as err:
-        raise CommandInputError(f"{scenario.path or scenario.name}: {err}") from None
-    except KeyboardInterrupt as err:
-        if part.is_dir():
-            err.kept = part
-        raise
-    folder = sensitivity_output.write(result, scenario, Path(args.out), plots=not args.no_plots)
+    with _PlotAhead(scenario, out, not args.no_plots) as ahead:
+        try:
+            result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"), seed=args.seed,
+                                     regimes=args.regime, inflow_members=args.members, workers=args.workers,
+                                     chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume,
+                                     on_indices=ahead.send)
+        except ScenarioError:
+            raise
+        except ResumeError as err:
+            raise CommandInputError(f"bakhri: {err}") from None
+        except ValueError as err:
+            raise CommandInputError(f"{scenario.path or scenario.name}: {err}") from None
+        except KeyboardInterrupt as err:
+            if part.is_dir():
+                err.kept = part
+            raise
+        folder = sensitivity_output.write(result, scenario, Path(args.out), plots=not args.no_plots, drawn=ahead.wait())
     d = len(result.inputs)
     print(f"{scenario.name}: Sobol' analysis of {d} inputs, N = {result.samples:,}: {result.n_settings:,} samples"
           + (f" × {result.n_inflow_members:,} inflow members" if result.n_inflow_members > 1 else "")
@@ -126,3 +129,46 @@ def command(scenario, args, say_if_compiling=lambda: None) -> int:
     print(f"written: {folder}/ (sensitivity.csv, ranking.csv, inputs.csv, " + ("plots/, " if not args.no_plots else "")
           + f"scenario.resolved.toml, run.json); every sample: {out / sensitivity.samples_name(scenario)}/sweep.parquet")
     return 0
+
+
+def _draw(*args, **kwargs):
+    """`save_total_indices`, imported in the child (the plot module imports matplotlib)."""
+    from sim.report.plots_sensitivity import save_total_indices
+
+    save_total_indices(*args, **kwargs)
+
+
+class _PlotAhead:
+    """The total-indices plot drawn in a forked child (`sim.report.render.PlotAhead`): it imports
+    matplotlib while the engine runs here and draws as soon as the indices are known, while
+    the nominal runs, the ranking and the tables are made here. It draws into a hidden file in
+    the output folder that `sensitivity_output.write` moves into the result; `wait` gives that
+    file, or None (draw here). The file and the child are gone when the block ends."""
+
+    def __init__(self, scenario, out: Path, plots: bool):
+        self.scenario, self.out, self.plots = scenario, out, plots
+        self.ahead = self.path = None
+
+    def __enter__(self):
+        if self.plots:
+            from sim.report.render import PlotAhead
+
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.path = self.out / f".{self.scenario.name}-total-indices-{os.getpid()}.png"
+            self.ahead = PlotAhead(_draw)
+        return self
+
+    def send(self, rows, inputs, samples: int) -> None:
+        if self.ahead is not None:
+            from sim.studies import sensitivity_output
+
+            self.ahead.send(rows, self.path, **sensitivity_output.plot_arguments(self.scenario, inputs, samples))
+
+    def wait(self):
+        return self.path if self.ahead is not None and self.ahead.wait() else None
+
+    def __exit__(self, *exc):
+        if self.ahead is not None:
+            self.ahead.close()
+            self.path.unlink(missing_ok=True)
+        return False

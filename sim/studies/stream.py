@@ -136,9 +136,21 @@ def _replace(path: Path, write) -> None:
 
 
 def _compute(task):
-    """Run one chunk (in a worker or here) and return its metrics only (small to send back)."""
+    """Run one chunk of one regime (in a worker or here) and return its metrics only (small to send back)."""
     part = run_chunk(task)
     return part.metrics, part.user_metrics
+
+
+def _compute_regimes(job):
+    """Run one chunk's members under each of its regimes, `job` = (model, [(regime index,
+    regime)], k): one model, hence one set of level–storage tables, for all of them."""
+    model, regimes, k = job
+    return [(ri, _compute(_regime_task(model, regime, k))) for ri, regime in regimes]
+
+
+def _regime_task(model, regime, k):
+    sub_model, sub_regime = select_members(model, regime, slice(0, k), k, lazy=True)
+    return sub_model, sub_regime, k, False
 
 
 def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet", resume=False,
@@ -160,6 +172,9 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
     key = input_hash(resolved, settings, n_inflow, names, size, format)
     n = settings.n_settings * n_inflow
     slices = [slice(a, min(a + size, n)) for a in range(0, n, size)]
+    # Files and the summary go regime by regime (the table is regime-major); the chunks are
+    # computed chunk by chunk, every regime of a chunk from one model: its per-member tables
+    # (level–storage above all) are built once instead of once per regime.
     ids = [(ri, ci) for ri in range(len(names)) for ci in range(len(slices))]
     ext = "parquet" if format == "parquet" else "csv"
 
@@ -197,16 +212,18 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
                 counted[0] += sl.stop - sl.start
                 report(counted[0])
 
-            def task(ri, ci):
+            def job(ci, ris):
                 k = slices[ci].stop - slices[ci].start
                 model, built = chunk_model(scenario, settings, n_inflow, slices[ci])
-                sub_model, sub_regime = select_members(model, built[names[ri]], slice(0, k), k, lazy=True)
-                return sub_model, sub_regime, k, False
+                return model, [(ri, built[names[ri]]) for ri in ris], k
 
+            todo = {}
+            for ri, ci in sorted(set(ids) - done, key=lambda c: (c[1], c[0])):
+                todo.setdefault(ci, []).append(ri)
             with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
                     worker_pool(workers, executor) as pool:
                 t_sim = time.perf_counter()
-                _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
+                _compute_all(list(todo.items()), job, finish, pool, workers)
             simulate_s = time.perf_counter() - t_sim
             columns = progress_doc["columns"]
             timings = {"simulate_s": simulate_s, "member_seasons_per_s": (n * len(names)) / max(simulate_s, 1e-12)}
@@ -244,57 +261,68 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
 
 
 class _InOrder:
-    """Adds each chunk's rows to the sweep's `SweepSummary` in chunk order, so that its float
-    sums are the same whichever order the chunks complete in (and after a resume): a chunk
-    that completes early waits (a few at most: the chunks in flight), and a chunk an
-    interrupted run completed is read back from its file when its turn comes."""
+    """Adds each chunk's rows to the sweep's `SweepSummary` in chunk order within each regime
+    (the regimes' summaries are apart), so that its float sums are the same whichever order
+    the chunks complete in (and after a resume): a chunk that completes early waits (a few at
+    most: the chunks in flight), and a chunk an interrupted run completed is read back from
+    its file when its turn comes."""
 
     def __init__(self, summary, ids, names, earlier, read):
-        self.summary, self.ids, self.names, self.read = summary, ids, names, read
+        self.summary, self.names, self.read = summary, names, read
+        self.order = {}
+        for ri, ci in ids:
+            self.order.setdefault(ri, []).append(ci)
         self.earlier = set(earlier)
         self.waiting: dict = {}
-        self.next = 0
-        self.drain()
+        self.next = dict.fromkeys(self.order, 0)
+        for ri in self.order:
+            self.drain(ri)
 
     def add(self, chunk, cols) -> None:
         self.waiting[chunk] = {c: cols[c] for c in self.summary.columns()}
-        self.drain()
+        self.drain(chunk[0])
 
-    def drain(self) -> None:
-        while self.next < len(self.ids):
-            chunk = self.ids[self.next]
+    def drain(self, ri) -> None:
+        order = self.order[ri]
+        while self.next[ri] < len(order):
+            chunk = (ri, order[self.next[ri]])
             if chunk in self.waiting:
                 cols = self.waiting.pop(chunk)
             elif chunk in self.earlier:
                 cols = self.read(*chunk)
             else:
                 return
-            self.summary.add(self.names[chunk[0]], cols)
-            self.next += 1
+            self.summary.add(self.names[ri], cols)
+            self.next[ri] += 1
 
 
-def _compute_all(todo, task, finish, pool, workers) -> None:
-    """Compute the chunks `todo` and `finish` each as it comes: one by one here without a
-    `pool`, else in the pool with a bounded window of chunks in flight (so memory stays
-    bounded and results are written as they come)."""
+def _compute_all(todo, job, finish, pool, workers) -> None:
+    """Compute the chunks `todo` ((chunk, [regime index, ...]) pairs; `job(chunk, regimes)` gives
+    the chunk's model and regimes) and `finish` each regime's chunk as it comes: one by one here
+    without a `pool`, else in the pool, a chunk's regimes together, with a bounded window of
+    chunks in flight (so memory stays bounded and results are written as they come)."""
     if pool is None:
-        for ri, ci in todo:
-            finish(ri, ci, _compute(task(ri, ci)))
+        for ci, ris in todo:
+            model, regimes, k = job(ci, ris)
+            for ri, regime in regimes:
+                finish(ri, ci, _compute(_regime_task(model, regime, k)))
         return
-    window = 2 * max(int(workers or 1), 1) + 2
+    window = max(int(workers or 1), 1) + 1
     running = {}
     queue = iter(todo)
-    for c in queue:
-        running[pool.submit(_compute, task(*c))] = c
+    for ci, ris in queue:
+        running[pool.submit(_compute_regimes, job(ci, ris))] = ci
         if len(running) >= window:
             break
     while running:
         ready, _ = wait(running, return_when=FIRST_COMPLETED)
         for fut in ready:
-            finish(*running.pop(fut), fut.result())
+            ci = running.pop(fut)
+            for ri, result in fut.result():
+                finish(ri, ci, result)
             nxt = next(queue, None)
             if nxt is not None:
-                running[pool.submit(_compute, task(*nxt))] = nxt
+                running[pool.submit(_compute_regimes, job(*nxt))] = nxt[0]
 
 
 class _Claim:
