@@ -9,13 +9,26 @@ from pathlib import Path
 
 from sim.physics.ranges import MAX_MEMBERS
 
-__all__ = ["EPILOG", "add_parser", "command", "CommandInputError"]
+__all__ = ["EPILOG", "add_parser", "command", "CommandInputError", "idle_cores"]
 
 EPILOG = """examples:
   bakhri sensitivity scenarios/baseline.toml --list-inputs
   bakhri sensitivity scenarios/baseline.toml
   bakhri sensitivity scenarios/baseline.toml --samples 4096 --metrics energy_gwh,deficit_hm3 --workers 2
   bakhri sensitivity scenarios/ensemble-dry.toml --members 20 --samples 256"""
+
+
+def idle_cores() -> int:
+    """Cores the machine's load leaves idle (at least 1): the default number of processes.
+    MEASURED (benchmarks/bench_sensitivity.py, 2 cores, 2026-12-03): with one other busy process
+    (load ~1), 2 workers took 34.5 s where 1 took 21.8 s; at load ~4, 42 s against 35 s (the
+    workers and this process share the one core left, and each chunk's model is pickled to them)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not on this system: one process, the safe choice
+        return 1
+    return max(1, min(cores, int(cores - load + 0.5)))
 
 
 class CommandInputError(ValueError):
@@ -39,7 +52,9 @@ def add_parser(sub, fmt) -> None:
     p.add_argument("--seed", type=int, help="seed of the sampler and the bootstrap (default 0)")
     p.add_argument("--members", type=int, metavar="N", help="inflow members per sample (needs [ensemble])")
     p.add_argument("--regime", action="append", metavar="NAME", help="regime(s) to run (default: all)")
-    p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes (default 1)")
+    p.add_argument("--workers", type=int, metavar="K",
+                   help="local worker processes (default: the cores the machine's load leaves idle, at least 1; "
+                   "more workers than idle cores only slow the run)")
     p.add_argument("--chunk-size", type=int, metavar="N", help="members per chunk")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
@@ -105,7 +120,8 @@ def command(scenario, args, say_if_compiling=lambda: None) -> int:
     with _PlotAhead(scenario, out, not args.no_plots) as ahead:
         try:
             result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"), seed=args.seed,
-                                     regimes=args.regime, inflow_members=args.members, workers=args.workers,
+                                     regimes=args.regime, inflow_members=args.members,
+                                     workers=args.workers if args.workers is not None else idle_cores(),
                                      chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume,
                                      on_indices=ahead.send)
         except ScenarioError:

@@ -138,9 +138,10 @@ def inputs_text(scenario, rs) -> str:
         keys = "" if r.keys == (r.name,) else f"  (sets {', '.join(r.keys)})"
         lines.append(f"  {r.name}: {_number(r.low)}–{_number(r.high)} {r.unit}{nominal}  [{r.label or 'given'}] {r.what}")
         lines.append(f"      range: {r.source}{keys}")
-    lines.append("not varied (yet):")
-    for what, why in NOT_VARIED:
-        lines.append(f"  {what}: {why}")
+    if NOT_VARIED:
+        lines.append("not varied (yet):")
+        for what, why in NOT_VARIED:
+            lines.append(f"  {what}: {why}")
     return "\n".join(lines)
 
 
