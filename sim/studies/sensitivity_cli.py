@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -100,40 +99,27 @@ def _options(scenario, args) -> dict:
 
 def command(scenario, args, say_if_compiling=lambda: None) -> int:
     """Run ``bakhri sensitivity`` on a loaded scenario: print, write, return the exit status."""
-    from sim.report import output
-    from sim.scenario import ScenarioError
     from sim.studies import sensitivity, sensitivity_output
 
     opts = _options(scenario, args)
     if args.list_inputs:
         print(sensitivity_output.inputs_text(scenario, sensitivity.ranges(scenario)))
         return 0
-    from sim.studies.stream import ResumeError, partial_folder
+    from sim.report import output
+    from sim.studies import stream
 
     out = Path(args.out)
     output.prepare(out, sensitivity_output.folder_name(scenario))
-    part = partial_folder(out, sensitivity.samples_name(scenario))
-    if part.is_dir() and not args.resume:
-        print(f"bakhri: note: discarding the interrupted run in {part} (--resume continues it)", file=sys.stderr)
+    part = stream.begin(out, sensitivity.samples_name(scenario), args.resume, "run")
     say_if_compiling()
     t0 = time.perf_counter()
     with _PlotAhead(scenario, out, not args.no_plots) as ahead:
-        try:
-            result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"), seed=args.seed,
-                                     regimes=args.regime, inflow_members=args.members,
+        with stream.command_errors(scenario.path or scenario.name, part, CommandInputError):
+            result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"),
+                                     seed=args.seed, regimes=args.regime, inflow_members=args.members,
                                      workers=args.workers if args.workers is not None else idle_cores(),
                                      chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume,
                                      on_indices=ahead.send)
-        except ScenarioError:
-            raise
-        except ResumeError as err:
-            raise CommandInputError(f"bakhri: {err}") from None
-        except ValueError as err:
-            raise CommandInputError(f"{scenario.path or scenario.name}: {err}") from None
-        except KeyboardInterrupt as err:
-            if part.is_dir():
-                err.kept = part
-            raise
         folder = sensitivity_output.write(result, scenario, Path(args.out), plots=not args.no_plots, drawn=ahead.wait())
     d = len(result.inputs)
     print(f"{scenario.name}: Sobol' analysis of {d} inputs, N = {result.samples:,}: {result.n_settings:,} samples"

@@ -28,6 +28,7 @@ folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -46,7 +47,7 @@ from sim.report.aggregates import TRADEOFF, SweepSummary
 from sim.report.tables import sweep_table_metrics
 from sim.studies.workers import Progress, worker_pool
 
-__all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
+__all__ = ["ResumeError", "FORMATS", "begin", "command_errors", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
 
 FORMATS = ("parquet", "csv")
 #: Parquet options: dictionary encoding for the regime names only (on float columns it costs
@@ -59,6 +60,41 @@ PERCENTILES = (10, 50, 90)
 
 class ResumeError(Exception):
     """A sweep cannot be resumed (its inputs differ, or another sweep is writing it)."""
+
+
+def begin(out_dir, name: str, resume: bool, what: str = "sweep") -> Path:
+    """A streamed command's start: check the output folder ``out_dir/name`` can be written
+    (`sim.report.output.prepare`), say when an interrupted `what` is discarded (no `resume`),
+    and return its partial folder (for `command_errors`)."""
+    import sys
+
+    output.prepare(Path(out_dir), name)
+    part = partial_folder(out_dir, name)
+    if part.is_dir() and not resume:
+        print(f"bakhri: note: discarding the interrupted {what} in {part} (--resume continues it)", file=sys.stderr)
+    return part
+
+
+@contextlib.contextmanager
+def command_errors(where: str, part: Path, error):
+    """The errors of a streamed command (``bakhri sweep``, ``bakhri sensitivity``) as it reports
+    them: a bad scenario, a refused resume or a bad value become `error` (one line, exit 2; the
+    line starts with `where`, the file, or with "bakhri:" for a resume); Ctrl-C keeps the
+    partial folder `part` when chunks were completed (``err.kept``, which the command names)."""
+    from sim.scenario import ScenarioError
+
+    try:
+        yield
+    except ScenarioError as err:
+        raise error(str(err)) from None
+    except ResumeError as err:
+        raise error(f"bakhri: {err}") from None
+    except ValueError as err:
+        raise error(f"{where}: {err}") from None
+    except KeyboardInterrupt as err:
+        if part.is_dir():
+            err.kept = part
+        raise
 
 
 def partial_folder(out_dir, name: str) -> Path:
