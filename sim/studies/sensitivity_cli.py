@@ -19,9 +19,11 @@ EPILOG = """examples:
 
 def idle_cores() -> int:
     """Cores the machine's load leaves idle (at least 1): the default number of processes.
-    MEASURED (benchmarks/bench_sensitivity.py, 2 cores, 2026-12-03): with one other busy process
-    (load ~1), 2 workers took 34.5 s where 1 took 21.8 s; at load ~4, 42 s against 35 s (the
-    workers and this process share the one core left, and each chunk's model is pickled to them)."""
+    MEASURED (benchmarks/bench_sensitivity.py, N = 4096, 2 cores, 2026-12-03): before the
+    chunk-major streaming, 2 workers took 34.5 s where 1 took 21.8 s at load ~1; after it, at
+    load ~4, 40 s against 35 s (the workers and this process share what is left), and at load
+    1.2 (much of it the previous run's), 11.7 s against 13.3 s. The 1-minute load lags, so
+    this errs towards one process just after other work has ended."""
     cores = os.cpu_count() or 1
     try:
         load = os.getloadavg()[0]
