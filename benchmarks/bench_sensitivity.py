@@ -12,7 +12,7 @@ The baseline is `sim.engine.reference.simulate_member` (the same model, a plain 
 over days, one member at a time), timed on 20 members of each regime and extrapolated to the
 same number of members: said so in the output.
 
-    python benchmarks/bench_sensitivity.py                  # N = 4096 and 8192, 1 and 2 workers
+    python benchmarks/bench_sensitivity.py                  # N = 4096 and 8192; 1, 2 and auto workers
     python benchmarks/bench_sensitivity.py --samples 4096 --workers 1
 
 Figures are printed, never asserted.
@@ -44,11 +44,12 @@ def scenario_text(samples: int) -> str:
             f"[sensitivity]\nsamples = {samples}\ninputs = {{ {inputs} }}\n")
 
 
-def whole_command(path: Path, workers: int, out: Path) -> float:
+def whole_command(path: Path, workers: str, out: Path) -> float:
     env = dict(os.environ)
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "sim", "sensitivity", str(path), "--workers", str(workers), "--out",
-                        str(out)], capture_output=True, text=True, cwd=ROOT, env=env)
+    chosen = [] if workers == "auto" else ["--workers", str(workers)]  # auto: the command's default (idle cores)
+    p = subprocess.run([sys.executable, "-m", "sim", "sensitivity", str(path), *chosen, "--out", str(out)],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
     elapsed = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(p.stderr)
@@ -79,7 +80,8 @@ def loop_seconds_per_member(path: Path, n: int = 20) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, nargs="+", default=[4096, 8192])
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--workers", nargs="+", default=["1", "2", "auto"],
+                    help="worker processes; auto: the command's default, the cores the machine's load leaves idle")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -87,7 +89,8 @@ def main() -> None:
         for n in args.samples:
             files[n] = tmp / f"bench-{n}.toml"
             files[n].write_text(scenario_text(n), encoding="utf-8")
-        whole_command(files[args.samples[0]], 1, tmp / "warm")  # compiles the engine once, if it must
+        print(f"load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        whole_command(files[args.samples[0]], "1", tmp / "warm")  # compiles the engine once, if it must
         per_member, d = loop_seconds_per_member(files[args.samples[0]])
         print(f"{'N':>6} {'members/regime':>15} {'workers':>7} {'whole command [s]':>18} "
               f"{'member-by-member loop [s] (extrapolated)':>42} {'speed-up':>9}")

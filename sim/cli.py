@@ -307,41 +307,26 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from sim.report import output
-    from sim.scenario import ScenarioError
     from sim.studies import sweep
 
     (scenario,) = _load([args.file])
     parameters = _set_parameters(scenario, args) if args.set else None
     _check_sweep_args(scenario, args, parameters)
-    method = args.method
-    from sim.studies.stream import ResumeError, partial_folder, percentiles
+    from sim.studies import stream
 
     name = scenario.name + "-sweep"
-    output.prepare(Path(args.out), name)
-    part = partial_folder(Path(args.out), name)
-    if part.is_dir() and not args.resume:
-        print(f"bakhri: note: discarding the interrupted sweep in {part} (--resume continues it)", file=sys.stderr)
+    part = stream.begin(Path(args.out), name, args.resume)
     _say_if_compiling()
     t0 = time.perf_counter()
-    try:
+    with stream.command_errors(scenario.path or scenario.name, part, InputError):
         folder = sweep.run(
-            scenario, parameters, method=method, samples=args.samples, seed=args.seed,
+            scenario, parameters, method=args.method, samples=args.samples, seed=args.seed,
             inflow_members=args.members, regimes=args.regime, chunk_size=args.chunk_size,
             workers=args.workers, progress=True, out=Path(args.out), name=name, format=args.format,
             resume=args.resume, plots=not args.no_plots,
         )
-    except ScenarioError as err:
-        raise InputError(str(err)) from None
-    except ResumeError as err:
-        raise InputError(f"bakhri: {err}") from None
-    except ValueError as err:
-        raise InputError(f"{scenario.path}: {err}") from None
-    except KeyboardInterrupt as err:
-        if part.is_dir():
-            err.kept = part
-        raise
     # the console table from one column at a time: memory stays small whatever the sweep's size
-    info, table = percentiles(folder, output.sweep_table_metrics())
+    info, table = stream.percentiles(folder, output.sweep_table_metrics())
     print(f"{scenario.name}: {_count(info['n_settings'], 'setting')} × {_count(info['n_inflow_members'], 'inflow member')} × "
           f"{_count(len(info['regimes']), 'regime')} = {info['n_rows']:,} member-seasons "
           f"in {time.perf_counter() - t0:.2f} s")

@@ -108,6 +108,26 @@ def ar1_phi(cv: float, lag1: float) -> float:
     return math.log1p(arg) / sigma2
 
 
+def _phis(cv: float, lags: np.ndarray):
+    """Checked lag-one correlations and their log-space coefficients: (float, float) for one
+    value, else (read-only array, array) with `ar1_phi` worked out once per distinct value."""
+    bad = ~(np.isfinite(lags) & (lags > -1) & (lags < 1))
+    if np.any(bad):
+        raise ValueError(f"lag1 is {float(lags[bad][0]) if lags.ndim else float(lags)!r}; expected a number with -1 < lag1 < 1")
+    if lags.ndim == 0:
+        lag1 = float(lags)
+        return lag1, (ar1_phi(cv, lag1) if cv > 0 else lag1)
+    if cv == 0:
+        phi = lags.copy()
+    else:
+        values, inverse = np.unique(lags, return_inverse=True)
+        phi = np.array([ar1_phi(cv, float(v)) for v in values])[inverse]
+    lags = lags.copy()
+    lags.setflags(write=False)
+    phi.setflags(write=False)
+    return lags, phi
+
+
 def _check_int(value, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} is {value!r}; expected an integer >= {minimum}")
@@ -141,11 +161,14 @@ class StochasticInflow:
         Coefficient of variation of each decade's flow, >= 0. DERIVED: with ``lag1 = 0.8``
         it gives April–September volumes the CV 0.39 observed 2001–2010 (DATA.md); 0.39 is
         that season's CV, not a decade's. 0 reproduces the profile exactly. [-]
-    lag1 : float, default 0.8
+    lag1 : float or array_like of float, shape (n_members,), default 0.8
         Lag-one autocorrelation of successive decadal flows, in real space (not of the
         logs), in :math:`(-1/(1+cv^2), 1)`. **GUESS**: DATA.md gives no decade-to-decade
         correlation; 0.8 reflects the persistence of snow- and glacier-fed flow regulated
-        upstream by Toktogul. Treat as a sensitivity parameter. [-]
+        upstream by Toktogul. Treat as a sensitivity parameter: one value per member is
+        allowed (``ensemble.inflow_lag1`` swept); member ``i`` draws the same innovations
+        whatever its correlation, so members differ only by it. Equal values are kept as
+        one number (the members are then exactly those of that number). [-]
     block_size : int, default 1024
         Members per random block (each block has its own stream). Fixed per ensemble, so
         streams do not depend on the chunk size; changing it changes every member. [-]
@@ -156,8 +179,9 @@ class StochasticInflow:
         Decades touched by the period (``len(period.decades())``).
     decade_mean_m3s : ndarray, shape (n_decades,)
         :math:`m_k`, the profile's mean over the days of decade ``k`` in the period. [m³/s]
-    phi : float
-        :math:`\phi`, the log-space AR(1) coefficient (``lag1`` when ``cv == 0``). [-]
+    phi : float or ndarray (n_members,)
+        :math:`\phi`, the log-space AR(1) coefficient (``lag1`` when ``cv == 0``), per member
+        when ``lag1`` is. [-]
 
     Notes
     -----
@@ -214,14 +238,16 @@ class StochasticInflow:
         block_size = _check_int(self.block_size, "block_size", 1)
         try:
             cv = float(self.cv)
-            lag1 = float(self.lag1)
+            lags = np.array(self.lag1, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"cv and lag1 must be numbers, found cv={self.cv!r}, lag1={self.lag1!r}") from None
         if not (math.isfinite(cv) and cv >= 0):
             raise ValueError(f"cv is {self.cv!r}; expected a finite number >= 0")
-        if not (math.isfinite(lag1) and -1 < lag1 < 1):
-            raise ValueError(f"lag1 is {self.lag1!r}; expected a number with -1 < lag1 < 1")
-        phi = ar1_phi(cv, lag1) if cv > 0 else lag1
+        if lags.ndim > 1 or (lags.ndim == 1 and lags.shape != (n_members,)):
+            raise ValueError(f"lag1 has shape {lags.shape}; expected one number or one per member ({n_members},)")
+        if lags.ndim == 1 and np.all(lags == lags[0]):
+            lags = lags[0]  # one correlation: the members are exactly those of that number
+        lag1, phi = _phis(cv, lags)
 
         try:
             profile = np.array(self.profile_m3s, dtype=np.float64)
@@ -323,14 +349,41 @@ class StochasticInflow:
         k = stop - start
         if self.cv == 0:
             return np.ones((self.n_decades, k))
-        eps = self._normals(start, stop).T  # (n_decades, k)
+        phi = self.phi if np.ndim(self.phi) == 0 else self.phi[start:stop]
+        return self._ar1(self._normals(start, stop).T, phi)
+
+    def _ar1(self, eps: np.ndarray, phi) -> np.ndarray:
+        """Multipliers from innovations `eps` (n_decades, k) and the log-space coefficient `phi`
+        (one number, or one per column)."""
         z = np.empty_like(eps)
         z[0] = eps[0]
-        innovation = math.sqrt(max(0.0, 1.0 - self.phi * self.phi))
+        if np.ndim(phi) == 0:
+            innovation = math.sqrt(max(0.0, 1.0 - phi * phi))
+        else:  # the same operations column by column (IEEE square roots are exact to the bit)
+            innovation = np.sqrt(np.maximum(0.0, 1.0 - phi * phi))
         for d in range(1, self.n_decades):
-            z[d] = self.phi * z[d - 1] + innovation * eps[d]
+            z[d] = phi * z[d - 1] + innovation * eps[d]
         sigma2 = math.log1p(self.cv * self.cv)
         return np.exp(math.sqrt(sigma2) * z - 0.5 * sigma2)
+
+    def materialize_members(self, members, lag1) -> np.ndarray:
+        """Daily inflow of members `members` (indices, any order, repeats allowed), each with
+        its own correlation `lag1` (shape like `members`): member ``members[j]``'s innovations
+        with ``lag1[j]``, the flow `materialize` gives for an ensemble whose member has that
+        correlation. A sweep crosses inflow members with settings this way
+        (`sim.studies.sweep.CrossedInflow`). Shape (n_steps, len(members)). [m³/s]"""
+        idx = np.asarray(members, dtype=np.int64)
+        lags = np.asarray(lag1, dtype=np.float64)
+        if idx.ndim != 1 or lags.shape != idx.shape:
+            raise ValueError(f"members has shape {idx.shape} and lag1 {lags.shape}; expected two equal 1-D shapes")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_members):
+            raise ValueError(f"members go outside 0..{self.n_members - 1}")
+        if idx.size == 0 or self.cv == 0:
+            return self.profile_m3s[:, None] * np.ones((self.n_decades, idx.size))[self._ordinal]
+        _, phi = _phis(self.cv, lags)
+        lo, hi = int(idx.min()), int(idx.max()) + 1
+        eps = self._normals(lo, hi)[idx - lo].T
+        return self.profile_m3s[:, None] * self._ar1(eps, phi)[self._ordinal]
 
     def materialize(self, sl: slice, n_total: int | None = None) -> np.ndarray:
         """Daily inflow of members ``sl``, as the engine asks for it.
@@ -365,7 +418,8 @@ class StochasticInflow:
     def __repr__(self) -> str:
         return (
             f"StochasticInflow(period={self.period}, n_members={self.n_members}, seed={self.seed}, "
-            f"cv={self.cv}, lag1={self.lag1}, block_size={self.block_size})"
+            f"cv={self.cv}, lag1={self.lag1 if np.ndim(self.lag1) == 0 else 'one per member'}, "
+            f"block_size={self.block_size})"
         )
 
 

@@ -311,7 +311,16 @@ class MemberHypsometry:
         out = np.array(np.broadcast_to(self.base.storage_fast(h), shape))
         rows = self._rows(shape[-1])
         v = np.flatnonzero(rows >= 0)
-        if v.size:
+        if v.size and h.ndim >= 1 and h.shape[-1] == 1 and shape[-1] > 1:
+            # one level for every member (a guide curve: days × 1): each day's segment is found
+            # once, not once per member; the same arithmetic element by element
+            top = self.level_m.size - 1
+            hd = h[..., 0]
+            i = np.clip(np.searchsorted(self.level_m, hd, side="right") - 1, 0, top)
+            rv = rows[v]
+            hs, slope = np.ascontiguousarray(self.hs[rv].T), np.ascontiguousarray(self.by_level_slope[rv].T)
+            out[..., v] = np.maximum(hs[i] + slope[i] * (hd - self.level_m[i])[..., None], 0.0)
+        elif v.size:
             rv = rows[v]
             hv = np.broadcast_to(h, shape)[..., v]
             i = np.clip(np.searchsorted(self.level_m, hv, side="right") - 1, 0, self.level_m.size - 1)

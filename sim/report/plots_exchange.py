@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import pickle
-import signal
 from pathlib import Path
 
 import numpy as np
 
-from sim.report.render import can_fork, end_with_parent, exited_cleanly
+from sim.report import render
 
 __all__ = ["plot_exchange", "save_exchange", "PlotAhead"]
 
@@ -78,79 +75,9 @@ def save_exchange(table: dict, out_dir, *, user: str, title: str = "", footnote:
     return path
 
 
-class PlotAhead:
-    """A forked child that imports matplotlib while the study runs, then draws the plot it is sent.
-
-    Importing matplotlib costs more than the exchange study's engine work (0.5 s on a quiet
-    machine, 2-3 s on a loaded one): started before the study, the child imports it on the other
-    core. `send` hands it the table and where to write; `wait` says whether it wrote the file
-    (False: draw it here, so errors are raised in this process as in a serial run). `close` ends
-    a child that was never sent anything (an error or Ctrl-C on the way). Where processes cannot
-    be forked nothing is started and `wait` is False. Ctrl-C and SIGTERM end the child at once,
-    and so does the end of the parent, even by SIGKILL (Linux).
-    """
+class PlotAhead(render.PlotAhead):
+    """`sim.report.render.PlotAhead` drawing the exchange plot: ``send(table, out_dir, **kwargs)``
+    takes `save_exchange`'s arguments."""
 
     def __init__(self):
-        self.pid = self._w = None
-        if not can_fork():
-            return
-        r, w = os.pipe()
-        parent = os.getpid()
-        try:
-            pid = os.fork()
-        except OSError:  # no process to be had: draw here
-            os.close(r)
-            os.close(w)
-            return
-        if pid == 0:  # child
-            status = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                os.close(w)
-                end_with_parent(parent)
-                import matplotlib.backends.backend_agg  # noqa: F401 - the point: imported while the parent works
-                import matplotlib.figure  # noqa: F401
-
-                with os.fdopen(r, "rb") as f:
-                    data = f.read()
-                if data:
-                    job = pickle.loads(data)
-                    save_exchange(job.pop("table"), job.pop("out_dir"), **job)
-                    status = 0
-            except BaseException:  # noqa: B036 - the parent draws it again and reports the error itself
-                pass
-            finally:
-                os._exit(status)
-        os.close(r)
-        self.pid, self._w = pid, w
-
-    def send(self, table: dict, out_dir, **kwargs) -> None:
-        """Hand the child the plot to draw (`save_exchange`'s arguments)."""
-        if self._w is None:
-            return
-        w, self._w = self._w, None
-        try:
-            with os.fdopen(w, "wb") as f:
-                f.write(pickle.dumps(dict(kwargs, table=table, out_dir=str(out_dir))))
-        except OSError:  # the child is gone: `wait` says so
-            pass
-
-    def wait(self) -> bool:
-        """Wait for the child; True if it wrote the plot."""
-        if self.pid is None:
-            return False
-        pid, self.pid = self.pid, None
-        return exited_cleanly(pid)
-
-    def close(self) -> None:
-        """End and reap the child if it is still there."""
-        if self._w is not None:
-            os.close(self._w)
-            self._w = None
-        if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            self.wait()
+        super().__init__(save_exchange)

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.engine import metrics as metric_registry
 from sim.report.bands import legend_right
-from sim.report.style import regime_colors, style_axes
+from sim.report.style import new_figure, offscreen, regime_colors, style_axes
 
 __all__ = ["plot_total_indices", "save_total_indices"]
 
@@ -26,8 +26,6 @@ def plot_total_indices(rows, *, title: str = "", input_labels: dict | None = Non
     input_labels : dict, optional
         Input name → label on the axis (e.g. with its unit and range).
     """
-    import matplotlib.pyplot as plt
-
     rows = list(rows)
     if not rows:
         raise ValueError("no sensitivity indices to plot")
@@ -37,8 +35,8 @@ def plot_total_indices(rows, *, title: str = "", input_labels: dict | None = Non
     by = {(r["metric"], r["regime"], r["input"]): r for r in rows}
     colors = regime_colors(regimes)
     height = 1.2 + 0.22 * len(inputs) * max(len(regimes), 2) / 2
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 3.2, height), sharey=True,
-                             layout="constrained", squeeze=False)
+    fig = new_figure((3.6 * len(metrics) + 3.2, height))
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)
     y = np.arange(len(inputs))
     width = 0.8 / len(regimes)
     for ax, m in zip(axes[0], metrics, strict=True):
@@ -63,16 +61,15 @@ def plot_total_indices(rows, *, title: str = "", input_labels: dict | None = Non
 
 
 def save_total_indices(rows, path, *, dpi: int = 150, **kwargs):
-    """Draw `plot_total_indices` into the PNG file `path` (its folder made if missing) and close it."""
+    """Draw `plot_total_indices` into the PNG file `path` (its folder made if missing) and close it;
+    without pyplot unless it is loaded (`sim.report.style.offscreen`)."""
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
+    from sim.report.render import save_png
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig = plot_total_indices(rows, **kwargs)
-    try:
-        fig.savefig(path, dpi=dpi)
-    finally:
-        plt.close(fig)
+    with offscreen():
+        fig = plot_total_indices(rows, **kwargs)
+    save_png(fig, path, dpi)
     return path

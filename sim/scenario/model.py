@@ -150,7 +150,8 @@ class Scenario:
             from sim.inputs.inflow import StochasticInflow
 
             e = self.ensemble
-            inflow = StochasticInflow(c.inflow_m3s, self.period, n, e.seed, e.inflow_cv, e.inflow_lag1)
+            lag1 = ov["ensemble.inflow_lag1"] if "ensemble.inflow_lag1" in ov else e.inflow_lag1
+            inflow = StochasticInflow(c.inflow_m3s, self.period, n, e.seed, e.inflow_cv, lag1)
         users = []
         for u in c.users:
             scale = get(f"demand.{u.name}.scale", u.scale)

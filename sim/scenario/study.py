@@ -51,6 +51,12 @@ def check_ensemble(ck):
             ok = False
     if ok:
         ck.ensemble = EnsembleSpec(int(out["members"]), int(out["seed"]), float(out["inflow_cv"]), float(lag))
+        # varied per member (sweeps, sensitivity) within what lognormal flows of this CV allow
+        cv = float(out["inflow_cv"])
+        low = lag1_lowest(cv) if cv > 0 else -1.0
+        ck.c.sweepable["ensemble.inflow_lag1"] = Bound(low, 1.0, lo_open=True, hi_open=True, mistake=lambda v: (
+            f"with inflow_cv = {number_text(cv)} lognormal flows cannot be more negatively correlated" if cv > 0 and v <= low
+            else ""))
 
 
 def check_sweep(ck):

@@ -1,7 +1,8 @@
 """Which guesses matter: Sobol' indices of chosen metrics to the uncertain inputs, and how often
 the ranking of the regimes changes.
 
-The design is Saltelli's (SALib's Sobol' sampler, ``calc_second_order=False``): N base samples
+The design is Saltelli's (SALib's Sobol' sampler, ``calc_second_order=False``, rebuilt from numpy
+by `sim.studies.saltelli` to spare SALib's and scipy.stats' import): N base samples
 over D inputs give N × (D + 2) settings, and every setting is one member of a sweep
 (`sim.studies.sweep.chunk_model` with explicit `Settings`), so all of them run through the
 compiled engine in chunks, and every regime meets the same settings (common random numbers).
@@ -27,7 +28,7 @@ import numpy as np
 from sim.engine import metrics as metric_registry
 from sim.engine.driver import simulate
 from sim.inputs.uncertain import Range, default_ranges, nominal_value, regime_keys
-from sim.studies import sweep
+from sim.studies import saltelli, sweep
 from sim.studies.settings import Settings
 from sim.studies.workers import Progress, worker_pool
 
@@ -67,16 +68,11 @@ def _unit(key: str) -> str:
     return "-"
 
 
-def _problem(rs: list[Range]) -> dict:
-    return {"num_vars": len(rs), "names": [r.name for r in rs], "bounds": [[r.low, r.high] for r in rs]}
-
-
 def design(rs: list[Range], n: int, seed: int = 0) -> np.ndarray:
     """Saltelli's design over the ranges: shape ``(n × (D + 2), D)``, rows in SALib's order
-    (per base sample: A, then A with column i from B for each i, then B)."""
-    from SALib.sample import sobol as sobol_sample
-
-    return sobol_sample.sample(_problem(rs), n, calc_second_order=False, scramble=True, seed=seed)
+    (per base sample: A, then A with column i from B for each i, then B): SALib's Sobol' sampler
+    (``calc_second_order=False``, scrambled), bit for bit, without its import (`sim.studies.saltelli`)."""
+    return saltelli.design([[r.low, r.high] for r in rs], n, seed)
 
 
 def indices(y, d: int, *, num_resamples: int = NUM_RESAMPLES, conf_level: float = CONF_LEVEL, seed: int | None = 0) -> dict:
@@ -95,8 +91,6 @@ def indices(y, d: int, *, num_resamples: int = NUM_RESAMPLES, conf_level: float 
     """
     from statistics import NormalDist
 
-    from SALib.analyze.sobol import separate_output_values
-
     y = np.asarray(y, dtype=float)
     if y.ndim != 1 or y.size % (d + 2):
         raise ValueError(f"{y.size} outputs for {d} inputs; expected N × {d + 2} (a Saltelli design without second order)")
@@ -107,7 +101,9 @@ def indices(y, d: int, *, num_resamples: int = NUM_RESAMPLES, conf_level: float 
         zero = np.zeros(d)
         return {"S1": zero, "S1_conf": zero, "ST": zero, "ST_conf": zero, "constant": True}
     y = (y - y.mean()) / y.std()
-    a, b, ab, _ = separate_output_values(y, d, n, False)
+    # SALib's `separate_output_values` without its import (2-3 s): rows of a base sample are A, AB_1..AB_d, B
+    rows = y.reshape(n, d + 2)
+    a, b, ab = rows[:, 0], rows[:, d + 1], np.ascontiguousarray(rows[:, 1 : d + 1])
     s1, st = _estimates(a, b, ab)
     r = np.random.default_rng(seed).integers(n, size=(n, num_resamples))
     s1_boot, st_boot = _estimates(a[r], b[r], ab[r])
@@ -232,7 +228,7 @@ def samples_name(scenario) -> str:
 
 def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None = None, regimes=None,
         inflow_members: int | None = None, workers: int | None = None, chunk_size: int | None = None,
-        progress=False, spec=None, out=None, resume: bool = False) -> SensitivityResult:
+        progress=False, spec=None, out=None, resume: bool = False, on_indices=None) -> SensitivityResult:
     """Run a scenario's sensitivity analysis (``[sensitivity]``, overridden by the arguments).
 
     Parameters
@@ -256,6 +252,9 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
         without it the samples are held in memory.
     resume : bool
         With `out`: continue an interrupted run from the chunks on disk (same inputs only).
+    on_indices : callable, optional
+        Called with the rows of `SensitivityResult.indices`, the inputs and N as soon as the
+        indices are known, before the nominal runs and the ranking (``bakhri sensitivity`` hands them to the process drawing the plot).
     """
     t0 = time.perf_counter()
     spec = spec if spec is not None else scenario.compiled.sensitivity
@@ -283,17 +282,15 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
                        chunk_size=chunk_size, workers=workers, streamed=out is not None)
     t_design = time.perf_counter() - t0
     wanted = metrics + tuple(m for m in RANKED_METRICS if m not in metrics)
+    pooled = bool(workers and workers > 1)
+    if pooled:  # first, compiled: worker processes forked after it inherit the loaded engine (1-2 s each)
+        nominal = _nominal(scenario, names, wanted, n_inflow, engine="compiled")
     if out is not None:
         outputs = _streamed(scenario, settings, n_inflow, names, wanted, out=out, resume=resume, chunk_size=chunk_size,
                             workers=workers, progress=progress)
     else:
         outputs = _in_memory(scenario, settings, n_inflow, names, wanted, chunk_size=chunk_size, workers=workers,
                              progress=progress)
-    nominal_model, nominal_built = scenario.build(n_members=n_inflow)
-    nominal = {}
-    for name in names:
-        nres = simulate(nominal_model, nominal_built[name], n_members=n_inflow, keep_daily=False)
-        nominal[name] = {m: float(v[0]) for m, v in _means(nres, wanted, 1, n_inflow).items()}
     t_sim = time.perf_counter() - t0 - t_design
     d = len(rs)
     rows = []
@@ -304,6 +301,12 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
                 rows.append({"metric": m, "regime": name, "input": r.name, "S1": float(ind["S1"][i]),
                              "S1_conf": float(ind["S1_conf"][i]), "ST": float(ind["ST"][i]),
                              "ST_conf": float(ind["ST_conf"][i])})
+    if on_indices is not None:
+        on_indices(rows, rs, n)
+    if not pooled:
+        t_nominal = time.perf_counter()
+        nominal = _nominal(scenario, names, wanted, n_inflow)
+        t_sim += time.perf_counter() - t_nominal
     # The ranking over the independent draws A and B of each base sample (rows 0 and D + 1).
     draws = np.concatenate([np.arange(0, x.shape[0], d + 2), np.arange(d + 1, x.shape[0], d + 2)])
     ranking = ranking_stability(nominal, {r: {m: v[draws] for m, v in outputs[r].items()} for r in names}) \
@@ -313,6 +316,16 @@ def run(scenario, *, samples: int | None = None, metrics=None, seed: int | None 
     result.timings = {"design_s": t_design, "simulate_s": t_sim, "analyse_s": total - t_design - t_sim, "total_s": total,
                       "member_seasons": x.shape[0] * n_inflow * len(names)}
     return result
+
+
+def _nominal(scenario, names, wanted, n_inflow, engine=None) -> dict:
+    """regime → metric → the scenario's value as given (the mean over its inflow members)."""
+    model, built = scenario.build(n_members=n_inflow)
+    out = {}
+    for name in names:
+        res = simulate(model, built[name], n_members=n_inflow, keep_daily=False, engine=engine)
+        out[name] = {m: float(v[0]) for m, v in _means(res, wanted, 1, n_inflow).items()}
+    return out
 
 
 def _in_memory(scenario, settings, n_inflow, names, wanted, *, chunk_size, workers, progress) -> dict:

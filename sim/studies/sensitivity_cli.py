@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-import sys
+import os
 import time
 from pathlib import Path
 
 from sim.physics.ranges import MAX_MEMBERS
 
-__all__ = ["EPILOG", "add_parser", "command", "CommandInputError"]
+__all__ = ["EPILOG", "add_parser", "command", "CommandInputError", "idle_cores"]
 
 EPILOG = """examples:
   bakhri sensitivity scenarios/baseline.toml --list-inputs
   bakhri sensitivity scenarios/baseline.toml
   bakhri sensitivity scenarios/baseline.toml --samples 4096 --metrics energy_gwh,deficit_hm3 --workers 2
   bakhri sensitivity scenarios/ensemble-dry.toml --members 20 --samples 256"""
+
+
+def idle_cores() -> int:
+    """Cores the machine's load leaves idle (at least 1): the default number of processes.
+    MEASURED (benchmarks/bench_sensitivity.py, N = 4096, 2 cores, 2026-12-03): before the
+    chunk-major streaming, 2 workers took 34.5 s where 1 took 21.8 s at load ~1; after it, at
+    load ~4, 40 s against 35 s (the workers and this process share what is left), and at load
+    1.2 (much of it the previous run's), 11.7 s against 13.3 s. The 1-minute load lags, so
+    this errs towards one process just after other work has ended."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not on this system: one process, the safe choice
+        return 1
+    return max(1, min(cores, int(cores - load + 0.5)))
 
 
 class CommandInputError(ValueError):
@@ -38,7 +53,9 @@ def add_parser(sub, fmt) -> None:
     p.add_argument("--seed", type=int, help="seed of the sampler and the bootstrap (default 0)")
     p.add_argument("--members", type=int, metavar="N", help="inflow members per sample (needs [ensemble])")
     p.add_argument("--regime", action="append", metavar="NAME", help="regime(s) to run (default: all)")
-    p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes (default 1)")
+    p.add_argument("--workers", type=int, metavar="K",
+                   help="local worker processes (default: the cores the machine's load leaves idle, at least 1; "
+                   "more workers than idle cores only slow the run)")
     p.add_argument("--chunk-size", type=int, metavar="N", help="members per chunk")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default: results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plot")
@@ -84,38 +101,28 @@ def _options(scenario, args) -> dict:
 
 def command(scenario, args, say_if_compiling=lambda: None) -> int:
     """Run ``bakhri sensitivity`` on a loaded scenario: print, write, return the exit status."""
-    from sim.report import output
-    from sim.scenario import ScenarioError
     from sim.studies import sensitivity, sensitivity_output
 
     opts = _options(scenario, args)
     if args.list_inputs:
         print(sensitivity_output.inputs_text(scenario, sensitivity.ranges(scenario)))
         return 0
-    from sim.studies.stream import ResumeError, partial_folder
+    from sim.report import output
+    from sim.studies import stream
 
     out = Path(args.out)
     output.prepare(out, sensitivity_output.folder_name(scenario))
-    part = partial_folder(out, sensitivity.samples_name(scenario))
-    if part.is_dir() and not args.resume:
-        print(f"bakhri: note: discarding the interrupted run in {part} (--resume continues it)", file=sys.stderr)
+    part = stream.begin(out, sensitivity.samples_name(scenario), args.resume, "run")
     say_if_compiling()
     t0 = time.perf_counter()
-    try:
-        result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"), seed=args.seed,
-                                 regimes=args.regime, inflow_members=args.members, workers=args.workers,
-                                 chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume)
-    except ScenarioError:
-        raise
-    except ResumeError as err:
-        raise CommandInputError(f"bakhri: {err}") from None
-    except ValueError as err:
-        raise CommandInputError(f"{scenario.path or scenario.name}: {err}") from None
-    except KeyboardInterrupt as err:
-        if part.is_dir():
-            err.kept = part
-        raise
-    folder = sensitivity_output.write(result, scenario, Path(args.out), plots=not args.no_plots)
+    with _PlotAhead(scenario, out, not args.no_plots) as ahead:
+        with stream.command_errors(scenario.path or scenario.name, part, CommandInputError):
+            result = sensitivity.run(scenario, samples=opts.get("samples"), metrics=opts.get("metrics"),
+                                     seed=args.seed, regimes=args.regime, inflow_members=args.members,
+                                     workers=args.workers if args.workers is not None else idle_cores(),
+                                     chunk_size=args.chunk_size, progress=True, out=out, resume=args.resume,
+                                     on_indices=ahead.send)
+        folder = sensitivity_output.write(result, scenario, Path(args.out), plots=not args.no_plots, drawn=ahead.wait())
     d = len(result.inputs)
     print(f"{scenario.name}: Sobol' analysis of {d} inputs, N = {result.samples:,}: {result.n_settings:,} samples"
           + (f" × {result.n_inflow_members:,} inflow members" if result.n_inflow_members > 1 else "")
@@ -126,3 +133,46 @@ def command(scenario, args, say_if_compiling=lambda: None) -> int:
     print(f"written: {folder}/ (sensitivity.csv, ranking.csv, inputs.csv, " + ("plots/, " if not args.no_plots else "")
           + f"scenario.resolved.toml, run.json); every sample: {out / sensitivity.samples_name(scenario)}/sweep.parquet")
     return 0
+
+
+def _draw(*args, **kwargs):
+    """`save_total_indices`, imported in the child (the plot module imports matplotlib)."""
+    from sim.report.plots_sensitivity import save_total_indices
+
+    save_total_indices(*args, **kwargs)
+
+
+class _PlotAhead:
+    """The total-indices plot drawn in a forked child (`sim.report.render.PlotAhead`): it imports
+    matplotlib while the engine runs here and draws as soon as the indices are known, while
+    the nominal runs, the ranking and the tables are made here. It draws into a hidden file in
+    the output folder that `sensitivity_output.write` moves into the result; `wait` gives that
+    file, or None (draw here). The file and the child are gone when the block ends."""
+
+    def __init__(self, scenario, out: Path, plots: bool):
+        self.scenario, self.out, self.plots = scenario, out, plots
+        self.ahead = self.path = None
+
+    def __enter__(self):
+        if self.plots:
+            from sim.report.render import PlotAhead
+
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.path = self.out / f".{self.scenario.name}-total-indices-{os.getpid()}.png"
+            self.ahead = PlotAhead(_draw)
+        return self
+
+    def send(self, rows, inputs, samples: int) -> None:
+        if self.ahead is not None:
+            from sim.studies import sensitivity_output
+
+            self.ahead.send(rows, self.path, **sensitivity_output.plot_arguments(self.scenario, inputs, samples))
+
+    def wait(self):
+        return self.path if self.ahead is not None and self.ahead.wait() else None
+
+    def __exit__(self, *exc):
+        if self.ahead is not None:
+            self.ahead.close()
+            self.path.unlink(missing_ok=True)
+        return False

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import hashlib
+import os
 import platform
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from sim.inputs.uncertain import NOT_VARIED
 from sim.report import output
 from sim.studies import sensitivity
 
-__all__ = ["folder_name", "write", "inputs_text", "ranking_text", "write_indices_csv"]
+__all__ = ["folder_name", "write", "plot_arguments", "inputs_text", "ranking_text", "write_indices_csv"]
 
 INDEX_COLUMNS = ("metric", "regime", "input", "S1", "S1_conf", "ST", "ST_conf")
 
@@ -68,8 +69,18 @@ def _write_inputs_csv(path, inputs) -> None:
                         r.what, r.source])
 
 
-def write(result, scenario, out_dir, *, plots: bool = True) -> Path:
-    """Write the result folder atomically (`sim.report.output.write_atomically`); returns it."""
+def plot_arguments(scenario, inputs, samples: int) -> dict:
+    """`sim.report.plots_sensitivity.save_total_indices`'s keyword arguments but the rows and path."""
+    labels = {r.name: f"{r.name} [{r.unit}] {_number(r.low)}–{_number(r.high)}" for r in inputs}
+    return {"input_labels": labels, "title": (
+        f"{scenario.title}: which uncertain inputs matter (Sobol' total indices, N = {samples}, "
+        f"{sensitivity.CONF_LEVEL:.0%} confidence)")}
+
+
+def write(result, scenario, out_dir, *, plots: bool = True, drawn=None) -> Path:
+    """Write the result folder atomically (`sim.report.output.write_atomically`); returns it.
+    `drawn`: a PNG file of the plot already drawn (by a `sim.report.render.PlotAhead`), moved
+    into the folder; else the plot is drawn here."""
     resolved = scenario.to_toml()
 
     def fill(tmp: Path):
@@ -78,12 +89,14 @@ def write(result, scenario, out_dir, *, plots: bool = True) -> Path:
         _write_inputs_csv(tmp / "inputs.csv", result.inputs)
         (tmp / "scenario.resolved.toml").write_text(resolved, encoding="utf-8")
         if plots:
-            from sim.report.plots_sensitivity import save_total_indices
+            path = tmp / "plots" / "total-indices.png"
+            if drawn is not None and Path(drawn).is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(drawn, path)
+            else:
+                from sim.report.plots_sensitivity import save_total_indices
 
-            labels = {r.name: f"{r.name} [{r.unit}] {_number(r.low)}–{_number(r.high)}" for r in result.inputs}
-            save_total_indices(result.indices, tmp / "plots" / "total-indices.png", input_labels=labels, title=(
-                f"{scenario.title}: which uncertain inputs matter (Sobol' total indices, N = {result.samples}, "
-                f"{sensitivity.CONF_LEVEL:.0%} confidence)"))
+                save_total_indices(result.indices, path, **plot_arguments(scenario, result.inputs, result.samples))
         output.write_json(tmp / "run.json", _run_json(result, scenario, resolved))
 
     return output.write_atomically(Path(out_dir), folder_name(scenario), fill)
@@ -125,9 +138,10 @@ def inputs_text(scenario, rs) -> str:
         keys = "" if r.keys == (r.name,) else f"  (sets {', '.join(r.keys)})"
         lines.append(f"  {r.name}: {_number(r.low)}–{_number(r.high)} {r.unit}{nominal}  [{r.label or 'given'}] {r.what}")
         lines.append(f"      range: {r.source}{keys}")
-    lines.append("not varied (yet):")
-    for what, why in NOT_VARIED:
-        lines.append(f"  {what}: {why}")
+    if NOT_VARIED:
+        lines.append("not varied (yet):")
+        for what, why in NOT_VARIED:
+            lines.append(f"  {what}: {why}")
     return "\n".join(lines)
 
 

@@ -28,6 +28,7 @@ folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -49,7 +50,7 @@ from sim.studies.chunkfiles import Sink, Writer, arrow_table, chunk_suffix, read
 from sim.studies.chunkfiles import write_csv as write_csv
 from sim.studies.workers import Progress, worker_pool
 
-__all__ = ["ResumeError", "FORMATS", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
+__all__ = ["ResumeError", "FORMATS", "begin", "command_errors", "partial_folder", "input_hash", "load", "percentiles", "write_csv", "arrow_table"]
 
 FORMATS = ("parquet", "csv")
 PROGRESS = "progress.json"
@@ -62,6 +63,41 @@ PERCENTILES = (10, 50, 90)
 
 class ResumeError(Exception):
     """A sweep cannot be resumed (its inputs differ, or another sweep is writing it)."""
+
+
+def begin(out_dir, name: str, resume: bool, what: str = "sweep") -> Path:
+    """A streamed command's start: check the output folder ``out_dir/name`` can be written
+    (`sim.report.output.prepare`), say when an interrupted `what` is discarded (no `resume`),
+    and return its partial folder (for `command_errors`)."""
+    import sys
+
+    output.prepare(Path(out_dir), name)
+    part = partial_folder(out_dir, name)
+    if part.is_dir() and not resume:
+        print(f"bakhri: note: discarding the interrupted {what} in {part} (--resume continues it)", file=sys.stderr)
+    return part
+
+
+@contextlib.contextmanager
+def command_errors(where: str, part: Path, error):
+    """The errors of a streamed command (``bakhri sweep``, ``bakhri sensitivity``) as it reports
+    them: a bad scenario, a refused resume or a bad value become `error` (one line, exit 2; the
+    line starts with `where`, the file, or with "bakhri:" for a resume); Ctrl-C keeps the
+    partial folder `part` when chunks were completed (``err.kept``, which the command names)."""
+    from sim.scenario import ScenarioError
+
+    try:
+        yield
+    except ScenarioError as err:
+        raise error(str(err)) from None
+    except ResumeError as err:
+        raise error(f"bakhri: {err}") from None
+    except ValueError as err:
+        raise error(f"{where}: {err}") from None
+    except KeyboardInterrupt as err:
+        if part.is_dir():
+            err.kept = part
+        raise
 
 
 def partial_folder(out_dir, name: str) -> Path:
@@ -89,9 +125,21 @@ def _write_json(path: Path, doc: dict) -> None:
 
 
 def _compute(task):
-    """Run one chunk (in a worker or here) and return its metrics only (small to send back)."""
+    """Run one chunk of one regime (in a worker or here) and return its metrics only (small to send back)."""
     part = run_chunk(task)
     return part.metrics, part.user_metrics
+
+
+def _compute_regimes(job):
+    """Run one chunk's members under each of its regimes, `job` = (model, [(regime index,
+    regime)], k): one model, hence one set of level–storage tables, for all of them."""
+    model, regimes, k = job
+    return [(ri, _compute(_regime_task(model, regime, k))) for ri, regime in regimes]
+
+
+def _regime_task(model, regime, k):
+    sub_model, sub_regime = select_members(model, regime, slice(0, k), k, lazy=True)
+    return sub_model, sub_regime, k, False
 
 
 def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet", resume=False,
@@ -113,6 +161,9 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
     key = input_hash(resolved, settings, n_inflow, names, size, format)
     n = settings.n_settings * n_inflow
     slices = [slice(a, min(a + size, n)) for a in range(0, n, size)]
+    # Files and the summary go regime by regime (the table is regime-major); the chunks are
+    # computed chunk by chunk, every regime of a chunk from one model: its per-member tables
+    # (level–storage above all) are built once instead of once per regime.
     ids = [(ri, ci) for ri in range(len(names)) for ci in range(len(slices))]
     ext = "parquet" if format == "parquet" else "csv"
 
@@ -157,20 +208,22 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
                 counted[0] += sl.stop - sl.start
                 report(counted[0])
 
-            def task(ri, ci):
+            def job(ci, ris):
                 k = slices[ci].stop - slices[ci].start
                 model, built = chunk_model(scenario, settings, n_inflow, slices[ci])
-                sub_model, sub_regime = select_members(model, built[names[ri]], slice(0, k), k, lazy=True)
-                return sub_model, sub_regime, k, False
+                return model, [(ri, built[names[ri]]) for ri in ris], k
 
+            todo = {}
+            for ri, ci in sorted(set(ids) - done, key=lambda c: (c[1], c[0])):
+                todo.setdefault(ci, []).append(ri)
             try:
                 with Progress(progress, n * len(names), scenario.name, initial=counted[0]) as report, \
                         worker_pool(workers, executor) as pool:
                     t_sim = time.perf_counter()
                     if "columns" in progress_doc:
                         sink.columns = list(progress_doc["columns"])
-                        ordered.drain()
-                    _compute_all([c for c in ids if c not in done], task, finish, pool, workers)
+                        ordered.drain_all()
+                    _compute_all(list(todo.items()), job, finish, pool, workers)
                 writer.close()
             except BaseException:
                 sink.aborted = True
@@ -238,62 +291,110 @@ class _Record:
 
 
 class _InOrder:
-    """Takes each chunk's rows in the sweep's chunk order, whichever order the chunks complete
-    in (and after a resume): adds them to the sweep's `SweepSummary` (so that its float sums
-    are the same last bit included) and appends them to the result file (`Sink`, through
-    the `Writer` thread). A chunk that completes early waits (a few at most: the chunks in
-    flight); a chunk an interrupted run completed is read back from its file when its turn
-    comes."""
+    """Takes each chunk's rows whichever order the chunks complete in (and after a resume), and
 
-    def __init__(self, summary, ids, names, earlier, writer, sink, chunk_file, fmt, kinds):
+    - adds them to the sweep's `SweepSummary` in chunk order within each regime (the regimes'
+      summaries are apart), so that its float sums are the same, last bit included;
+    - appends them to the result file (`Sink`, through the `Writer` thread) in the file's order,
+      regime after regime.
+
+    The chunks are computed chunk-major (every regime of a chunk together), so most chunks are
+    not the file's next: a chunk's table is kept in memory only while it is within `window`
+    places of the file's next; the others are read back from their chunk files when their turn
+    comes, in the writer thread (which runs writes in order, so those files are complete).
+    A chunk an interrupted run completed is read back likewise."""
+
+    def __init__(self, summary, ids, names, earlier, writer, sink, chunk_file, fmt, kinds, window=8):
         self.summary, self.ids, self.names = summary, ids, names
         self.writer, self.sink, self.chunk_file, self.fmt, self.kinds = writer, sink, chunk_file, fmt, kinds
+        self.window = window
+        self.order: dict = {}
+        for ri, ci in ids:
+            self.order.setdefault(ri, []).append(ci)
         self.earlier = set(earlier)
-        self.waiting: dict = {}
-        self.next = 0
+        self.waiting: dict = {}  # summary columns of chunks that came before their regime's turn
+        self.next = dict.fromkeys(self.order, 0)
+        self.position = {chunk: i for i, chunk in enumerate(ids)}
+        self.on_disk = set(earlier)  # chunks whose rows the file still needs, from their chunk files
+        self.tables: dict = {}  # tables of chunks near the file's next
+        self.file_next = 0
 
     def add(self, chunk, cols, table) -> None:
-        self.waiting[chunk] = ({c: cols[c] for c in self.summary.columns()}, table)
-        self.drain()
+        self.waiting[chunk] = {c: cols[c] for c in self.summary.columns()}
+        if self.position[chunk] - self.file_next < self.window:
+            self.tables[chunk] = table
+        else:
+            self.on_disk.add(chunk)
+        self.drain(chunk[0])
+        self.drain_file()
 
-    def drain(self) -> None:
-        while self.next < len(self.ids):
-            chunk = self.ids[self.next]
+    def drain_all(self) -> None:
+        for ri in self.order:
+            self.drain(ri)
+        self.drain_file()
+
+    def drain(self, ri) -> None:
+        """Add the regime's chunks that are ready to the summary, in order."""
+        order = self.order[ri]
+        while self.next[ri] < len(order):
+            chunk = (ri, order[self.next[ri]])
             if chunk in self.waiting:
-                cols, table = self.waiting.pop(chunk)
+                cols = self.waiting.pop(chunk)
             elif chunk in self.earlier:
                 kinds = self.kinds()
-                table, cols = read_chunk(self.chunk_file(*chunk), self.fmt, kinds,
-                                         [c for c in kinds if c in self.summary.columns()])
+                cols = read_chunk(self.chunk_file(*chunk), self.fmt, kinds,
+                                  [c for c in kinds if c in self.summary.columns()])[1]
             else:
                 return
-            self.summary.add(self.names[chunk[0]], cols)
-            self.writer.submit(self.sink.append, table, self.chunk_file(*chunk))
-            self.next += 1
+            self.summary.add(self.names[ri], cols)
+            self.next[ri] += 1
+
+    def drain_file(self) -> None:
+        """Append the chunks that are ready to the result file, in its order."""
+        while self.file_next < len(self.ids):
+            chunk = self.ids[self.file_next]
+            path = self.chunk_file(*chunk)
+            if chunk in self.tables:
+                self.writer.submit(self.sink.append, self.tables.pop(chunk), path)
+            elif chunk in self.on_disk:
+                self.on_disk.discard(chunk)
+                self.writer.submit(self._append_from_file, path)
+            else:
+                return
+            self.file_next += 1
+
+    def _append_from_file(self, path) -> None:
+        table = read_chunk(path, self.fmt, self.kinds(), [])[0] if self.fmt == "parquet" else None
+        self.sink.append(table, path)
 
 
-def _compute_all(todo, task, finish, pool, workers) -> None:
-    """Compute the chunks `todo` and `finish` each as it comes: one by one here without a
-    `pool`, else in the pool with a bounded window of chunks in flight (so memory stays
-    bounded and results are written as they come)."""
+def _compute_all(todo, job, finish, pool, workers) -> None:
+    """Compute the chunks `todo` ((chunk, [regime index, ...]) pairs; `job(chunk, regimes)` gives
+    the chunk's model and regimes) and `finish` each regime's chunk as it comes: one by one here
+    without a `pool`, else in the pool, a chunk's regimes together, with a bounded window of
+    chunks in flight (so memory stays bounded and results are written as they come)."""
     if pool is None:
-        for ri, ci in todo:
-            finish(ri, ci, _compute(task(ri, ci)))
+        for ci, ris in todo:
+            model, regimes, k = job(ci, ris)
+            for ri, regime in regimes:
+                finish(ri, ci, _compute(_regime_task(model, regime, k)))
         return
-    window = 2 * max(int(workers or 1), 1) + 2
+    window = max(int(workers or 1), 1) + 1
     running = {}
     queue = iter(todo)
-    for c in queue:
-        running[pool.submit(_compute, task(*c))] = c
+    for ci, ris in queue:
+        running[pool.submit(_compute_regimes, job(ci, ris))] = ci
         if len(running) >= window:
             break
     while running:
         ready, _ = wait(running, return_when=FIRST_COMPLETED)
         for fut in ready:
-            finish(*running.pop(fut), fut.result())
+            ci = running.pop(fut)
+            for ri, result in fut.result():
+                finish(ri, ci, result)
             nxt = next(queue, None)
             if nxt is not None:
-                running[pool.submit(_compute, task(*nxt))] = nxt
+                running[pool.submit(_compute_regimes, job(*nxt))] = nxt[0]
 
 
 class _Claim:

@@ -131,6 +131,8 @@ class CrossedInflow:
     base: Any
     n_settings: int
     first_member: int = 0  # the sweep's member that is member 0 here (a chunk's model)
+    #: Each member's inflow correlation (``ensemble.inflow_lag1`` swept), shape (n members here,), or None
+    member_lag1: Any = None
 
     @property
     def n_members(self) -> int:
@@ -141,6 +143,8 @@ class CrossedInflow:
         """Daily inflow of members `sl`, shape ``(n_steps, k)``. [m³/s]"""
         n = self.base.n_members
         idx = np.arange(self.first_member + sl.start, self.first_member + sl.stop) % n
+        if self.member_lag1 is not None:
+            return self.base.materialize_members(idx, self.member_lag1[sl])
         lo, hi = int(idx.min()), int(idx.max()) + 1
         if hi - lo == idx.size:  # one run of consecutive inflow members
             return self.base.materialize(slice(lo, hi), n)
@@ -307,8 +311,13 @@ def chunk_model(scenario, settings: Settings, n_inflow: int, members: slice):
     if scenario.ensemble is not None:
         base = model.inflow_m3s
         if n_inflow > 1 or hasattr(base, "materialize"):
-            base = dataclasses.replace(base, n_members=n_inflow) if hasattr(base, "materialize") else base
-            model = dataclasses.replace(model, inflow_m3s=CrossedInflow(base, settings.n_settings, members.start))
+            lag1 = getattr(base, "lag1", None)
+            member_lag1 = lag1 if np.ndim(lag1) == 1 else None  # swept: one correlation per member of the chunk
+            if hasattr(base, "materialize"):
+                base = dataclasses.replace(base, n_members=n_inflow, **(
+                    {"lag1": scenario.ensemble.inflow_lag1} if member_lag1 is not None else {}))
+            model = dataclasses.replace(model, inflow_m3s=CrossedInflow(base, settings.n_settings, members.start,
+                                                                        member_lag1))
     return model, built
 
 

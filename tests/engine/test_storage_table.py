@@ -214,3 +214,20 @@ def test_a_reservoir_with_the_same_members_reuses_their_tables():
     c = dataclasses.replace(res, storage_factor=np.array([0.7, 1.0, 0.8])).member_hypsometry()
     assert b is a and c is not a
     assert not np.array_equal(c.hs[-1], a.hs[-1]) and np.array_equal(c.hs[0], a.hs[0])
+
+
+def test_one_level_for_every_member_is_looked_up_as_member_by_member():
+    """A guide curve (days × 1) takes the per-day path of `MemberHypsometry.storage_fast`: the
+    same bits as the same levels given member by member, below, inside and above the table,
+    for members with and without their own table."""
+    base = builtin.reservoir().hypsometry
+    rng = np.random.default_rng(3)
+    n = 50
+    k, r = rng.uniform(0.67, 1.01, n), rng.uniform(0.8, 1.0, n)
+    k[::5] = r[::5] = 1.0  # members on the base table (row -1)
+    mh = MemberHypsometry(base, k, r, np.full(n, base.storage_fast(347.5)))
+    days = np.concatenate([[200.0, 322.5, 322.6], np.linspace(330.0, 351.5, 40), [352.0, 400.0]])[:, None]
+    one = mh.storage_fast(days)
+    each = mh.storage_fast(np.repeat(days, n, axis=1))
+    assert one.shape == (days.size, n) and one.tobytes() == each.tobytes()
+    assert np.all(one >= 0) and np.array_equal(one[:, ::5], np.repeat(base.storage_fast(days[:, 0])[:, None], 10, axis=1))

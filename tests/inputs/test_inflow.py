@@ -310,3 +310,72 @@ def test_default_cv_gives_the_observed_season_volume_cv():
     low = StochasticInflow.from_preset(PERIOD, n_members=20_000, seed=7, cv=0.39)
     v = low.materialize(slice(0, low.n_members), low.n_members).sum(axis=0)
     assert v.std() / v.mean() < 0.3  # the old default: far too little variability
+
+
+# ---------------------------------------------------------------------------------------
+# One lag-one correlation per member (ensemble.inflow_lag1 swept)
+# ---------------------------------------------------------------------------------------
+
+LAGS = np.array([0.2, 0.5, 0.8, 0.95, -0.3, 0.0])
+
+
+def test_equal_per_member_correlations_are_the_single_number_to_the_bit():
+    one = _ensemble(40)
+    each = _ensemble(40, lag1=np.full(40, LAG1))
+    assert each.lag1 == LAG1 and each.phi == one.phi
+    assert each.materialize_all().tobytes() == one.materialize_all().tobytes()
+
+
+def test_members_with_different_correlations_equal_separate_ensembles():
+    n = 30
+    lags = np.resize(LAGS, n)
+    ens = _ensemble(n, lag1=lags)
+    daily = ens.materialize_all()
+    for i in range(n):
+        alone = _ensemble(n, lag1=float(lags[i])).materialize(slice(i, i + 1))
+        assert daily[:, i].tobytes() == alone[:, 0].tobytes(), i
+    # chunks give the same members, and materialize_members the same flows in any order
+    np.testing.assert_array_equal(np.hstack([ens.materialize(slice(a, min(a + 7, n))) for a in range(0, n, 7)]), daily)
+    idx = np.array([29, 3, 3, 0, 17])
+    np.testing.assert_array_equal(ens.materialize_members(idx, lags[idx]), daily[:, idx])
+    # a member's innovations are its own whatever its correlation: at lag1 = 0 (phi = 0) its
+    # log-multipliers are the i.i.d. innovations themselves
+    white = _ensemble(n, lag1=np.where(np.arange(n) == 4, 0.0, 0.9)).decadal_multipliers()[:, 4]
+    sigma2 = math.log1p(CV * CV)
+    eps = (np.log(white) + 0.5 * sigma2) / math.sqrt(sigma2)
+    assert_allclose(eps, np.random.default_rng([SEED, 0]).standard_normal((1024, 18))[4], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad,message", [
+    (np.array([0.5, 1.0, 0.2]), "lag1 is 1.0; expected a number with -1 < lag1 < 1"),
+    (np.array([0.5, np.nan, 0.2]), "lag1 is nan"),
+    (np.array([0.5, 0.2]), "lag1 has shape (2,); expected one number or one per member (3,)"),
+    (np.array([0.5, -0.9, 0.2]), "lag1 is -0.9; with cv = 0.39 the lag-one correlation of lognormal flows must be in"),
+])  # fmt: skip
+def test_bad_per_member_correlations_are_refused(bad, message):
+    with pytest.raises(ValueError) as err:
+        _ensemble(3, lag1=bad)
+    assert message in str(err.value)
+
+
+def test_long_series_reach_each_members_lag_one_correlation():
+    """Statistical: over 40 years (~1440 decades) the pooled lag-one correlation of each value's
+    members is its value, within 5 standard errors (Pearson's r of lognormal pairs, `_se_corr`,
+    with the AR(1) inflation (1 + φ²)/(1 − φ²) of the pairs' dependence: Bartlett)."""
+    cv = 0.62
+    period = calendar.Period("1990-01-01", "2029-12-31")
+    profile = np.full(period.n_days, 500.0)
+    per_value = 60
+    lags = np.repeat(LAGS, per_value)
+    ens = StochasticInflow(profile, period, lags.size, 11, cv=cv, lag1=lags)
+    m = ens.decadal_multipliers()  # (n_decades, members)
+    assert m.shape[0] > 1400
+    for j, lag in enumerate(LAGS):
+        cols = m[:, j * per_value:(j + 1) * per_value]
+        x, y = cols[:-1].ravel(), cols[1:].ravel()
+        measured = np.corrcoef(x, y)[0, 1]
+        phi = ar1_phi(cv, lag)
+        n_eff = x.size * (1 - phi * phi) / (1 + phi * phi)
+        tolerance = 5 * _se_corr(cv, phi, n_eff)
+        assert abs(measured - lag) < tolerance, (lag, measured, tolerance)
+        assert tolerance < 0.1  # tight enough to tell the values apart

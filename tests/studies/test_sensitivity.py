@@ -60,7 +60,8 @@ def test_indices_are_salibs_own():
     x = design(rs, 1024, seed=3)
     y = _ishigami(x)
     ours = indices(y, 3, seed=7)
-    theirs = analyze(sensitivity._problem(rs), y, calc_second_order=False, seed=7)
+    problem = {"num_vars": 3, "names": [r.name for r in rs], "bounds": [[r.low, r.high] for r in rs]}
+    theirs = analyze(problem, y, calc_second_order=False, seed=7)
     for k in ("S1", "ST", "S1_conf", "ST_conf"):
         np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-9, atol=1e-12, err_msg=k)
 
@@ -114,7 +115,12 @@ def test_ranking_stability_by_hand():
 def test_default_inputs_of_the_baseline_come_from_the_one_table():
     s = load_scenario(BASELINE)
     rs = {r.name: r for r in sensitivity.ranges(s)}
-    assert list(rs) == [u.key for u in UNCERTAIN]  # every default applies to the baseline
+    # every default applies to the baseline but the stochastic inflow's correlation (it has no [ensemble])
+    assert list(rs) == [u.key for u in UNCERTAIN if u.key != "ensemble.inflow_lag1"]
+    ens = {r.name: r for r in sensitivity.ranges(load_scenario(ROOT / "scenarios" / "ensemble-dry.toml"))}
+    assert list(ens) == [u.key for u in UNCERTAIN]
+    lag = ens["ensemble.inflow_lag1"]
+    assert (lag.low, lag.high, lag.nominal, lag.label) == (0.65, 0.95, 0.8, "GUESS") and "DATA.md" in lag.source
     assert (rs["losses.evaporation_factor"].low, rs["losses.evaporation_factor"].high) == (0.7, 1.3)  # DATA.md ±30 %
     assert (rs["reservoir.initial_storage_hm3"].low, rs["reservoir.initial_storage_hm3"].high) == (3140, 3490)
     assert rs["plant.efficiency"].low == pytest.approx(0.85) and rs["plant.efficiency"].high == pytest.approx(0.93)
@@ -276,7 +282,9 @@ def test_command_end_to_end(tmp_path):
     assert "Energy [GWh]:" in p.stdout and "ranking of the regimes" in p.stdout and "ST " in p.stdout
     listed = _cli("sensitivity", BASELINE, "--list-inputs")
     assert listed.returncode == 0 and "reservoir.initial_storage_hm3: 3140–3490 hm³" in listed.stdout
-    assert "not varied (yet)" in listed.stdout
+    assert "not varied (yet)" not in listed.stdout and "ensemble.inflow_lag1" not in listed.stdout
+    listed = _cli("sensitivity", ROOT / "scenarios" / "ensemble-dry.toml", "--list-inputs")
+    assert listed.returncode == 0 and "ensemble.inflow_lag1: 0.65–0.95 -, nominal 0.8  [GUESS]" in listed.stdout
     assert "reservoir.storage_factor: 0.67–1.01" in listed.stdout
 
 
@@ -291,3 +299,21 @@ def test_command_bad_options_exit_2_and_write_nothing(tmp_path, args, message):
     assert p.returncode == 2 and p.stderr.startswith(f"{BASELINE}: ") and message in p.stderr, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("cores,load,expected", [(2, 0.1, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 4.5, 1), (8, 2.2, 6),
+                                                 (1, 0.0, 1), (4, 0.0, 4)])
+def test_default_workers_are_the_idle_cores(monkeypatch, cores, load, expected):
+    import os
+
+    from sim.studies.sensitivity_cli import idle_cores
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert idle_cores() == expected
+
+    def missing():
+        raise OSError("no load average here")
+
+    monkeypatch.setattr(os, "getloadavg", missing)
+    assert idle_cores() == 1

@@ -218,3 +218,27 @@ def test_console_table_from_one_column_at_a_time(scenario, in_memory, tmp_path):
     info, p = stream.percentiles(folder, sweep_table_metrics())
     assert info["n_rows"] == R * 21 and list(p) == list(in_memory.results)
     assert format_sweep_table(None, percentiles=p) == format_sweep_table(in_memory)
+
+
+def test_command_errors_map_a_streamed_commands_errors(tmp_path):
+    from sim.scenario import ScenarioError
+
+    class Bad(ValueError):
+        pass
+
+    part = tmp_path / ".x.partial"
+    for raised, line in ((stream.ResumeError("cannot resume"), "bakhri: cannot resume"),
+                         (ValueError("found 2; expected 1"), "f.toml: found 2; expected 1"),
+                         (ScenarioError("f.toml", ["a: wrong"]), None)):
+        with pytest.raises(Bad) as err, stream.command_errors("f.toml", part, Bad):
+            raise raised
+        assert str(err.value) == (line if line is not None else str(raised))
+    with pytest.raises(KeyboardInterrupt) as err, stream.command_errors("f.toml", part, Bad):
+        raise KeyboardInterrupt
+    assert not hasattr(err.value, "kept")  # nothing completed: nothing kept
+    part.mkdir()
+    with pytest.raises(KeyboardInterrupt) as err, stream.command_errors("f.toml", part, Bad):
+        raise KeyboardInterrupt
+    assert err.value.kept == part
+    with pytest.raises(RuntimeError), stream.command_errors("f.toml", part, Bad):  # an internal error stays one
+        raise RuntimeError("bug")
