@@ -242,3 +242,47 @@ def test_command_errors_map_a_streamed_commands_errors(tmp_path):
     assert err.value.kept == part
     with pytest.raises(RuntimeError), stream.command_errors("f.toml", part, Bad):  # an internal error stays one
         raise RuntimeError("bug")
+
+
+def test_chunk_major_completion_keeps_few_tables_and_writes_in_file_order(tmp_path):
+    """Chunks computed chunk-major (every regime of a chunk together) reach the result file
+    regime after regime and each regime's summary in chunk order; only chunks near the file's
+    next place keep their table in memory, the others are read back from their files."""
+
+    class Summary:
+        def __init__(self):
+            self.added = []
+
+        def columns(self):
+            return {"x"}
+
+        def add(self, regime, cols):
+            self.added.append((regime, int(cols["x"][0])))
+
+    class Writer:
+        def submit(self, fn, *args):
+            fn(*args)
+
+    class Sink:
+        def __init__(self):
+            self.appended = []
+
+        def append(self, table, path):
+            self.appended.append((table, path.name))
+
+    names, n_chunks, window = ["a", "b", "c"], 20, 4
+    ids = [(ri, ci) for ri in range(len(names)) for ci in range(n_chunks)]
+    summary, sink = Summary(), Sink()
+    ordered = stream._InOrder(summary, ids, names, set(), Writer(), sink, lambda ri, ci: tmp_path / f"{ri}-{ci}",
+                              "csv", lambda: {"x": "int"}, window=window)
+    most = 0
+    for ci in range(n_chunks):
+        for ri in (2, 0, 1):  # a chunk's regimes in any order
+            ordered.add((ri, ci), {"x": np.array([ci])}, f"table {ri}-{ci}")
+            most = max(most, len(ordered.tables))
+    assert [p for _, p in sink.appended] == [f"{ri}-{ci}" for ri, ci in ids]
+    assert most <= window
+    kept = [t for t, _ in sink.appended if t is not None]
+    assert 0 < len(kept) < len(ids)  # the file's next chunks went from memory, the rest (CSV) from their files
+    for ri, name in enumerate(names):
+        assert [c for r, c in summary.added if r == name] == list(range(n_chunks))
