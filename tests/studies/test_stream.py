@@ -284,5 +284,5 @@ def test_chunk_major_completion_keeps_few_tables_and_writes_in_file_order(tmp_pa
     assert most <= window
     kept = [t for t, _ in sink.appended if t is not None]
     assert 0 < len(kept) < len(ids)  # the file's next chunks went from memory, the rest (CSV) from their files
-    for ri, name in enumerate(names):
+    for name in names:
         assert [c for r, c in summary.added if r == name] == list(range(n_chunks))
