@@ -746,21 +746,17 @@ def test_sweep_grid_of_several_sets_is_counted_before_it_is_made(capsys, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
-def test_run_with_a_sweep_table_says_how_to_run_the_sweep(capsys, tmp_path):
-    path = SCENARIOS / "sweep-hedging.toml"
+@pytest.mark.parametrize("file, note", [
+    ("sweep-hedging.toml", "has a [sweep] table; run simulates the base case only (to run the sweep: bakhri sweep"),
+    ("optimise-schedule.toml", "has an [optimise] table; run simulates the base case only (to run the search: "
+                               "bakhri optimise"),
+])
+def test_run_with_a_study_table_says_how_to_run_the_study(capsys, tmp_path, file, note):
+    path = SCENARIOS / file
     code, out, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots")
     assert code == 0
-    assert err == (f"bakhri: note: {path} has a [sweep] table; run simulates the base case only "
-                   f"(to run the sweep: bakhri sweep {path})\n")
+    assert err == f"bakhri: note: {path} {note} {path})\n"
     assert "written:" in out
-
-
-def test_run_with_an_optimise_table_says_how_to_run_the_search(capsys, tmp_path):
-    path = SCENARIOS / "optimise-schedule.toml"
-    code, out, err = bakhri(capsys, "run", path, "--out", tmp_path, "--no-plots")
-    assert code == 0
-    assert err == (f"bakhri: note: {path} has an [optimise] table; run simulates the base case only "
-                   f"(to run the search: bakhri optimise {path})\n")
 
 
 @pytest.mark.parametrize(("flag", "value", "lowest"), [("--seed", -1, 0), ("--members", 0, 1), ("--samples", -3, 1),
