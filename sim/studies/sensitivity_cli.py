@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sim.physics.ranges import MAX_MEMBERS
 
-__all__ = ["EPILOG", "add_parser", "command", "CommandInputError", "idle_cores"]
+__all__ = ["EPILOG", "add_parser", "command", "CommandInputError", "idle_cores", "others_running"]
 
 EPILOG = """examples:
   bakhri sensitivity scenarios/baseline.toml --list-inputs
@@ -22,14 +22,29 @@ def idle_cores() -> int:
     MEASURED (benchmarks/bench_sensitivity.py, N = 4096, 2 cores, 2026-12-03): before the
     chunk-major streaming, 2 workers took 34.5 s where 1 took 21.8 s at load ~1; after it, at
     load ~4, 40 s against 35 s (the workers and this process share what is left), and at load
-    1.2 (much of it the previous run's), 11.7 s against 13.3 s. The 1-minute load lags, so
-    this errs towards one process just after other work has ended."""
+    1.2 (much of it the previous run's), 11.7 s against 13.3 s. The 1-minute load lags (just
+    after other work has ended it still counts that work), so the load is the smaller of it and
+    the processes running at this instant (`others_running`), where the system tells."""
     cores = os.cpu_count() or 1
     try:
         load = os.getloadavg()[0]
     except (OSError, AttributeError):  # not on this system: one process, the safe choice
         return 1
+    now = others_running()
+    if now is not None:
+        load = min(load, now)
     return max(1, min(cores, int(cores - load + 0.5)))
+
+
+def others_running() -> int | None:
+    """Processes other than this one running or ready to run at this instant (Linux:
+    /proc/loadavg's fourth field, ``running/total``); None where that cannot be read."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - 1)
 
 
 class CommandInputError(ValueError):

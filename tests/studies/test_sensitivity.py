@@ -301,15 +301,21 @@ def test_command_bad_options_exit_2_and_write_nothing(tmp_path, args, message):
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("cores,load,expected", [(2, 0.1, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 4.5, 1), (8, 2.2, 6),
-                                                 (1, 0.0, 1), (4, 0.0, 4)])
-def test_default_workers_are_the_idle_cores(monkeypatch, cores, load, expected):
+@pytest.mark.parametrize("cores,load,now,expected", [
+    (2, 0.1, None, 2), (2, 0.6, None, 1), (2, 1.0, None, 1), (2, 4.5, None, 1), (8, 2.2, None, 6), (1, 0.0, None, 1),
+    (4, 0.0, None, 4),
+    (2, 1.6, 0, 2),  # the lagging load of work that has just ended: both cores are idle now
+    (2, 1.6, 1, 1), (2, 0.1, 3, 2),  # busy now but not over the minute: the minute's figure
+])
+def test_default_workers_are_the_idle_cores(monkeypatch, cores, load, now, expected):
     import os
 
+    from sim.studies import sensitivity_cli
     from sim.studies.sensitivity_cli import idle_cores
 
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(sensitivity_cli, "others_running", lambda: now)
     assert idle_cores() == expected
 
     def missing():
@@ -317,3 +323,11 @@ def test_default_workers_are_the_idle_cores(monkeypatch, cores, load, expected):
 
     monkeypatch.setattr(os, "getloadavg", missing)
     assert idle_cores() == 1
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="needs /proc/loadavg")
+def test_others_running_reads_this_instant():
+    from sim.studies.sensitivity_cli import others_running
+
+    running, total = (int(x) for x in Path("/proc/loadavg").read_text().split()[3].split("/"))
+    assert 0 <= others_running() < total
