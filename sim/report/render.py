@@ -281,14 +281,19 @@ class PlotAhead:
     at the fork); `send` hands the child its arguments, `wait` says whether it returned
     without error (False: draw it here, so errors are raised in this process as in a serial
     run). `close` ends a child that was never sent anything (an error or Ctrl-C on the way).
-    Where processes cannot be forked nothing is started and `wait` is False. Ctrl-C and SIGTERM
-    end the child at once, and so does the end of the parent, even by SIGKILL (Linux).
+    Where processes cannot be forked, or this process runs other threads (a fork would copy
+    their locks, held or not: a Dask client's, a notebook's), nothing is started and `wait` is
+    False; so it is with ``start=False``. `modules` are imported in the child too, before it
+    waits. Ctrl-C and SIGTERM end the child at once, and so does the end of the parent, even by
+    SIGKILL (Linux).
     """
 
-    def __init__(self, draw):
+    def __init__(self, draw, modules=(), *, start=True):
+        import threading
+
         self.draw = draw
         self.pid = self._w = None
-        if not can_fork():
+        if not start or not can_fork() or threading.active_count() > 1:
             return
         r, w = os.pipe()
         parent = os.getpid()
@@ -305,9 +310,11 @@ class PlotAhead:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 os.close(w)
                 end_with_parent(parent)
-                import matplotlib.backends.backend_agg  # noqa: F401 - the point: imported while the parent works
-                import matplotlib.figure  # noqa: F401
+                import importlib
 
+                _load_renderer()  # the point: matplotlib imported while the parent works
+                for module in modules:
+                    importlib.import_module(module)
                 with os.fdopen(r, "rb") as f:
                     data = f.read()
                 if data:
@@ -331,6 +338,13 @@ class PlotAhead:
                 f.write(pickle.dumps((args, kwargs)))
         except OSError:  # the child is gone: `wait` says so
             pass
+
+    def run(self, *args, **kwargs) -> None:
+        """Have the child draw with these arguments (`draw`'s); where there is no child, or it
+        fails, draw here (so errors are raised in this process). A second call draws here."""
+        self.send(*args, **kwargs)
+        if not self.wait():
+            self.draw(*args, **kwargs)
 
     def wait(self) -> bool:
         """Wait for the child; True if it drew the plot."""

@@ -44,6 +44,7 @@ import numpy as np
 from sim.engine.driver import DEFAULT_CHUNK_SIZE, run_chunk, select_members
 from sim.report import output
 from sim.report.aggregates import TRADEOFF, SweepSummary
+from sim.report.render import PlotAhead
 from sim.report.tables import sweep_table_metrics
 from sim.studies.chunkfiles import PARQUET as PARQUET
 from sim.studies.chunkfiles import Sink, Writer, arrow_table, chunk_suffix, read_chunk, replace, write_chunk
@@ -171,6 +172,8 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
         return part / "chunks" / f"{ri:03d}-{ci:06d}.{chunk_suffix(format)}"
 
     part = partial_folder(out_dir, name)
+    # The plots' process, forked before any thread starts: it imports matplotlib while the sweep runs.
+    ahead = PlotAhead(_draw_plots, ("sim.report.plotting",), start=plots)
     try:
         with _Claim(out_dir, part, resume) as claim:
             done = claim.chunks_done(key, ids, chunk_file, out_dir / name)
@@ -243,10 +246,8 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
                 _assemble(tmp / f"sweep.{ext}", sink)
                 (tmp / "scenario.resolved.toml").write_text(resolved, encoding="utf-8")
                 if plots:
-                    from sim.report.plotting import save_sweep_plots
-
                     t_plots = time.perf_counter()
-                    save_sweep_plots(summary, tmp, title=scenario.title)
+                    ahead.run(summary, tmp, title=scenario.title)  # in the child if it could be forked
                     timings["plots_s"] = time.perf_counter() - t_plots
                 from sim import __version__
 
@@ -268,7 +269,16 @@ def run(scenario, settings, n_inflow, names, *, out, name=None, format="parquet"
             claim.remove = True
     except OSError as err:  # disk full, read-only, ...: one line; completed chunks are kept
         raise output.output_error(out_dir / name, err) from None
+    finally:
+        ahead.close()
     return folder
+
+
+def _draw_plots(summary, folder, **kwargs):
+    """`save_sweep_plots` (imported on call: its module imports matplotlib)."""
+    from sim.report.plotting import save_sweep_plots
+
+    save_sweep_plots(summary, folder, **kwargs)
 
 
 class _Record:

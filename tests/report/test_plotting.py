@@ -434,7 +434,7 @@ def test_save_png_gives_savefigs_pixels(single, tmp_path):
 def _no_children_left():
     """No child process left by the plot writer, unreaped or running. The one child allowed
     is multiprocessing's resource tracker, which lives as long as the test process once any
-    test has started it (test_sweep's dask cluster does); it is recognised on Linux only."""
+    test has started it (a Dask cluster in the test process does); it is recognised on Linux only."""
     try:
         pid, _ = os.waitpid(-1, os.WNOHANG)
     except ChildProcessError:

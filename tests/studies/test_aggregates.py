@@ -1,6 +1,8 @@
 """Bounded sweep summaries (sim/report/aggregates.py): percentiles, plots' data, resume-identical."""
 
+import contextlib
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 
 from sim.report import aggregates
 from sim.report.aggregates import Distribution, SweepSummary, _keys
+from sim.report.render import can_fork
 from sim.scenario import load_scenario
 from sim.studies import stream, sweep
 
@@ -171,6 +174,52 @@ def test_streamed_plots_come_from_the_summary(scenario, tmp_path, monkeypatch):
     assert "heatmap_energy_gwh_energy-first.png" in names
     info = json.loads((folder / "run.json").read_text())
     assert info["timings"]["plots_s"] > 0
+
+
+@contextlib.contextmanager
+def _another_thread():
+    """A second thread runs in this process meanwhile (nothing is forked then)."""
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        yield
+    finally:
+        done.set()
+        other.join()
+
+
+def _drawn_by(summary, folder, **kwargs):
+    """Stands in for the sweep's plots: says which process drew them."""
+    import os
+
+    (Path(folder) / "plots").mkdir(parents=True, exist_ok=True)
+    (Path(folder) / "plots" / f"drawn-by-{os.getpid()}").write_text(kwargs["title"])
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_sweep_plots_are_drawn_by_the_process_forked_at_the_start(scenario, tmp_path, monkeypatch):
+    """The plots' process imports matplotlib while the sweep runs, then draws from the summary it
+    is sent; with another thread running nothing is forked and the plots are drawn here."""
+    import os
+
+    monkeypatch.setattr(stream, "_draw_plots", _drawn_by)
+    folder = sweep.run(scenario, PARAMS, **KW, out=tmp_path / "a", plots=True)
+    (drawn,) = (folder / "plots").iterdir()
+    assert drawn.name != f"drawn-by-{os.getpid()}" and drawn.read_text() == scenario.title
+    with _another_thread():
+        folder = sweep.run(scenario, PARAMS, **KW, out=tmp_path / "b", plots=True)
+    assert [p.name for p in (folder / "plots").iterdir()] == [f"drawn-by-{os.getpid()}"]
+
+
+def test_sweep_plots_drawn_ahead_are_the_plots_drawn_here(scenario, tmp_path):
+    ahead = sweep.run(scenario, PARAMS, **KW, out=tmp_path / "a", plots=True)
+    with _another_thread():  # no fork: drawn in this process
+        here = sweep.run(scenario, PARAMS, **KW, out=tmp_path / "b", plots=True)
+    names = sorted(p.name for p in (here / "plots").iterdir())
+    assert names == sorted(p.name for p in (ahead / "plots").iterdir()) and len(names) == 10  # 3 heat maps a regime
+    for name in names:
+        assert (ahead / "plots" / name).read_bytes() == (here / "plots" / name).read_bytes(), name
 
 
 # --------------------------------------------------------------------------------------

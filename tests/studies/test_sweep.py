@@ -3,6 +3,9 @@
 import csv
 import importlib.util
 import os
+import subprocess
+import sys
+import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -293,18 +296,44 @@ def test_progress_callback(ensemble):
     assert seen == sorted(seen) and seen[-1] == 2 * 10
 
 
-@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="distributed is not installed")
-def test_dask_executor(ensemble, crossed):
-    from distributed import Client, LocalCluster
+#: The sweep on a Dask cluster, in its own process: a Dask client leaves a thread in the process
+#: that made it (its offload thread), and with threads running nothing is forked (the plot
+#: processes, `sim.report.render.PlotAhead`): the other tests would then not fork what they check.
+DASK_SWEEP = """
+import pickle, sys
+from distributed import Client, LocalCluster
+from sim.scenario import load_scenario
+from sim.studies import sweep
+ensemble, out = load_scenario(sys.argv[1]), sys.argv[2]
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+client = Client(cluster)
+try:
+    r = sweep.run(ensemble, {"inflow.scale": [0.9, 1.1]}, inflow_members=20, chunk_size=7,
+                  executor=client.get_executor())
+    folder = sweep.run(ensemble, {"inflow.scale": [0.9, 1.1]}, inflow_members=20, chunk_size=7,
+                       executor=client.get_executor(), regimes=["irrigation-first"], out=out, plots=True)
+finally:
+    client.close()
+    cluster.close()
+with open(f"{out}/table.pickle", "wb") as f:
+    pickle.dump({c: r.table[c] for c in r.columns()}, f)
+"""
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(cluster)
-    try:
-        other = sweep.run(ensemble, CROSSED, inflow_members=20, chunk_size=7, executor=client.get_executor())
-    finally:
-        client.close()
-        cluster.close()
-    assert_same_table(crossed, other)
+
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="distributed is not installed")
+def test_dask_executor(ensemble, crossed, tmp_path):
+    """The same table on a Dask cluster; with its client's threads in the process the plots
+    are drawn in it (nothing forked) and are all there."""
+    import pickle
+
+    p = subprocess.run([sys.executable, "-c", DASK_SWEEP, str(ROOT / "scenarios" / "ensemble-dry.toml"), str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    with open(tmp_path / "table.pickle", "rb") as f:
+        table = pickle.load(f)
+    assert_same_table(crossed, types.SimpleNamespace(table=table, columns=lambda: list(table)))
+    plots = sorted(p.name for p in (tmp_path / f"{ensemble.name}-sweep" / "plots").iterdir())
+    assert "tradeoff.png" in plots and "failure_ranges.png" in plots, plots
 
 
 # --------------------------------------------------------------------------------------
