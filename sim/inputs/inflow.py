@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.inputs.presets import load_preset
+from sim.physics import ieee
 from sim.physics.calendar import Period
 
 __all__ = [
@@ -364,7 +365,8 @@ class StochasticInflow:
         for d in range(1, self.n_decades):
             z[d] = phi * z[d - 1] + innovation * eps[d]
         sigma2 = math.log1p(self.cv * self.cv)
-        return np.exp(math.sqrt(sigma2) * z - 0.5 * sigma2)
+        # exp with the same bits on every CPU (numpy's own np.exp differs with AVX-512).
+        return ieee.exp(math.sqrt(sigma2) * z - 0.5 * sigma2)
 
     def materialize_members(self, members, lag1) -> np.ndarray:
         """Daily inflow of members `members` (indices, any order, repeats allowed), each with

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.physics import units
+from sim.physics import ieee, units
 from sim.physics._interp import PiecewiseLinear
 
 __all__ = [
@@ -201,6 +201,16 @@ class Hypsometry:
         return np.maximum(self._by_level(np.asarray(level_m, dtype=float), 0), 0.0)
 
 
+def _log_ratio(v, pivot):
+    """log(v / pivot), with the same bits on every CPU (sim.physics.ieee), worked out once per
+    distinct pivot when `v` is one table's column (members usually share the normal level)."""
+    if v.ndim == 1 and pivot.size > 1:
+        distinct, where = np.unique(pivot, return_inverse=True)
+        if distinct.size < pivot.size:
+            return ieee.log(v / distinct[:, None])[where.reshape(pivot.shape[:-1])]
+    return ieee.log(v / pivot)
+
+
 def transform_table(storage_m3, area_m2, factor, exponent_factor, pivot_m3):
     """The storage and area columns of a table transformed by a storage factor k and an
     exponent factor r about the storage V_n at the normal level (`pivot_m3`):
@@ -218,13 +228,14 @@ def transform_table(storage_m3, area_m2, factor, exponent_factor, pivot_m3):
     k = np.asarray(factor, dtype=float)[..., None]
     r = np.asarray(exponent_factor, dtype=float)[..., None]
     pivot = np.asarray(pivot_m3, dtype=float)[..., None]
-    # V' = V·(V/V_n)^(r−1) and A' = r·(V/V_n)^(r−1)·A, the power as exp((r−1)·log(V/V_n)) in
+    # V' = V·(V/V_n)^(r−1) and A' = r·(V/V_n)^(r−1)·A, the power as exp((r−1)·log(V/V_n)) with
+    # the same bits on every CPU (sim.physics.ieee; numpy's own differ with AVX-512), in
     # place: a sensitivity run builds these for every chunk, and fresh temporaries of
     # (members × rows) cost more than the arithmetic. r = 1 multiplies by exp(0) = 1 exactly.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        lifted = np.log(v / pivot)
+        lifted = _log_ratio(v, pivot)
         lifted *= r - 1.0
-        np.exp(lifted, out=lifted)
+        lifted = ieee.exp(lifted)
         v_r = lifted * v
         lifted *= a
         lifted *= r
