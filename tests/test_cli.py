@@ -1112,3 +1112,40 @@ def test_help_and_import_sim_load_no_numerical_library():
         import sim
 
         sim.nonesuch  # noqa: B018
+
+
+# --- the end of a command-line run: no interpreter teardown, nothing lost -----------------
+
+_ENDING = """
+import atexit, sys, threading, time
+from pathlib import Path
+from sim.cli import main
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+if sys.argv[2] == "thread":  # a thread with work left when the command is done
+    threading.Thread(target=lambda: (time.sleep(0.3), (out / "thread").write_text("done"))).start()
+sys.argv = ["bakhri", "schema"]
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("thread", ["thread", "alone"])
+def test_a_finished_command_keeps_its_output_exit_handlers_and_threads(tmp_path, thread):
+    # From the command line (argv None) a finished command ends without the interpreter's
+    # teardown (os._exit): stdout must still be whole, exit handlers must run, and a thread
+    # with work left must be let finish (the normal exit joins it).
+    p = subprocess.run([sys.executable, "-c", _ENDING, str(tmp_path), thread], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr
+    from sim.scenario.schema import schema_text
+
+    assert p.stdout == schema_text()
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert (tmp_path / "thread").exists() == (thread == "thread")
+    if thread == "thread":
+        assert (tmp_path / "thread").read_text() == "done"
+
+
+def test_the_exit_status_of_a_finished_command_is_kept():
+    p = bakhri_proc("validate", "no-such-file.toml")
+    assert p.returncode == 2 and p.stderr.strip().endswith("file not found"), p.stderr
