@@ -513,6 +513,9 @@ def _main(argv) -> int:
             raise
         print(OUT_OF_MEMORY, file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`bakhri presets | head -3`): stop quietly, as Unix tools do
+        _detach_stdout()
+        return 128 + getattr(signal, "SIGPIPE", 13)
     except OSError as err:  # the machine, not the model: a file or folder that cannot be used
         if args.debug:
             raise
@@ -541,6 +544,18 @@ def _bad_input(prefixed: bool = False) -> tuple:
     named = _BAD_INPUT[2:] if prefixed else _BAD_INPUT
     classes = tuple(getattr(sys.modules[m], name) for m, name in named if m in sys.modules)
     return classes if prefixed else (InputError, *classes)
+
+
+def _detach_stdout() -> None:
+    """Point standard output at the null device, so that nothing left in its buffer raises
+    again when it is flushed at the exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (captured, in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _exit_now(status: int) -> None:

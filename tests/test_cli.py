@@ -1149,3 +1149,14 @@ def test_a_finished_command_keeps_its_output_exit_handlers_and_threads(tmp_path,
 def test_the_exit_status_of_a_finished_command_is_kept():
     p = bakhri_proc("validate", "no-such-file.toml")
     assert p.returncode == 2 and p.stderr.strip().endswith("file not found"), p.stderr
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    # `bakhri presets | head -1`: the pipe closes before the command writes; no "Broken pipe"
+    # error line and no traceback, exit 128 + SIGPIPE as a Unix tool killed by it.
+    p = subprocess.Popen([sys.executable, "-m", "sim", "presets"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()  # before the command has imported anything, let alone written
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert err == ""
