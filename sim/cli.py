@@ -549,9 +549,10 @@ def _bad_input(prefixed: bool = False) -> tuple:
 
 
 def _exit_now(status: int) -> None:
-    """End the program at once after an interrupt. Workers are stopped and temporary folders
-    removed by then; the interpreter's own exit could still wait on, or print a traceback
-    from, the threads of an interrupted process pool (races in concurrent.futures)."""
+    """End the program at once (after an interrupt, or a finished command: `_finish`). Workers
+    are stopped and temporary folders removed by then; after an interrupt the interpreter's
+    own exit could still wait on, or print a traceback from, the threads of an interrupted
+    process pool (races in concurrent.futures)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
