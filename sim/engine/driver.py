@@ -244,6 +244,7 @@ def _chunk(model: Model, regime: Regime, k: int, keep_daily: bool, compiled: boo
     code = np.zeros(k, dtype=np.int8)
     arrays = (
         f, use_lo, use_hi, ramp_from, min_head, s, seg, level, area, prev, net_loss, req, code, daily, binding,
+        np.empty((n, _kernels.N_DAY_FIELDS + len(downstream) + len(at_reservoir))),
         *tables, res_dem, res_sup, res_order, res_end, down_dem, down_sup, down_order, down_end,
         acc, ustats, ufail, uevent, fail,
     )

@@ -11,7 +11,10 @@ below with a dispatch over the registered rules' compiled steps, so a rule regis
 (in a test file, say) runs compiled too. Reading ``kernels.advance`` builds it.
 
 Conventions: a *field* is a 2-D float64 array of shape ``(n_steps or 1, n_members or 1)``,
-read with broadcasting by `field_at`; per-member parameters are fields with one row.
+read with broadcasting by `field_at`; per-member parameters are fields with one row. The
+fields read every day and the users' demands are laid out a row a day in `tin` before a
+member's days run (`_fill_day_inputs`), so the day reads them from one place. Table indices
+found by `segment` are used unsigned, which spares numba's wraparound of negative indices.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ F_INFLOW, F_INFLOW_SCALE, F_EVAP_MM, F_EVAP_FACTOR, F_PRECIP_MM, F_SEEP, F_LATER
 F_TURB_MAX, F_CAP_W, F_S_MIN, F_S_NORM, F_SPILL_CAP, F_REACH_LOSS, F_RHO_G_ETA = 7, 8, 9, 10, 11, 12, 13
 F_LO, F_HI, F_RAMP, F_S_MAX, F_EXTRA, F_TW_SHIFT = 14, 15, 16, 17, 18, 19
 N_FIELDS = 20
+# The fields read every day, in the order of the columns of `tin`, the day's inputs of one
+# member laid out one row a day (`advance`).
+DAY_FIELDS = (F_INFLOW, F_EVAP_MM, F_PRECIP_MM, F_SEEP, F_LATERAL, F_TURB_MAX, F_CAP_W, F_EXTRA)
+I_INFLOW, I_EVAP_MM, I_PRECIP_MM, I_SEEP, I_LATERAL, I_TURB_MAX, I_CAP_W, I_EXTRA = range(8)
+N_DAY_FIELDS = len(DAY_FIELDS)
 
 # Rows of the per-member summary array.
 S_INFLOW, S_RELEASE, S_TURBINE, S_SPILL, S_EVAP, S_PRECIP, S_SEEP, S_WITHDRAWAL = 0, 1, 2, 3, 4, 5, 6, 7
@@ -84,45 +92,64 @@ def level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area):
 
 
 @njit(inline="always", cache=True)
-def _allocate(water, demand, supply, order, group_end, t, j, td, jd):
-    """Share `water` among users by priority groups (`order` sorted, groups end at `group_end`)."""
+def _allocate(water, row, base, supply, order, group_end, t, j):
+    """Share `water` among users by priority groups (`order` sorted, groups end at `group_end`);
+    user u's demand is ``row[base + u]``, its supply goes to ``supply[u, t, j]``."""
     left = max(water, 0.0)
     start = 0
     for g in range(group_end.size):
         end = group_end[g]
         if end - start == 1:
             u = order[start]
-            d = demand[u, td, jd]
+            d = row[base + u]
             give = min(d, left)
             supply[u, t, j] = give
             left -= give
         else:
             total = 0.0
             for p in range(start, end):
-                total += demand[order[p], td, jd]
+                total += row[base + order[p]]
             give = min(total, left)
             share = give / total if total > 0 else 0.0
             for p in range(start, end):
                 u = order[p]
-                supply[u, t, j] = demand[u, td, jd] * share
+                supply[u, t, j] = row[base + u] * share
             left -= give
         start = end
 
 
 @njit(inline="always", cache=True)
-def _demand_sum(dem, t, j):
-    """Total demand of a block of users (n_users, 1 | n_steps, 1 | k) on day t, member j."""
+def _demand_sum(row, base, n):
+    """Total demand of users 0..n-1 (``row[base + u]``)."""
     total = 0.0
-    if dem.shape[0] > 0:
-        td = t if dem.shape[1] > 1 else 0
-        jd = j if dem.shape[2] > 1 else 0
-        for u in range(dem.shape[0]):
-            total += dem[u, td, jd]
+    for u in range(n):
+        total += row[base + u]
     return total
 
 
 @njit(inline="always", cache=True)
+def _fill_day_inputs(tin, f, res_dem, down_dem, t0, t1, j):
+    """Write member j's inputs of days t0..t1-1 into `tin`, a row a day: the `DAY_FIELDS`,
+    then each downstream user's demand, then each reservoir user's [m³/s]. What does not vary
+    by member is written for the first member only (j == 0)."""
+    for i in range(N_DAY_FIELDS):
+        a = f[DAY_FIELDS[i]]
+        if j == 0 or a.shape[1] > 1:
+            for t in range(t0, t1):
+                tin[t, i] = field_at(a, t, j)
+    col = N_DAY_FIELDS
+    for dem in (down_dem, res_dem):
+        for u in range(dem.shape[0]):
+            if j == 0 or dem.shape[2] > 1:
+                jd = j if dem.shape[2] > 1 else 0
+                for t in range(t0, t1):
+                    tin[t, col + u] = dem[u, t if dem.shape[1] > 1 else 0, jd]
+        col += dem.shape[0]
+
+
+@njit(inline="always", cache=True)
 def _user_day(ustats, ufail, uevent, row, j, d, sup):
+    row, j = np.uint64(row), np.uint64(j)  # never negative: no wraparound
     deficit = max(d - sup, 0.0)
     fail = 1.0 if deficit > DEFICIT_TOL else 0.0
     was = ufail[j, row]
@@ -161,7 +188,7 @@ rule_step = None
 
 def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: splitting it costs speed
     t0, t1, phase, rule, p, f, use_lo, use_hi, ramp_from, min_head,
-    s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding,
+    s_arr, seg_arr, level_arr, area_arr, prev_arr, net_arr, req, code, daily, binding, tin,
     hs, hl, hl_slope, ha, ha_slope, tq, tl, tl_slope, tl_work, hrow, hs_m, hl_slope_m, ha_m, ha_slope_m,
     res_dem, res_sup, res_order, res_end, down_dem, down_sup, down_order, down_end, acc, ustats, ufail, uevent, fail,
 ):
@@ -196,6 +223,8 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
     scale_mm = 1.0e-3 * INV_DT
     n_res = res_dem.shape[0]
     n_down = down_dem.shape[0]
+    down_base = N_DAY_FIELDS  # columns of `tin`: the users' demands
+    res_base = N_DAY_FIELDS + n_down
     keep = daily.shape[1] > 1
     # A registered rule's run without daily series reads nothing back from `daily`: skip its
     # writes. It is told by a one-day buffer for a longer run (a one-day run keeps its day).
@@ -228,6 +257,8 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
         row = hrow[j]
         if row >= 0:
             hsj, hlsj, haj, hasj = hs_m[row], hl_slope_m[row], ha_m[row], ha_slope_m[row]
+        # The member's daily inputs, a row a day: what the days read most, at one place.
+        _fill_day_inputs(tin, f, res_dem, down_dem, t0, t1, j)
         s0 = s_arr[j]
         sg = seg_arr[j]
         lev = level_arr[j]
@@ -235,25 +266,24 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
         pv = prev_arr[j]
         for t in range(t0, t1):
             tk = t if keep else 0
+            din = tin[t]  # the day's inputs
             # 1. Losses.
             if phase & PHASE_PRE:
-                q = field_at(f[F_INFLOW], t, j) * inflow_scale
-                evap = field_at(f[F_EVAP_MM], t, j) * evap_factor * ar * scale_mm
-                precip = field_at(f[F_PRECIP_MM], t, j) * ar * scale_mm
+                q = din[I_INFLOW] * inflow_scale
+                evap = din[I_EVAP_MM] * evap_factor * ar * scale_mm
+                precip = din[I_PRECIP_MM] * ar * scale_mm
                 water = s0 * INV_DT + q + precip
                 evap = min(evap, water)
                 left = water - evap
                 # Seepage (and the other losses of a calibrated residual) takes only water above
                 # the minimum operating level: below it the residual is not known (sim.losses).
-                seep = min(field_at(f[F_SEEP], t, j), max(left - s_min * INV_DT, 0.0))
+                seep = min(din[I_SEEP], max(left - s_min * INV_DT, 0.0))
                 left -= seep
-                wdem = _demand_sum(res_dem, t, j)
+                wdem = _demand_sum(din, res_base, n_res)
                 w = min(wdem, left)
                 if n_res > 0:
-                    td = t if res_dem.shape[1] > 1 else 0
-                    jd = j if res_dem.shape[2] > 1 else 0
-                    _allocate(w, res_dem, res_sup, res_order, res_end, tk, j, td, jd)
-                dsum = _demand_sum(down_dem, t, j)
+                    _allocate(w, din, res_base, res_sup, res_order, res_end, tk, j)
+                dsum = _demand_sum(din, down_base, n_down)
                 net = evap + seep + w - precip
                 if store:
                     daily[INFLOW, tk, j] = q
@@ -271,16 +301,16 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
                 w = daily[WITHDRAWAL, tk, j]
                 dsum = daily[DEMAND, tk, j]
                 net = net_arr[j]
-                wdem = _demand_sum(res_dem, t, j)
+                wdem = _demand_sum(din, res_base, n_res)
             if not phase & PHASE_POST:
                 continue
             wn = q - net
-            turb_max = field_at(f[F_TURB_MAX], t, j)
-            cap_w = field_at(f[F_CAP_W], t, j)
+            turb_max = din[I_TURB_MAX]
+            cap_w = din[I_CAP_W]
             # 2. The rule's request.
             if phase & PHASE_RULE:
                 r, c = rule_step(
-                    rule, p, t, j, s0, sg, lev, pv, q, wn, dsum, field_at(f[F_LATERAL], t, j), reach_loss,
+                    rule, p, t, j, s0, sg, lev, pv, q, wn, dsum, din[I_LATERAL], reach_loss,
                     turb_max, cap_w, rge, min_head, use_hi, hsj, hl, hlsj, tq, tlj, tl_slope,
                 )
             else:
@@ -290,7 +320,7 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             r = max(r, 0.0)
             # A study's extra release goes on top of the request, before the limits (added only
             # where given, so that a run without one keeps every output byte).
-            extra = field_at(f[F_EXTRA], t, j)
+            extra = din[I_EXTRA]
             if extra > 0.0:
                 r += extra
             if use_lo:
@@ -359,19 +389,15 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             # 6. Downstream, and each user's day.
             supplied = 0.0
             if n_down > 0:
-                td = t if down_dem.shape[1] > 1 else 0
-                jd = j if down_dem.shape[2] > 1 else 0
-                water = r * (1.0 - reach_loss) + field_at(f[F_LATERAL], t, j)
-                _allocate(water, down_dem, down_sup, down_order, down_end, tk, j, td, jd)
+                water = r * (1.0 - reach_loss) + din[I_LATERAL]
+                _allocate(water, din, down_base, down_sup, down_order, down_end, tk, j)
                 for u in range(n_down):
                     sup = down_sup[u, tk, j]
                     supplied += sup
-                    _user_day(ustats, ufail, uevent, 1 + u, j, down_dem[u, td, jd], sup)
+                    _user_day(ustats, ufail, uevent, 1 + u, j, din[down_base + u], sup)
             if n_res > 0:
-                td = t if res_dem.shape[1] > 1 else 0
-                jd = j if res_dem.shape[2] > 1 else 0
                 for u in range(n_res):
-                    _user_day(ustats, ufail, uevent, 1 + n_down + u, j, res_dem[u, td, jd], res_sup[u, tk, j])
+                    _user_day(ustats, ufail, uevent, 1 + n_down + u, j, din[res_base + u], res_sup[u, tk, j])
             # The totals: every user, downstream and at the reservoir.
             _user_day(ustats, ufail, uevent, 0, j, dsum + wdem, supplied + w)
             # Metrics of the day.
@@ -407,8 +433,9 @@ def advance_py(  # noqa: C901 - one fused daily loop, compiled whole by numba: s
             # State for tomorrow.
             x = max(s1, hsj[0])
             sg = segment(hsj, x, sg)
-            lev = hl[sg] + hlsj[sg] * (x - hsj[sg])
-            ar = max(haj[sg] + hasj[sg] * (x - hsj[sg]), 0.0)
+            ks = np.uint64(sg)  # in range: no wraparound (sim.physics.compiled.segment)
+            lev = hl[ks] + hlsj[ks] * (x - hsj[ks])
+            ar = max(haj[ks] + hasj[ks] * (x - hsj[ks]), 0.0)
             if store:
                 daily[RELEASE, tk, j] = r
                 daily[TURBINE, tk, j] = qt

@@ -13,6 +13,8 @@ the slope before it, see `PiecewiseLinear.slopes`), so compiled and numpy look-u
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim._jit import njit
 from sim.physics.units import SECONDS_PER_DAY
 
@@ -38,9 +40,10 @@ def segment(x, xq, i):
         i = 0
     elif i > n - 1:
         i = n - 1
-    while i > 0 and xq < x[i]:
+    # Indices as unsigned (they are in range): numba then skips the wraparound of negative ones.
+    while i > 0 and xq < x[np.uint64(i)]:
         i -= 1
-    while i < n - 1 and xq >= x[i + 1]:
+    while i < n - 1 and xq >= x[np.uint64(i + 1)]:
         i += 1
     return i
 
@@ -61,8 +64,8 @@ def net_head(r, s0, wn, sg, hs, hl, hl_slope, tq, tl, tl_slope):
     top = hs[hs.size - 1]
     s1 = min(max(s0 + (wn - r) * SECONDS_PER_DAY, 0.0), top)
     x = max(0.5 * (s0 + s1), hs[0])
-    i = segment(hs, x, sg)
-    it = segment(tq, r, 0)
+    i = np.uint64(segment(hs, x, sg))
+    it = np.uint64(segment(tq, r, 0))
     h = hl[i] + hl_slope[i] * (x - hs[i]) - (tl[it] + tl_slope[it] * (r - tq[it]))
     dh = -tl_slope[it]
     if 0.0 < s1 < top and 0.5 * (s0 + s1) > hs[0]:
