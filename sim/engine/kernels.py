@@ -160,16 +160,17 @@ def _user_day(ustats, ufail, uevent, row, j, d, sup):
     ustats[j, row, U_FAIL_DAYS] += fail
     ustats[j, row, U_RECOVERIES] += recovered
     ustats[j, row, U_VULNERABILITY] += recovered * uevent[j, row]
-    ustats[j, row, U_EVENTS] += recovered
     uevent[j, row] = fail * max(was * uevent[j, row], deficit)
     ufail[j, row] = fail
 
 
 @njit(cache=True)
 def close_events(ustats, ufail, uevent):
-    """Count the failure events still open on the last day."""
+    """Count the failure events: every recovery ended one, and one may still be open on the
+    last day (counted here rather than every day: the counts are whole numbers, exact)."""
     for row in range(ufail.shape[1]):
         for j in range(ufail.shape[0]):
+            ustats[j, row, U_EVENTS] = ustats[j, row, U_RECOVERIES]
             if ufail[j, row] > 0:
                 ustats[j, row, U_VULNERABILITY] += uevent[j, row]
                 ustats[j, row, U_EVENTS] += 1
