@@ -53,7 +53,7 @@ N_FIELDS = 20
 # The fields read every day, in the order of the columns of `tin`, the day's inputs of one
 # member laid out one row a day (`advance`).
 DAY_FIELDS = (F_INFLOW, F_EVAP_MM, F_PRECIP_MM, F_SEEP, F_LATERAL, F_TURB_MAX, F_CAP_W, F_EXTRA)
-I_INFLOW, I_EVAP_MM, I_PRECIP_MM, I_SEEP, I_LATERAL, I_TURB_MAX, I_CAP_W, I_EXTRA = range(8)
+I_INFLOW, I_EVAP_MM, I_PRECIP_MM, I_SEEP, I_LATERAL, I_TURB_MAX, I_CAP_W, I_EXTRA = range(len(DAY_FIELDS))
 N_DAY_FIELDS = len(DAY_FIELDS)
 
 # Rows of the per-member summary array.
@@ -92,38 +92,39 @@ def level_area(hs, hl, hl_slope, ha, ha_slope, s, seg, level, area):
 
 
 @njit(inline="always", cache=True)
-def _allocate(water, row, base, supply, order, group_end, t, j):
+def _allocate(water, din, base, supply, order, group_end, t, j):
     """Share `water` among users by priority groups (`order` sorted, groups end at `group_end`);
-    user u's demand is ``row[base + u]``, its supply goes to ``supply[u, t, j]``."""
+    user u's demand is ``din[base + u]`` (the day's inputs, a row of `tin`), its supply goes
+    to ``supply[u, t, j]``."""
     left = max(water, 0.0)
     start = 0
     for g in range(group_end.size):
         end = group_end[g]
         if end - start == 1:
             u = order[start]
-            d = row[base + u]
+            d = din[base + u]
             give = min(d, left)
             supply[u, t, j] = give
             left -= give
         else:
             total = 0.0
             for p in range(start, end):
-                total += row[base + order[p]]
+                total += din[base + order[p]]
             give = min(total, left)
             share = give / total if total > 0 else 0.0
             for p in range(start, end):
                 u = order[p]
-                supply[u, t, j] = row[base + u] * share
+                supply[u, t, j] = din[base + u] * share
             left -= give
         start = end
 
 
 @njit(inline="always", cache=True)
-def _demand_sum(row, base, n):
-    """Total demand of users 0..n-1 (``row[base + u]``)."""
+def _demand_sum(din, base, n):
+    """Total demand of users 0..n-1 (``din[base + u]``, the day's inputs)."""
     total = 0.0
     for u in range(n):
-        total += row[base + u]
+        total += din[base + u]
     return total
 
 
